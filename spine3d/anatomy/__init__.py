@@ -1,0 +1,25 @@
+"""Anatomy: levels, regions, morphometry and facet tables, and the frozen SpineModel."""
+
+from .levels import LEVELS, REGIONS, SEGMENTS, level_index, levels_between, region_of, segment_index
+from .model import FACET_KEYS, Facet, Joint, SpineModel, Vertebra, facet_normal, load_model
+from .tables import joint_table, morphometry_table, tables_version
+
+__all__ = [
+    "FACET_KEYS",
+    "LEVELS",
+    "REGIONS",
+    "SEGMENTS",
+    "Facet",
+    "Joint",
+    "SpineModel",
+    "Vertebra",
+    "facet_normal",
+    "joint_table",
+    "level_index",
+    "levels_between",
+    "load_model",
+    "morphometry_table",
+    "region_of",
+    "segment_index",
+    "tables_version",
+]

@@ -1,0 +1,402 @@
+"""The frozen :class:`SpineModel`, compiled once from the anatomy tables.
+
+Each joint has a *disc frame*: origin at the centre of the disc mid-plane, +Y along
+the bisector of the two endplate normals, +X anterior, +Z right. Facet centres and
+normals and the axis of axial rotation are expressed in it, and the same numbers
+place the articular surfaces of the meshes and drive the mechanics.
+
+The facet normal ``n`` is the outward normal of the lower vertebra's superior
+articular surface, pointing at the upper vertebra's inferior articular surface: the
+joint closes when the upper surface moves against ``n``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from ..errors import SpineInputError
+from .frames import invert, rot_z, translate
+from .levels import LEVELS, SEGMENTS, region_of, segment_index
+from .tables import joint_table, morphometry_table, pose_constants, tables_version
+
+__all__ = [
+    "FACET_KEYS",
+    "Facet",
+    "Joint",
+    "SpineModel",
+    "Vertebra",
+    "facet_normal",
+    "load_model",
+]
+
+SIDES = ("left", "right")
+_SIDE_Z = {"left": -1.0, "right": 1.0}
+
+FACET_KEYS: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "coronal_deg": (0.0, 180.0),
+        "transverse_deg": (0.0, 180.0),
+        "clearance_mm": (0.0, 5.0),
+        "facet_width_mm": (2.0, 40.0),
+        "facet_height_mm": (2.0, 40.0),
+    }
+)
+"""Per-joint override keys and their allowed closed ranges; each may carry a
+``left_`` or ``right_`` prefix to change one side only."""
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float)
+    a.flags.writeable = False
+    return a
+
+
+def facet_normal(coronal_deg: float, transverse_deg: float, side: str) -> np.ndarray:
+    """Return the unit normal of a superior articular facet in the disc frame.
+
+    Parameters
+    ----------
+    coronal_deg : float
+        Angle of the facet plane to the coronal plane seen from above, 0-180 deg,
+        measured from the lateral end (below 90: faces posteromedially, lumbar; above
+        90: faces posterolaterally, thoracic; 0 and 180: coronal, faces posteriorly).
+    transverse_deg : float
+        Inclination of the facet plane to the transverse plane, 0-180 deg (90: vertical).
+    side : {"left", "right"}
+
+    Returns
+    -------
+    (3,) float
+        Unit normal, pointing from the lower vertebra's facet to the upper one's.
+    """
+    phi, beta = math.radians(coronal_deg), math.radians(transverse_deg)
+    sz = _SIDE_Z[side]
+    # Below 90 deg the normal turns medially from posterior, above 90 laterally.
+    flip = 1.0 if coronal_deg <= 90.0 else -1.0
+    nx = flip * -math.cos(phi)
+    nz = flip * -sz * math.sin(phi)
+    return np.array([nx * math.sin(beta), math.cos(beta), nz * math.sin(beta)])
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One side of a facet joint, in the joint's disc frame.
+
+    Attributes
+    ----------
+    side : str
+        ``"left"`` or ``"right"``.
+    coronal_deg, transverse_deg : float
+        Orientation of the facet plane (see :func:`facet_normal`), degrees.
+    centre_mm : (3,) float
+        Centre of the articular surface, mm, disc frame.
+    normal : (3,) float
+        Unit normal of the lower (superior) articular surface, disc frame.
+    width_mm, height_mm : float
+        Extent of the elliptical articular surface, mm.
+    clearance_mm : float
+        Cartilage clearance at rest, mm.
+    """
+
+    side: str
+    coronal_deg: float
+    transverse_deg: float
+    centre_mm: np.ndarray
+    normal: np.ndarray
+    width_mm: float
+    height_mm: float
+    clearance_mm: float
+
+    @property
+    def area_mm2(self) -> float:
+        """Area of the elliptical articular surface, mm²."""
+        return math.pi / 4.0 * self.width_mm * self.height_mm
+
+
+@dataclass(frozen=True)
+class Joint:
+    """A motion segment: disc, two facets and an axis of axial rotation.
+
+    Attributes
+    ----------
+    name, upper, lower, region : str
+    facets : tuple of Facet
+        ``(left, right)``.
+    axis_point_mm : (3,) float
+        A point on the axis of axial rotation, disc frame (the axis is the frame's +Y).
+    disc_height_mm, disc_width_mm, disc_depth_mm : float
+        Mid-disc height and the mean endplate width and depth of the two vertebrae.
+    sagittal_deg : float
+        Rest angle between the vertebrae (+ lordosis), degrees.
+    disc_frame_in_lower, disc_frame_in_upper : (4, 4) float
+        Transforms from disc-frame to lower- and upper-vertebra coordinates.
+    source : str
+    """
+
+    name: str
+    upper: str
+    lower: str
+    region: str
+    facets: tuple[Facet, Facet]
+    axis_point_mm: np.ndarray
+    disc_height_mm: float
+    disc_width_mm: float
+    disc_depth_mm: float
+    sagittal_deg: float
+    disc_frame_in_lower: np.ndarray
+    disc_frame_in_upper: np.ndarray
+    source: str
+
+    def facet(self, side: str) -> Facet:
+        """Return the facet on ``side`` (``"left"`` or ``"right"``)."""
+        return self.facets[SIDES.index(side)]
+
+
+@dataclass(frozen=True)
+class Vertebra:
+    """One vertebra: morphometry, rest pose and region.
+
+    Attributes
+    ----------
+    name, region : str
+    morphometry : mapping of str to float
+        The level's row of the morphometry table (mm, degrees).
+    rest_pose : (4, 4) float
+        Local-to-global transform in the rest pose; the origin is the body centre.
+    body_wedge_deg : float
+        Angle between the endplates from the anterior/posterior height difference
+        (+ anterior taller), degrees.
+    source : str
+    """
+
+    name: str
+    region: str
+    morphometry: Mapping[str, float]
+    rest_pose: np.ndarray
+    body_wedge_deg: float
+    source: str
+
+    @property
+    def body_height_mm(self) -> float:
+        """Mean of the anterior and posterior body heights, mm."""
+        m = self.morphometry
+        return 0.5 * (m["body_height_post_mm"] + m["body_height_ant_mm"])
+
+    def endplate_centre(self, which: str) -> np.ndarray:
+        """Return the centre of the ``"superior"`` or ``"inferior"`` endplate, local mm."""
+        sign = {"superior": 1.0, "inferior": -1.0}[which]
+        return np.array([0.0, sign * 0.5 * self.body_height_mm, 0.0])
+
+
+@dataclass(frozen=True, eq=False)
+class SpineModel:
+    """The spine T1-S1, built once and never changed (see :func:`load_model`).
+
+    Attributes
+    ----------
+    vertebrae : tuple of Vertebra
+        T1 ... S1, top to bottom.
+    joints : tuple of Joint
+        T1-T2 ... L5-S1, top to bottom.
+    overrides : mapping
+        The facet overrides the model was compiled with.
+    tables_version : str
+        Content hash of the anatomy data files.
+    """
+
+    vertebrae: tuple[Vertebra, ...]
+    joints: tuple[Joint, ...]
+    overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    tables_version: str = ""
+
+    def vertebra(self, name: str) -> Vertebra:
+        """Return the vertebra called ``name`` (e.g. ``"L4"``)."""
+        for v in self.vertebrae:
+            if v.name == name:
+                return v
+        raise SpineInputError(f"unknown level {name!r}: expected one of {', '.join(LEVELS)}")
+
+    def joint(self, name: str) -> Joint:
+        """Return the joint (motion segment) called ``name`` (e.g. ``"L4-L5"``)."""
+        return self.joints[segment_index(name)]
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        """Level names, top to bottom."""
+        return tuple(v.name for v in self.vertebrae)
+
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        """Segment names, top to bottom."""
+        return tuple(j.name for j in self.joints)
+
+
+def _check_overrides(
+    facets: Mapping[str, Mapping[str, float]] | None,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Validate overrides; return ``{segment: {side: {key: value}}}``."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    if not facets:
+        return out
+    if not isinstance(facets, Mapping):
+        raise SpineInputError("facets: expected a mapping of joint name to overrides")
+    allowed = ", ".join(f"{p}{k}" for k in FACET_KEYS for p in ("", "left_", "right_"))
+    for seg, keys in facets.items():
+        if seg not in SEGMENTS:
+            raise SpineInputError(
+                f"facets: unknown joint {seg!r}: expected one of {SEGMENTS[0]} ... "
+                f"{SEGMENTS[-1]} (adjacent levels, upper-lower)"
+            )
+        if not isinstance(keys, Mapping):
+            raise SpineInputError(f"facets.{seg}: expected a table of keys, got {keys!r}")
+        sides: dict[str, dict[str, float]] = {"left": {}, "right": {}}
+        # Plain keys first, so a one-sided key overrides them whatever the order.
+        for key, value in sorted(keys.items(), key=lambda kv: kv[0].startswith(SIDES)):
+            base, targets = key, SIDES
+            for side in SIDES:
+                if key.startswith(side + "_"):
+                    base, targets = key[len(side) + 1 :], (side,)
+            if base not in FACET_KEYS:
+                raise SpineInputError(f"facets.{seg}: unknown key {key!r}: expected one of {allowed}")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SpineInputError(f"facets.{seg}.{key}: expected a number, got {value!r}")
+            lo, hi = FACET_KEYS[base]
+            if not (lo <= float(value) <= hi):
+                raise SpineInputError(
+                    f"facets.{seg}.{key} = {value}: out of range, expected {lo:g} to {hi:g}"
+                )
+            for side in targets:
+                sides[side][base] = float(value)
+        out[seg] = sides
+    return out
+
+
+def _body_wedge_deg(m: Mapping[str, float]) -> float:
+    return math.degrees(
+        math.atan2(m["body_height_ant_mm"] - m["body_height_post_mm"], m["body_depth_mm"])
+    )
+
+
+def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> SpineModel:
+    """Compile the spine model from the anatomy tables, with optional facet overrides.
+
+    Parameters
+    ----------
+    facets : mapping, optional
+        ``{joint: {key: value}}`` with keys from :data:`FACET_KEYS`, each optionally
+        prefixed ``left_`` or ``right_`` for one side (facet tropism), e.g.
+        ``{"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}}``.
+
+    Returns
+    -------
+    SpineModel
+
+    Raises
+    ------
+    SpineInputError
+        On an unknown joint or key, a non-numeric value or one out of its range.
+    """
+    overrides = _check_overrides(facets)
+    morph = morphometry_table()
+    jt = joint_table()
+    slope = math.radians(pose_constants()["sacral_slope_deg"])
+
+    wedges = {lv: _body_wedge_deg(morph[lv]) for lv in LEVELS}
+    heights = {
+        lv: 0.5 * (morph[lv]["body_height_post_mm"] + morph[lv]["body_height_ant_mm"])
+        for lv in LEVELS
+    }
+
+    joints: list[Joint] = []
+    for seg in SEGMENTS:
+        upper, lower = seg.split("-")
+        row = jt[seg]
+        d = row["disc_height_mm"]
+        wl, wu = math.radians(wedges[lower]), math.radians(wedges[upper])
+        disc_wedge = math.radians(row["sagittal_deg"]) - 0.5 * (wl + wu)
+        in_lower = (
+            translate(y=heights[lower] / 2) @ rot_z(wl / 2) @ translate(y=d / 2) @ rot_z(disc_wedge / 2)
+        )
+        to_upper = (
+            rot_z(disc_wedge / 2) @ translate(y=d / 2) @ rot_z(wu / 2) @ translate(y=heights[upper] / 2)
+        )
+        depth = 0.5 * (morph[upper]["body_depth_mm"] + morph[lower]["body_depth_mm"])
+        width = 0.5 * (morph[upper]["body_width_mm"] + morph[lower]["body_width_mm"])
+        sides = overrides.get(seg, {"left": {}, "right": {}})
+        facet_objs = []
+        for side in SIDES:
+            p = {
+                "coronal_deg": row["coronal_deg"],
+                "transverse_deg": row["transverse_deg"],
+                "clearance_mm": row["clearance_mm"],
+                "facet_width_mm": row["facet_width_mm"],
+                "facet_height_mm": row["facet_height_mm"],
+                **sides[side],
+            }
+            centre = np.array(
+                [
+                    -depth / 2 - row["posterior_mm"],
+                    row["height_mm"],
+                    _SIDE_Z[side] * row["half_interfacet_mm"],
+                ]
+            )
+            facet_objs.append(
+                Facet(
+                    side=side,
+                    coronal_deg=p["coronal_deg"],
+                    transverse_deg=p["transverse_deg"],
+                    centre_mm=_frozen(centre),
+                    normal=_frozen(facet_normal(p["coronal_deg"], p["transverse_deg"], side)),
+                    width_mm=p["facet_width_mm"],
+                    height_mm=p["facet_height_mm"],
+                    clearance_mm=p["clearance_mm"],
+                )
+            )
+        joints.append(
+            Joint(
+                name=seg,
+                upper=upper,
+                lower=lower,
+                region=region_of(seg),
+                facets=(facet_objs[0], facet_objs[1]),
+                axis_point_mm=_frozen([-depth / 2 + row["axis_anterior_mm"], 0.0, 0.0]),
+                disc_height_mm=d,
+                disc_width_mm=width,
+                disc_depth_mm=depth,
+                sagittal_deg=row["sagittal_deg"],
+                disc_frame_in_lower=_frozen(in_lower),
+                disc_frame_in_upper=_frozen(invert(to_upper)),
+                source=str(row["source"]),
+            )
+        )
+
+    # Rest poses from the sacrum up: upper = lower @ disc_in_lower @ inv(disc_in_upper).
+    poses = {"S1": rot_z(-slope)}
+    for j in reversed(joints):
+        poses[j.upper] = poses[j.lower] @ j.disc_frame_in_lower @ invert(j.disc_frame_in_upper)
+
+    vertebrae = tuple(
+        Vertebra(
+            name=lv,
+            region=region_of(lv),
+            morphometry=MappingProxyType({k: float(v) for k, v in morph[lv].items() if k != "source"}),
+            rest_pose=_frozen(poses[lv]),
+            body_wedge_deg=wedges[lv],
+            source=str(morph[lv]["source"]),
+        )
+        for lv in LEVELS
+    )
+    frozen_over = MappingProxyType(
+        {s: MappingProxyType(dict(v)) for s, v in (facets or {}).items()}
+    )
+    return SpineModel(
+        vertebrae=vertebrae,
+        joints=tuple(joints),
+        overrides=frozen_over,
+        tables_version=tables_version(),
+    )

@@ -1,0 +1,21 @@
+"""Mechanics: the motion-segment law, the series twist solver and frozen states."""
+
+from .law import SegmentLaw, compile_law, lever_mm
+from .params import mobility_factors, mobility_states, tissue
+from .solver import TORQUE_TOL_NMM, reachable_twist_deg, solve, sweep
+from .state import SpineState, Sweep
+
+__all__ = [
+    "TORQUE_TOL_NMM",
+    "SegmentLaw",
+    "SpineState",
+    "Sweep",
+    "compile_law",
+    "lever_mm",
+    "mobility_factors",
+    "mobility_states",
+    "reachable_twist_deg",
+    "solve",
+    "sweep",
+    "tissue",
+]

@@ -1,0 +1,86 @@
+"""Tissue parameters and mobility states, read once from ``mechanics/data``."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+from ..anatomy import SEGMENTS, segment_index
+from ..errors import SpineInputError
+
+__all__ = ["MOBILITY_RANGE", "mobility_factors", "mobility_states", "tissue", "Mobility"]
+
+Mobility = Mapping[str, "str | float"]
+"""``{segment: state}``, a state being a name from :func:`mobility_states` or a factor."""
+
+MOBILITY_RANGE = (0.02, 20.0)
+"""Closed range of a numeric mobility factor."""
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(ln for ln in text.splitlines() if ln and not ln.startswith("#")))
+
+
+@cache
+def tissue() -> Mapping[str, float]:
+    """Return the tissue parameters ``{key: value}`` (units in the keys)."""
+    return MappingProxyType({r["key"]: float(r["value"]) for r in _rows("tissue.csv")})
+
+
+@cache
+def mobility_states() -> Mapping[str, float]:
+    """Return ``{state: factor}`` for the named mobility states."""
+    return MappingProxyType({r["state"]: float(r["factor"]) for r in _rows("mobility.csv")})
+
+
+def _factor(segment: str, state: str | float) -> float:
+    states = mobility_states()
+    if isinstance(state, str):
+        if state in states:
+            return states[state]
+        try:
+            value = float(state)
+        except ValueError:
+            raise SpineInputError(
+                f"mobility {segment}={state!r}: expected one of {', '.join(states)} "
+                "or a positive number"
+            ) from None
+    elif isinstance(state, bool) or not isinstance(state, int | float):
+        raise SpineInputError(
+            f"mobility {segment}={state!r}: expected one of {', '.join(states)} or a positive number"
+        )
+    else:
+        value = float(state)
+    lo, hi = MOBILITY_RANGE
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise SpineInputError(
+            f"mobility {segment}={state!r}: a factor must lie between {lo:g} and {hi:g}"
+        )
+    return value
+
+
+def mobility_factors(mobility: Mobility | None) -> tuple[float, ...]:
+    """Return the mobility factor of every segment, top to bottom.
+
+    Raises
+    ------
+    SpineInputError
+        On an unknown segment or state, or a factor out of :data:`MOBILITY_RANGE`.
+    """
+    factors = [1.0] * len(SEGMENTS)
+    for seg, state in (mobility or {}).items():
+        factors[segment_index(seg)] = _factor(seg, state)
+    return tuple(factors)
+
+
+def mobility_label(factor: float) -> str:
+    """Return the state name for ``factor`` if it is a named one, else the number."""
+    for name, f in mobility_states().items():
+        if math.isclose(f, factor):
+            return name
+    return f"{factor:g}"

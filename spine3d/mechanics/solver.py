@@ -1,0 +1,286 @@
+"""Series solve of a global twist: one torque through every segment, rotations summed.
+
+Every segment law is odd and strictly increasing, so each segment's rotation is a
+monotone function of the common torque, and so is their sum. A solve:
+
+1. tabulates, once per model and mobility, every segment's exact rotation at a grid of
+   torques up to the failure torque (bracketed Newton with bisection fallback);
+2. brackets the answer between two rows of that table (exact bounds, by monotonicity);
+3. polishes with Newton steps on the coupled system ``tau_i(theta_i) = tau``,
+   ``sum(theta_i) = twist``, kept inside the bracket, falling back to bisection on the
+   torque if a step leaves it.
+
+The result satisfies ``sum(theta) == twist`` to round-off and each segment's torque to
+:data:`TORQUE_TOL_NMM`.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..anatomy import SpineModel
+from ..anatomy.frames import invert, translate
+from ..errors import SpineInputError, UnreachableTwistError
+from .law import SegmentLaw, compile_law
+from .params import Mobility, mobility_factors, tissue
+from .state import SpineState, Sweep
+
+__all__ = ["TORQUE_TOL_NMM", "reachable_twist_deg", "solve", "sweep"]
+
+TORQUE_TOL_NMM = 1e-6
+"""Largest allowed mismatch between a segment's torque and the common torque, N mm."""
+
+_TWIST_TOL_RAD = 1e-12
+_NEWTON_STEPS = 12
+_GRID_POINTS = 401
+_GRID_SPREAD = 5.0  # sinh spacing: finer near zero torque, where the laws bend most.
+_TABLE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True, eq=False)
+class _Table:
+    law: SegmentLaw
+    tau: np.ndarray  # (M,) N mm
+    theta: np.ndarray  # (M, n) rad
+    total: np.ndarray  # (M,) rad
+    pre: np.ndarray  # (n, 4, 4) disc frame in lower @ translate(axis)
+    post: np.ndarray  # (n, 4, 4) translate(-axis) @ inverse(disc frame in upper)
+    base_pose: np.ndarray  # (4, 4) sacrum
+
+
+def _invert_segments(law: SegmentLaw, tau: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Solve ``law(theta) = tau`` per segment inside ``[lo, hi]`` (bracketed Newton)."""
+    lo, hi = lo.copy(), hi.copy()
+    theta = 0.5 * (lo + hi)
+    for _ in range(200):
+        f, df = law.evaluate(theta)
+        r = f - tau
+        lo = np.where(r < 0, theta, lo)
+        hi = np.where(r > 0, theta, hi)
+        if np.all(np.abs(r) <= TORQUE_TOL_NMM * 1e-3) or np.all(hi - lo <= 1e-15):
+            break
+        step = theta - r / df
+        bad = (step <= lo) | (step >= hi) | ~np.isfinite(step)
+        theta = np.where(bad, 0.5 * (lo + hi), step)
+    return theta
+
+
+def _table(model: SpineModel, factors: tuple[float, ...]) -> _Table:
+    per_model = _TABLE_CACHE.setdefault(model, {})
+    if factors in per_model:
+        return per_model[factors]
+    law = compile_law(model, factors)
+    tau_max = tissue()["failure_torque_nm"] * 1e3
+    u = np.linspace(-1.0, 1.0, _GRID_POINTS)
+    tau = tau_max * np.sinh(_GRID_SPREAD * u) / math.sinh(_GRID_SPREAD)
+    tau[_GRID_POINTS // 2] = 0.0
+    # |tau| >= k (|theta| - nz (1 - ratio)): a bound on |theta| from the disc alone.
+    bound = np.abs(tau)[:, None] / law.k_nmm + law.nz_rad * (1 - law.nz_ratio) + 1e-12
+    tau_b = np.broadcast_to(tau[:, None], bound.shape)
+    lo = np.where(tau_b > 0, 0.0, -bound)
+    hi = np.where(tau_b < 0, 0.0, bound)
+    theta = _invert_segments(law, tau_b, lo, hi)
+    pre, post = [], []
+    for j in model.joints:
+        a = j.axis_point_mm
+        pre.append(j.disc_frame_in_lower @ translate(*a))
+        post.append(translate(*(-a)) @ invert(j.disc_frame_in_upper))
+    table = _Table(
+        law=law,
+        tau=tau,
+        theta=theta,
+        total=theta.sum(axis=1),
+        pre=np.array(pre),
+        post=np.array(post),
+        base_pose=np.array(model.vertebrae[-1].rest_pose),
+    )
+    per_model[factors] = table
+    return table
+
+
+def _solve_twist(t: _Table, twist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (theta (N, n), tau (N,)) for total twists (N,) rad inside the table."""
+    k = np.clip(np.searchsorted(t.total, twist) - 1, 0, len(t.tau) - 2)
+    lo_th, hi_th = t.theta[k], t.theta[k + 1]
+    lo_tau, hi_tau = t.tau[k], t.tau[k + 1]
+    span = t.total[k + 1] - t.total[k]
+    w = np.clip((twist - t.total[k]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+    theta = lo_th + w[:, None] * (hi_th - lo_th)
+    tau = lo_tau + w * (hi_tau - lo_tau)
+    done = np.zeros(twist.shape, dtype=bool)
+    for _ in range(_NEWTON_STEPS):
+        f, df = t.law.evaluate(theta)
+        inv = 1.0 / df
+        resid = f - tau[:, None]
+        done = (np.abs(resid).max(1) <= TORQUE_TOL_NMM) & (
+            np.abs(theta.sum(1) - twist) <= _TWIST_TOL_RAD
+        )
+        if done.all():
+            break
+        dtau = (twist - theta.sum(1) + (resid * inv).sum(1)) / inv.sum(1)
+        # A step across a kink of the law may leave the exact bracket: clip it back in.
+        theta = np.clip(theta + (tau[:, None] + dtau[:, None] - f) * inv, lo_th, hi_th)
+        tau = np.clip(tau + dtau, lo_tau, hi_tau)
+    if not done.all():
+        rows = ~done
+        theta[rows], tau[rows] = _bisect_twist(
+            t, twist[rows], lo_tau[rows], hi_tau[rows], lo_th[rows], hi_th[rows]
+        )
+    return theta, tau
+
+
+def _bisect_twist(t, twist, lo_tau, hi_tau, lo_th, hi_th):
+    """Fallback: bisection on the common torque with exact per-segment inverses."""
+    lo_tau, hi_tau = lo_tau.copy(), hi_tau.copy()
+    for _ in range(200):
+        tau = 0.5 * (lo_tau + hi_tau)
+        theta = _invert_segments(t.law, np.broadcast_to(tau[:, None], lo_th.shape), lo_th, hi_th)
+        over = theta.sum(1) > twist
+        hi_tau = np.where(over, tau, hi_tau)
+        lo_tau = np.where(over, lo_tau, tau)
+        if np.all(np.abs(theta.sum(1) - twist) <= _TWIST_TOL_RAD):
+            break
+    return theta, tau
+
+
+def _solve_torque(t: _Table, tau: np.ndarray) -> np.ndarray:
+    k = np.clip(np.searchsorted(t.tau, tau) - 1, 0, len(t.tau) - 2)
+    return _invert_segments(t.law, np.broadcast_to(tau[:, None], t.theta[k].shape), t.theta[k], t.theta[k + 1])
+
+
+def _poses(t: _Table, theta: np.ndarray) -> np.ndarray:
+    n = theta.shape[0]
+    c, s = np.cos(theta), np.sin(theta)
+    rot = np.zeros((n, 4, 4))
+    rot[:, 0, 0], rot[:, 0, 2], rot[:, 2, 0], rot[:, 2, 2] = c, s, -s, c
+    rot[:, 1, 1] = rot[:, 3, 3] = 1.0
+    local = t.pre @ rot @ t.post
+    poses = np.empty((n + 1, 4, 4))
+    poses[n] = t.base_pose
+    for i in range(n - 1, -1, -1):
+        poses[i] = poses[i + 1] @ local[i]
+    return poses
+
+
+def _check_load(twist_deg, torque_nm) -> None:
+    if (twist_deg is None) == (torque_nm is None):
+        raise SpineInputError("give exactly one of twist_deg or torque_nm")
+    name, value = ("twist_deg", twist_deg) if twist_deg is not None else ("torque_nm", torque_nm)
+    if type(value) in (float, int) and math.isfinite(value):
+        return
+    try:
+        ok = math.isfinite(float(np.max(np.abs(np.asarray(value, dtype=float)))))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SpineInputError(f"{name} = {value!r}: expected a finite number")
+
+
+def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
+    """Return the largest twist (either way) reachable before a segment fails, degrees."""
+    t = _table(model, mobility_factors(mobility))
+    return math.degrees(min(t.total[-1], -t.total[0]))
+
+
+def _unreachable(t: _Table, what: str) -> UnreachableTwistError:
+    max_twist = math.degrees(min(t.total[-1], -t.total[0]))
+    max_torque = t.tau[-1] / 1e3
+    return UnreachableTwistError(
+        f"{what} is beyond what this spine can reach: at most ±{max_twist:.1f} deg of twist "
+        f"(±{max_torque:g} N m, the failure torque of a segment) with this mobility",
+        max_twist,
+        max_torque,
+    )
+
+
+def solve(
+    model: SpineModel,
+    twist_deg: float | None = None,
+    *,
+    torque_nm: float | None = None,
+    mobility: Mobility | None = None,
+) -> SpineState:
+    """Solve the spine under a global axial twist (angle or torque controlled).
+
+    Parameters
+    ----------
+    model : SpineModel
+    twist_deg : float, optional
+        Rotation of T1 relative to the sacrum, degrees (positive: upper body turns left).
+    torque_nm : float, optional
+        Axial torque through the column, N m. Give exactly one of the two.
+    mobility : mapping, optional
+        ``{segment: "restricted" | "normal" | "hypermobile" | factor}``; others normal.
+
+    Returns
+    -------
+    SpineState
+
+    Raises
+    ------
+    SpineInputError
+        On a bad argument; :class:`~spine3d.errors.UnreachableTwistError` (a subclass)
+        when the load is beyond the failure torque, with the reachable maximum.
+    """
+    _check_load(twist_deg, torque_nm)
+    t = _table(model, mobility_factors(mobility))
+    if twist_deg is not None:
+        twist = math.radians(float(twist_deg))
+        if not t.total[0] <= twist <= t.total[-1]:
+            raise _unreachable(t, f"twist_deg = {twist_deg:g}")
+        theta, tau = _solve_twist(t, np.array([twist]))
+        theta, tau = theta[0], float(tau[0])
+    else:
+        tau = float(torque_nm) * 1e3
+        if not t.tau[0] <= tau <= t.tau[-1]:
+            raise _unreachable(t, f"torque_nm = {torque_nm:g}")
+        theta = _solve_torque(t, np.array([tau]))[0]
+    d = t.law.details(theta)
+    arrays = {
+        "rotation_deg": np.degrees(theta),
+        "facet_gap_mm": d["gap_mm"],
+        "facet_force_n": d["force_n"],
+        "capsule_stretch_mm": d["capsule_mm"],
+        "mobility": t.law.factor,
+        "poses": _poses(t, theta),
+    }
+    for a in arrays.values():
+        a.flags.writeable = False
+    return SpineState(
+        model=model,
+        twist_deg=float(np.degrees(theta.sum())),
+        torque_nm=tau / 1e3,
+        **arrays,
+    )
+
+
+def sweep(
+    model: SpineModel,
+    twist_deg: np.ndarray,
+    *,
+    mobility: Mobility | None = None,
+) -> Sweep:
+    """Solve many twists at once (vectorised), e.g. for a slider or a plot.
+
+    Parameters
+    ----------
+    twist_deg : (N,) float
+        Twists of T1 relative to the sacrum, degrees.
+
+    Returns
+    -------
+    Sweep
+        Segment rotations (N, n) in degrees and the torque (N,) in N m.
+    """
+    _check_load(twist_deg, None)
+    t = _table(model, mobility_factors(mobility))
+    twist = np.radians(np.atleast_1d(np.asarray(twist_deg, dtype=float)))
+    if twist.min() < t.total[0] or twist.max() > t.total[-1]:
+        worst = float(np.degrees(twist[np.argmax(np.abs(twist))]))
+        raise _unreachable(t, f"twist_deg = {worst:g}")
+    theta, tau = _solve_twist(t, twist)
+    return Sweep(twist_deg=np.degrees(twist), torque_nm=tau / 1e3, rotation_deg=np.degrees(theta))

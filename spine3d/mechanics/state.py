@@ -1,0 +1,112 @@
+"""Frozen results of a solve: :class:`SpineState` (one load) and :class:`Sweep` (many)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..anatomy import SpineModel
+from .params import mobility_label
+
+__all__ = ["SpineState", "Sweep"]
+
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True, eq=False)
+class SpineState:
+    """The spine under one global load. Arrays are read-only; segments run top to bottom.
+
+    Attributes
+    ----------
+    model : SpineModel
+        The model that was solved.
+    twist_deg : float
+        Rotation of T1 relative to the sacrum, the sum of the segment rotations, degrees
+        (positive: the upper body turns left).
+    torque_nm : float
+        The axial torque carried by every segment, N m.
+    rotation_deg : (n,) float
+        Axial rotation of each segment, upper relative to lower, degrees.
+    facet_gap_mm : (2, n) float
+        Facet gap per side (left, right), mm; positive opens, negative is cartilage
+        compression.
+    facet_force_n : (2, n) float
+        Facet contact force per side, N.
+    capsule_stretch_mm : (2, n) float
+        Capsule stretch past its slack per side, mm.
+    mobility : (n,) float
+        Mobility factor of each segment (1 is normal).
+    poses : (m, 4, 4) float
+        Local-to-global transform of every vertebra, T1 ... S1, mm.
+    """
+
+    model: SpineModel
+    twist_deg: float
+    torque_nm: float
+    rotation_deg: np.ndarray
+    facet_gap_mm: np.ndarray
+    facet_force_n: np.ndarray
+    capsule_stretch_mm: np.ndarray
+    mobility: np.ndarray
+    poses: np.ndarray
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """Segment names, top to bottom."""
+        return self.model.segment_names
+
+    def segment(self, name: str) -> dict[str, Any]:
+        """Return the :meth:`to_dict` entry of one segment (e.g. ``"L4-L5"``)."""
+        self.model.joint(name)
+        return self.to_dict()["segments"][self.segments.index(name)]
+
+    def pose(self, level: str) -> np.ndarray:
+        """Return the (4, 4) local-to-global transform of ``level``."""
+        return self.poses[self.model.level_names.index(self.model.vertebra(level).name)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready summary (rounded for reading; the arrays keep full precision)."""
+        total = float(np.sum(np.abs(self.rotation_deg))) or 1.0
+        segs = []
+        for i, j in enumerate(self.model.joints):
+            segs.append(
+                {
+                    "name": j.name,
+                    "upper": j.upper,
+                    "lower": j.lower,
+                    "region": j.region,
+                    "mobility": mobility_label(float(self.mobility[i])),
+                    "rotation_deg": round(float(self.rotation_deg[i]), 6),
+                    "share": round(float(abs(self.rotation_deg[i]) / total), 6),
+                    "facet_gap_mm": {s: round(float(self.facet_gap_mm[k, i]), 6) for k, s in enumerate(SIDES)},
+                    "facet_force_n": {s: round(float(self.facet_force_n[k, i]), 6) for k, s in enumerate(SIDES)},
+                    "capsule_stretch_mm": {
+                        s: round(float(self.capsule_stretch_mm[k, i]), 6) for k, s in enumerate(SIDES)
+                    },
+                }
+            )
+        return {
+            "twist_deg": round(self.twist_deg, 6),
+            "torque_nm": round(self.torque_nm, 6),
+            "segments": segs,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """Many solves of one model at once (see :func:`spine3d.mechanics.sweep`).
+
+    Attributes
+    ----------
+    twist_deg : (N,) float
+    torque_nm : (N,) float
+    rotation_deg : (N, n) float
+        Segment rotations, top to bottom, degrees.
+    """
+
+    twist_deg: np.ndarray
+    torque_nm: np.ndarray
+    rotation_deg: np.ndarray
