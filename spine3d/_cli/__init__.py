@@ -1,0 +1,1 @@
+"""The ``spine3d`` command line: parse, call the layers, print."""

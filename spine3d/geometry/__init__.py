@@ -1,0 +1,16 @@
+"""Geometry: parametric vertebra meshes from the anatomy model, and the ``meshes/`` store."""
+
+from .builder import LODS, articular_surfaces, build_vertebra, to_manifold
+from .store import build_meshes, default_mesh_dir, load_manifest, load_meshes, write_atomic
+
+__all__ = [
+    "LODS",
+    "articular_surfaces",
+    "build_meshes",
+    "build_vertebra",
+    "default_mesh_dir",
+    "load_manifest",
+    "load_meshes",
+    "to_manifold",
+    "write_atomic",
+]

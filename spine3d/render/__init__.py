@@ -1,0 +1,1 @@
+"""Render layer: pyvista actors, off-screen export and the viewer."""
