@@ -20,7 +20,7 @@ from ..anatomy import SpineModel, Vertebra
 from ..anatomy.frames import apply
 from ..errors import SpineInputError
 
-__all__ = ["LODS", "Lod", "articular_surfaces", "build_vertebra", "to_manifold"]
+__all__ = ["LODS", "Lod", "articular_surfaces", "build_vertebra", "facet_mask", "to_manifold"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,24 @@ def articular_surfaces(model: SpineModel, level: str) -> list[dict]:
     return out
 
 
+def facet_mask(model: SpineModel, level: str, mesh: trimesh.Trimesh) -> np.ndarray:
+    """Return a (F,) bool mask of the faces of ``mesh`` on the articular surfaces of ``level``.
+
+    A face counts when it lies within 1 mm of a surface plane, inside its extent, and
+    faces within ~37 deg of its normal.
+    """
+    centres = mesh.triangles_center
+    normals = mesh.face_normals
+    mask = np.zeros(len(mesh.faces), dtype=bool)
+    for s in articular_surfaces(model, level):
+        c, n = np.asarray(s["centre_mm"]), np.asarray(s["normal"])
+        d = centres - c
+        on_plane = np.abs(d @ n) < 1.0
+        inside = np.linalg.norm(d - np.outer(d @ n, n), axis=1) < 0.5 * max(s["width_mm"], s["height_mm"])
+        mask |= on_plane & inside & (normals @ n > 0.8)
+    return mask
+
+
 def _body(v: Vertebra, lod: Lod, kind: str) -> mf.Manifold:
     m = v.morphometry
     w, d, h = m["body_width_mm"], m["body_depth_mm"], v.body_height_mm
@@ -157,7 +175,8 @@ def _posterior_arch(v: Vertebra, lod: Lod, kind: str) -> tuple[list[mf.Manifold]
             _hull(
                 # Rooted well inside the body's posterolateral curve.
                 _ellipsoid((post + 0.3 * d, yj, sz * 0.85 * zj), (4.0, ph / 2, pw / 2), lod),
-                _ellipsoid((xj, yj, sz * zj), (2.5, ph / 2, pw / 2 + 0.5), lod),
+                # Tapering toward the lamina, under the articular processes of the level above.
+                _ellipsoid((xj, yj - 1.0, sz * zj), (2.5, 0.4 * ph, min(pw / 2 + 0.5, 5.5)), lod),
             )
         )
         parts.append(
@@ -353,5 +372,25 @@ def build_vertebra(model: SpineModel, level: str, lod: str = "default") -> trime
         faces=np.asarray(out.tri_verts, dtype=np.int64),
         process=True,
     )
-    trimesh.smoothing.filter_taubin(mesh, lamb=0.5, nu=-0.53, iterations=q.smooth_iterations)
+    # Smooth everything but the articular surfaces: they keep the exact orientation the
+    # mechanics uses, and the smoothing gives the rest its fillets.
+    free = ~_on_surfaces(mesh.vertices, surfaces)[:, None]
+    laplacian = trimesh.smoothing.laplacian_calculation(mesh, equal_weight=True)
+    vertices = mesh.vertices.copy()
+    for _ in range(q.smooth_iterations):
+        for weight in (0.5, -0.53):  # Taubin's shrink-free lambda/mu pair
+            vertices += weight * free * (laplacian @ vertices - vertices)
+    mesh.vertices = vertices
     return mesh
+
+
+def _on_surfaces(points: np.ndarray, surfaces: list[dict], tol_mm: float = 0.02) -> np.ndarray:
+    """Return a (V,) bool mask of the points on the articular surfaces' planes and extents."""
+    mask = np.zeros(len(points), dtype=bool)
+    for s in surfaces:
+        c, n = np.asarray(s["centre_mm"]), np.asarray(s["normal"])
+        d = points - c
+        u, v = _frame(n)
+        ellipse = (d @ u / (s["width_mm"] / 2)) ** 2 + (d @ v / (s["height_mm"] / 2)) ** 2
+        mask |= (np.abs(d @ n) < tol_mm) & (ellipse <= 1.0 + 1e-6)
+    return mask

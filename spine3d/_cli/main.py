@@ -1,0 +1,128 @@
+"""The ``spine3d`` command: parse arguments, call the layers, print. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import SpineInputError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit status 2."""
+
+    def error(self, message: str):
+        """Raise instead of printing usage, so the message stays one line."""
+        raise SpineInputError(f"{self.prog}: {message}")
+
+
+def _mobility(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        seg, sep, state = item.partition("=")
+        if not sep or not seg or not state:
+            raise SpineInputError(
+                f"--mobility {item!r}: expected SEGMENT=STATE, e.g. L4-L5=restricted"
+            )
+        out[seg.strip()] = state.strip()
+    return out
+
+
+def _cmd_solve(args) -> int:
+    import spine3d
+
+    from .tables import print_solve_table
+
+    model = spine3d.load_model()
+    mobility = _mobility(args.mobility or [])
+    if args.torque is not None:
+        state = spine3d.solve(model, torque_nm=args.torque, mobility=mobility)
+    else:
+        state = spine3d.solve(model, twist_deg=args.twist, mobility=mobility)
+    if args.json:
+        print(json.dumps(state.to_dict(), indent=1))
+    else:
+        print_solve_table(state)
+    return 0
+
+
+def _cmd_meshes_build(args) -> int:
+    from rich.progress import Progress
+
+    import spine3d
+    from spine3d.geometry import build_meshes
+
+    model = spine3d.load_model()
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Building meshes", total=len(model.level_names))
+        path = build_meshes(
+            model, out_dir=args.out, lod=args.lod, progress=lambda lv: bar.advance(task)
+        )
+    print(f"wrote {len(model.level_names)} meshes and {path}")
+    return 0
+
+
+def _cmd_meshes_preview(args) -> int:
+    import spine3d
+    from spine3d.render.preview import render_preview
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise SpineInputError(f"--out {args.out}: expected a .png file")
+    if not out.parent.exists():
+        raise SpineInputError(f"--out {args.out}: folder {out.parent} does not exist")
+    if args.width < 64 or args.height < 64 or max(args.width, args.height) > 16384:
+        raise SpineInputError("--width/--height: expected 64 to 16384 pixels")
+    render_preview(spine3d.load_model(), out, size=(args.width, args.height))
+    print(f"wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``spine3d`` command."""
+    p = _Parser(prog="spine3d", description="3D spine biomechanics for teaching.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("solve", help="distribute a global twist over the motion segments")
+    load = s.add_mutually_exclusive_group()
+    load.add_argument("--twist", type=float, default=30.0, metavar="DEG",
+                      help="rotation of T1 relative to the sacrum, degrees (default: 30)")
+    load.add_argument("--torque", type=float, metavar="NM", help="axial torque, N m")
+    s.add_argument("--mobility", nargs="+", metavar="SEG=STATE",
+                   help="e.g. L4-L5=restricted T6-T7=hypermobile L3-L4=0.5")
+    s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    s.set_defaults(func=_cmd_solve)
+
+    m = sub.add_parser("meshes", help="build or preview the vertebra meshes")
+    msub = m.add_subparsers(dest="meshes_command", required=True, parser_class=_Parser)
+    b = msub.add_parser("build", help="regenerate meshes/ from the anatomy tables")
+    b.add_argument("--out", type=Path, help="output folder (default: the shipped meshes/)")
+    b.add_argument("--lod", choices=("coarse", "default", "fine"), default="default")
+    b.set_defaults(func=_cmd_meshes_build)
+    v = msub.add_parser("preview", help="render the column and two vertebrae to a PNG")
+    v.add_argument("--out", required=True, help="PNG file to write")
+    v.add_argument("--width", type=int, default=2400)
+    v.add_argument("--height", type=int, default=1350)
+    v.set_defaults(func=_cmd_meshes_preview)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (2 for bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except SpineInputError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

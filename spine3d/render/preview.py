@@ -1,0 +1,96 @@
+"""``spine3d meshes preview``: the column and two vertebrae seen from above, on one image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..anatomy import SpineModel
+from ..anatomy.frames import apply
+from ..geometry import facet_mask, load_meshes
+from ._offscreen import prepare_offscreen, save_png
+
+__all__ = ["render_preview"]
+
+BONE = "#e9dcc3"
+FACET = "#c0392b"
+BACKGROUND = "white"
+
+
+def _add_vertebra(pl, model, level, mesh, pose, facets=True):
+    import pyvista as pv
+
+    poly = pv.wrap(mesh).transform(pose, inplace=False)
+    if facets:
+        poly.cell_data["facet"] = facet_mask(model, level, mesh).astype(float)
+        pl.add_mesh(
+            poly, scalars="facet", cmap=[BONE, FACET], clim=(0, 1), show_scalar_bar=False,
+            smooth_shading=True, specular=0.2,
+        )
+    else:
+        pl.add_mesh(poly, color=BONE, smooth_shading=True, specular=0.2)
+
+
+def render_preview(
+    model: SpineModel,
+    out: Path,
+    size: tuple[int, int] = (2400, 1350),
+    top_levels: tuple[str, str] = ("T6", "L3"),
+) -> Path:
+    """Render the preview figure and write it as PNG.
+
+    Parameters
+    ----------
+    model : SpineModel
+    out : path
+        PNG file; written atomically.
+    size : (int, int), default: (2400, 1350)
+        Width and height in pixels.
+    top_levels : (str, str), default: ("T6", "L3")
+        The thoracic and lumbar vertebrae shown from above.
+    """
+    prepare_offscreen()
+    import pyvista as pv
+
+    meshes = load_meshes()
+    pl = pv.Plotter(
+        off_screen=True,
+        shape=(2, 3),
+        groups=[(np.s_[:], 0), (np.s_[:], 1)],
+        window_size=size,
+        border=False,
+    )
+    pl.set_background(BACKGROUND)
+    poses = {v.name: np.asarray(v.rest_pose) for v in model.vertebrae}
+    centre = np.mean([p[:3, 3] for p in poses.values()], axis=0)
+    # (title, camera offset from the column centre, label offset in each local frame)
+    views = [
+        ("Posterior-oblique", (-600, 60, 420), lambda m: [0.0, 0.0, 0.5 * m["transverse_span_mm"] + 8]),
+        ("Lateral, from the left", (0, 0, -700), lambda m: [0.5 * m["body_depth_mm"] + 14, 0.0, 0.0]),
+    ]
+    for i, (title, offset, label_at) in enumerate(views):
+        pl.subplot(0, i)
+        for lv, mesh in meshes.items():
+            _add_vertebra(pl, model, lv, mesh, poses[lv])
+        labels = [apply(poses[lv], label_at(model.vertebra(lv).morphometry)) for lv in meshes]
+        pl.add_point_labels(
+            np.array(labels), list(meshes), font_size=18, point_size=1, shape=None,
+            show_points=False, always_visible=True, text_color="black", bold=True,
+        )
+        pl.add_text(title, font_size=14, color="black")
+        pl.camera_position = [tuple(centre + offset), tuple(centre), (0, 1, 0)]
+        pl.reset_camera()
+        pl.camera.zoom(1.5)
+    for k, lv in enumerate(top_levels):
+        pl.subplot(k, 2)
+        _add_vertebra(pl, model, lv, meshes[lv], np.eye(4))
+        region = model.vertebra(lv).region
+        pl.add_text(f"{lv} from above ({region}); anterior down, facets red", font_size=11, color="black")
+        pl.camera_position = [(0, 400, 0), (-12, 0, 0), (-1, 0, 0)]
+        pl.reset_camera()
+        pl.camera.zoom(1.3)
+    img = pl.screenshot(None, return_img=True)
+    pl.close()
+    save_png(img, Path(out))
+    return Path(out)
