@@ -89,11 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="distribute a global twist over the motion segments")
     load = s.add_mutually_exclusive_group()
-    load.add_argument("--twist", type=float, default=30.0, metavar="DEG",
-                      help="rotation of T1 relative to the sacrum, degrees (default: 30)")
+    load.add_argument(
+        "--twist",
+        type=float,
+        default=30.0,
+        metavar="DEG",
+        help="rotation of T1 relative to the sacrum, degrees (default: 30)",
+    )
     load.add_argument("--torque", type=float, metavar="NM", help="axial torque, N m")
-    s.add_argument("--mobility", nargs="+", metavar="SEG=STATE",
-                   help="e.g. L4-L5=restricted T6-T7=hypermobile L3-L4=0.5")
+    s.add_argument(
+        "--mobility",
+        nargs="+",
+        metavar="SEG=STATE",
+        help="e.g. L4-L5=restricted T6-T7=hypermobile L3-L4=0.5",
+    )
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=_cmd_solve)
 

@@ -2,10 +2,12 @@
 
 from .levels import LEVELS, REGIONS, SEGMENTS, level_index, levels_between, region_of, segment_index
 from .model import FACET_KEYS, Facet, Joint, SpineModel, Vertebra, facet_normal, load_model
-from .tables import joint_table, morphometry_table, tables_version
+from .tables import JOINT_FIELDS, MORPHOMETRY_FIELDS, joint_table, morphometry_table, tables_version
 
 __all__ = [
     "FACET_KEYS",
+    "JOINT_FIELDS",
+    "MORPHOMETRY_FIELDS",
     "LEVELS",
     "REGIONS",
     "SEGMENTS",

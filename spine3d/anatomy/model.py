@@ -262,7 +262,9 @@ def _check_overrides(
                 if key.startswith(side + "_"):
                     base, targets = key[len(side) + 1 :], (side,)
             if base not in FACET_KEYS:
-                raise SpineInputError(f"facets.{seg}: unknown key {key!r}: expected one of {allowed}")
+                raise SpineInputError(
+                    f"facets.{seg}: unknown key {key!r}: expected one of {allowed}"
+                )
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SpineInputError(f"facets.{seg}.{key}: expected a number, got {value!r}")
             lo, hi = FACET_KEYS[base]
@@ -320,10 +322,16 @@ def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> Spine
         wl, wu = math.radians(wedges[lower]), math.radians(wedges[upper])
         disc_wedge = math.radians(row["sagittal_deg"]) - 0.5 * (wl + wu)
         in_lower = (
-            translate(y=heights[lower] / 2) @ rot_z(wl / 2) @ translate(y=d / 2) @ rot_z(disc_wedge / 2)
+            translate(y=heights[lower] / 2)
+            @ rot_z(wl / 2)
+            @ translate(y=d / 2)
+            @ rot_z(disc_wedge / 2)
         )
         to_upper = (
-            rot_z(disc_wedge / 2) @ translate(y=d / 2) @ rot_z(wu / 2) @ translate(y=heights[upper] / 2)
+            rot_z(disc_wedge / 2)
+            @ translate(y=d / 2)
+            @ rot_z(wu / 2)
+            @ translate(y=heights[upper] / 2)
         )
         depth = 0.5 * (morph[upper]["body_depth_mm"] + morph[lower]["body_depth_mm"])
         width = 0.5 * (morph[upper]["body_width_mm"] + morph[lower]["body_width_mm"])
@@ -384,7 +392,9 @@ def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> Spine
         Vertebra(
             name=lv,
             region=region_of(lv),
-            morphometry=MappingProxyType({k: float(v) for k, v in morph[lv].items() if k != "source"}),
+            morphometry=MappingProxyType(
+                {k: float(v) for k, v in morph[lv].items() if k != "source"}
+            ),
             rest_pose=_frozen(poses[lv]),
             body_wedge_deg=wedges[lv],
             source=str(morph[lv]["source"]),

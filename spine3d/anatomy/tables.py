@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Mapping
 
 from .levels import LEVELS, SEGMENTS
 

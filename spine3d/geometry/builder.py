@@ -20,7 +20,15 @@ from ..anatomy import SpineModel, Vertebra
 from ..anatomy.frames import apply
 from ..errors import SpineInputError
 
-__all__ = ["LODS", "Lod", "articular_surfaces", "build_vertebra", "facet_mask", "to_manifold"]
+__all__ = [
+    "INTERSECTION_TOL_MM3",
+    "LODS",
+    "Lod",
+    "articular_surfaces",
+    "build_vertebra",
+    "facet_mask",
+    "to_manifold",
+]
 
 
 @dataclass(frozen=True)
@@ -34,12 +42,15 @@ class Lod:
 
 
 LODS = {
-    "coarse": Lod(segments=12, section_points=24, refine=1, smooth_iterations=4),
+    "coarse": Lod(segments=12, section_points=24, refine=0, smooth_iterations=4),
     "default": Lod(segments=20, section_points=40, refine=1, smooth_iterations=8),
     "fine": Lod(segments=32, section_points=64, refine=2, smooth_iterations=10),
 }
 """Levels of detail; ``"default"`` is what ``meshes/`` holds."""
 
+INTERSECTION_TOL_MM3 = 0.01
+"""Largest overlap of two rest-pose neighbours counted as touching, not interpenetrating,
+mm³ (float32 vertex round-off on surfaces that meet)."""
 PLATE_MM = 3.0
 """Thickness of an articular plate behind its surface, mm."""
 _CLEAR_DEPTH_MM = 9.0
@@ -47,8 +58,10 @@ _CLEAR_DEPTH_MM = 9.0
 
 
 def _ellipsoid(centre, radii, lod: Lod) -> mf.Manifold:
-    return mf.Manifold.sphere(1.0, lod.segments).scale(list(map(float, radii))).translate(
-        list(map(float, centre))
+    return (
+        mf.Manifold.sphere(1.0, lod.segments)
+        .scale(list(map(float, radii)))
+        .translate(list(map(float, centre)))
     )
 
 
@@ -125,7 +138,9 @@ def facet_mask(model: SpineModel, level: str, mesh: trimesh.Trimesh) -> np.ndarr
         c, n = np.asarray(s["centre_mm"]), np.asarray(s["normal"])
         d = centres - c
         on_plane = np.abs(d @ n) < 1.0
-        inside = np.linalg.norm(d - np.outer(d @ n, n), axis=1) < 0.5 * max(s["width_mm"], s["height_mm"])
+        inside = np.linalg.norm(d - np.outer(d @ n, n), axis=1) < 0.5 * max(
+            s["width_mm"], s["height_mm"]
+        )
         mask |= on_plane & inside & (normals @ n > 0.8)
     return mask
 
@@ -144,7 +159,9 @@ def _body(v: Vertebra, lod: Lod, kind: str) -> mf.Manifold:
         x = np.where(x < 0, x + 0.16 * d * np.cos(np.pi * z / w) ** 2, x)
     # Counter-clockwise in (x, -z), so that the rotation below maps -z back to +Z.
     section = mf.CrossSection([np.column_stack([x, -z])[::-1].tolist()])
-    body = mf.Manifold.extrude(section, h, n_divisions=6).translate([0, 0, -h / 2]).rotate([-90, 0, 0])
+    body = (
+        mf.Manifold.extrude(section, h, n_divisions=6).translate([0, 0, -h / 2]).rotate([-90, 0, 0])
+    )
     wedge = math.tan(math.radians(v.body_wedge_deg) / 2)
     waist = 0.12
 
@@ -183,7 +200,9 @@ def _posterior_arch(v: Vertebra, lod: Lod, kind: str) -> tuple[list[mf.Manifold]
             _hull(
                 # The upper border stays low: the inferior articular processes of the
                 # level above rest on it.
-                _ellipsoid((xj, yj - 0.2 * lam_h, sz * zj), (lt / 2, lam_h / 2, min(pw / 2, 4.0)), lod),
+                _ellipsoid(
+                    (xj, yj - 0.2 * lam_h, sz * zj), (lt / 2, lam_h / 2, min(pw / 2, 4.0)), lod
+                ),
                 _ellipsoid((xs, yj - 0.25 * lam_h, sz * 2.0), (lt / 2, lam_h / 2, 2.5), lod),
             )
         )
@@ -212,7 +231,9 @@ def _posterior_arch(v: Vertebra, lod: Lod, kind: str) -> tuple[list[mf.Manifold]
     back = math.radians(m["transverse_back_deg"])
     reach = 0.5 * m["transverse_span_mm"] - zj
     for sz in (-1.0, 1.0):
-        tp_tip = np.array([xj - reach * math.sin(back), yj + 1.0, sz * (zj + reach * math.cos(back))])
+        tp_tip = np.array(
+            [xj - reach * math.sin(back), yj + 1.0, sz * (zj + reach * math.cos(back))]
+        )
         if kind == "thoracic":
             tip_part = _ellipsoid(tp_tip, (4.5, 4.5, 4.0), lod)
             root = _ellipsoid((xj, yj + 1.0, sz * zj), (4.0, 5.0, 3.5), lod)
@@ -229,7 +250,11 @@ def _posterior_arch(v: Vertebra, lod: Lod, kind: str) -> tuple[list[mf.Manifold]
                 # Demifacets for the rib heads at the posterolateral body corners.
                 parts.append(
                     _ellipsoid(
-                        (post + 0.22 * d, sy * (0.5 * h - 2.5), sz * 0.5 * m["body_width_mm"] * 0.74),
+                        (
+                            post + 0.22 * d,
+                            sy * (0.5 * h - 2.5),
+                            sz * 0.5 * m["body_width_mm"] * 0.74,
+                        ),
                         (3.0, 2.6, 2.2),
                         lod,
                     )
@@ -310,12 +335,15 @@ def _sacrum(model: SpineModel, v: Vertebra, lod: Lod) -> tuple[list[mf.Manifold]
                 _ellipsoid((xc, -0.1 * h, sz * zj), (3.0, 5.0, 5.0), lod),
             )
         )
-    landmarks = {"junction": (-0.5 * d - m["pedicle_length_mm"], 0.1 * h, zj), "lamina_mid": (xc, 0.0, 0.0)}
+    landmarks = {
+        "junction": (-0.5 * d - m["pedicle_length_mm"], 0.1 * h, zj),
+        "lamina_mid": (xc, 0.0, 0.0),
+    }
     return parts, landmarks
 
 
 def _canal(v: Vertebra, lod: Lod) -> mf.Manifold:
-    """The vertebral foramen: an elliptical tube behind the body, cut through the arch."""
+    """Return the vertebral foramen: an elliptical tube behind the body, cut through the arch."""
     m = v.morphometry
     d, h = m["body_depth_mm"], v.body_height_mm
     cw, cd = m["canal_width_mm"], m["canal_depth_mm"]

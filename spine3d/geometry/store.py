@@ -24,7 +24,14 @@ from ..anatomy import SpineModel
 from ..errors import MeshFileError
 from .builder import articular_surfaces, build_vertebra
 
-__all__ = ["MANIFEST", "build_meshes", "default_mesh_dir", "load_manifest", "load_meshes", "write_atomic"]
+__all__ = [
+    "MANIFEST",
+    "build_meshes",
+    "default_mesh_dir",
+    "load_manifest",
+    "load_meshes",
+    "write_atomic",
+]
 
 MANIFEST = "manifest.json"
 REBUILD = "rebuild with `spine3d meshes build`"
@@ -190,7 +197,9 @@ def load_meshes(
         except FileNotFoundError:
             raise MeshFileError(f"{path}: missing mesh file; {REBUILD}") from None
         if verify and hashlib.sha256(data).hexdigest() != entries[level]["sha256"]:
-            raise MeshFileError(f"{path}: corrupt mesh file (checksum differs from the manifest); {REBUILD}")
+            raise MeshFileError(
+                f"{path}: corrupt mesh file (checksum differs from the manifest); {REBUILD}"
+            )
         try:
             mesh = trimesh.load(io.BytesIO(data), file_type="ply", process=False)
         except Exception as exc:  # any parse failure of a damaged file

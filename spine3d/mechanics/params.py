@@ -52,7 +52,8 @@ def _factor(segment: str, state: str | float) -> float:
             ) from None
     elif isinstance(state, bool) or not isinstance(state, int | float):
         raise SpineInputError(
-            f"mobility {segment}={state!r}: expected one of {', '.join(states)} or a positive number"
+            f"mobility {segment}={state!r}: expected one of {', '.join(states)} "
+            "or a positive number"
         )
     else:
         value = float(state)

@@ -52,7 +52,9 @@ class _Table:
     base_pose: np.ndarray  # (4, 4) sacrum
 
 
-def _invert_segments(law: SegmentLaw, tau: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _invert_segments(
+    law: SegmentLaw, tau: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
     """Solve ``law(theta) = tau`` per segment inside ``[lo, hi]`` (bracketed Newton)."""
     lo, hi = lo.copy(), hi.copy()
     theta = 0.5 * (lo + hi)
@@ -149,7 +151,9 @@ def _bisect_twist(t, twist, lo_tau, hi_tau, lo_th, hi_th):
 
 def _solve_torque(t: _Table, tau: np.ndarray) -> np.ndarray:
     k = np.clip(np.searchsorted(t.tau, tau) - 1, 0, len(t.tau) - 2)
-    return _invert_segments(t.law, np.broadcast_to(tau[:, None], t.theta[k].shape), t.theta[k], t.theta[k + 1])
+    return _invert_segments(
+        t.law, np.broadcast_to(tau[:, None], t.theta[k].shape), t.theta[k], t.theta[k + 1]
+    )
 
 
 def _poses(t: _Table, theta: np.ndarray) -> np.ndarray:

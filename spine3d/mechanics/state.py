@@ -81,10 +81,15 @@ class SpineState:
                     "mobility": mobility_label(float(self.mobility[i])),
                     "rotation_deg": round(float(self.rotation_deg[i]), 6),
                     "share": round(float(abs(self.rotation_deg[i]) / total), 6),
-                    "facet_gap_mm": {s: round(float(self.facet_gap_mm[k, i]), 6) for k, s in enumerate(SIDES)},
-                    "facet_force_n": {s: round(float(self.facet_force_n[k, i]), 6) for k, s in enumerate(SIDES)},
+                    "facet_gap_mm": {
+                        s: round(float(self.facet_gap_mm[k, i]), 6) for k, s in enumerate(SIDES)
+                    },
+                    "facet_force_n": {
+                        s: round(float(self.facet_force_n[k, i]), 6) for k, s in enumerate(SIDES)
+                    },
                     "capsule_stretch_mm": {
-                        s: round(float(self.capsule_stretch_mm[k, i]), 6) for k, s in enumerate(SIDES)
+                        s: round(float(self.capsule_stretch_mm[k, i]), 6)
+                        for k, s in enumerate(SIDES)
                     },
                 }
             )

@@ -25,8 +25,13 @@ def _add_vertebra(pl, model, level, mesh, pose, facets=True):
     if facets:
         poly.cell_data["facet"] = facet_mask(model, level, mesh).astype(float)
         pl.add_mesh(
-            poly, scalars="facet", cmap=[BONE, FACET], clim=(0, 1), show_scalar_bar=False,
-            smooth_shading=True, specular=0.2,
+            poly,
+            scalars="facet",
+            cmap=[BONE, FACET],
+            clim=(0, 1),
+            show_scalar_bar=False,
+            smooth_shading=True,
+            specular=0.2,
         )
     else:
         pl.add_mesh(poly, color=BONE, smooth_shading=True, specular=0.2)
@@ -66,8 +71,16 @@ def render_preview(
     centre = np.mean([p[:3, 3] for p in poses.values()], axis=0)
     # (title, camera offset from the column centre, label offset in each local frame)
     views = [
-        ("Posterior-oblique", (-600, 60, 420), lambda m: [0.0, 0.0, 0.5 * m["transverse_span_mm"] + 8]),
-        ("Lateral, from the left", (0, 0, -700), lambda m: [0.5 * m["body_depth_mm"] + 14, 0.0, 0.0]),
+        (
+            "Posterior-oblique",
+            (-600, 60, 420),
+            lambda m: [0.0, 0.0, 0.5 * m["transverse_span_mm"] + 8],
+        ),
+        (
+            "Lateral, from the left",
+            (0, 0, -700),
+            lambda m: [0.5 * m["body_depth_mm"] + 14, 0.0, 0.0],
+        ),
     ]
     for i, (title, offset, label_at) in enumerate(views):
         pl.subplot(0, i)
@@ -75,8 +88,15 @@ def render_preview(
             _add_vertebra(pl, model, lv, mesh, poses[lv])
         labels = [apply(poses[lv], label_at(model.vertebra(lv).morphometry)) for lv in meshes]
         pl.add_point_labels(
-            np.array(labels), list(meshes), font_size=18, point_size=1, shape=None,
-            show_points=False, always_visible=True, text_color="black", bold=True,
+            np.array(labels),
+            list(meshes),
+            font_size=18,
+            point_size=1,
+            shape=None,
+            show_points=False,
+            always_visible=True,
+            text_color="black",
+            bold=True,
         )
         pl.add_text(title, font_size=14, color="black")
         pl.camera_position = [tuple(centre + offset), tuple(centre), (0, 1, 0)]
@@ -86,7 +106,9 @@ def render_preview(
         pl.subplot(k, 2)
         _add_vertebra(pl, model, lv, meshes[lv], np.eye(4))
         region = model.vertebra(lv).region
-        pl.add_text(f"{lv} from above ({region}); anterior down, facets red", font_size=11, color="black")
+        pl.add_text(
+            f"{lv} from above ({region}); anterior down, facets red", font_size=11, color="black"
+        )
         pl.camera_position = [(0, 400, 0), (-12, 0, 0), (-1, 0, 0)]
         pl.reset_camera()
         pl.camera.zoom(1.3)
