@@ -33,18 +33,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Lod:
-    """A level of detail: sphere and section resolution, refinement and smoothing."""
+    """A level of detail: sphere and section resolution, triangle target, smoothing.
+
+    ``target_triangles`` sets the longest edge after refinement from the surface area
+    (equilateral triangles); 0 keeps the unrefined union.
+    """
 
     segments: int
     section_points: int
-    refine: int
+    target_triangles: int
     smooth_iterations: int
 
 
 LODS = {
-    "coarse": Lod(segments=12, section_points=24, refine=0, smooth_iterations=4),
-    "default": Lod(segments=20, section_points=40, refine=1, smooth_iterations=8),
-    "fine": Lod(segments=32, section_points=64, refine=2, smooth_iterations=10),
+    "coarse": Lod(segments=12, section_points=24, target_triangles=0, smooth_iterations=4),
+    "default": Lod(segments=20, section_points=40, target_triangles=5000, smooth_iterations=8),
+    "fine": Lod(segments=32, section_points=64, target_triangles=20000, smooth_iterations=10),
 }
 """Levels of detail; ``"default"`` is what ``meshes/`` holds."""
 
@@ -219,7 +223,7 @@ def _posterior_arch(v: Vertebra, lod: Lod, kind: str) -> tuple[list[mf.Manifold]
             )
         )
     else:
-        blade = 0.45 * lam_h + 3.0
+        blade = 0.6 * lam_h + 4.0
         parts.append(
             _hull(
                 _ellipsoid(base, (lt / 2 + 1, 0.4 * lam_h, 3.0), lod),
@@ -278,11 +282,14 @@ def _articular_parts(model, v, lod, landmarks, surfaces, kind):
         else:
             t = 0.35
             anchor = np.array([xj + t * (xm - xj), 0.5 * (ym + yj), sz * zj * (1 - t)])
+        # The process: the plate, a body of bone behind it, and a neck to the arch.
+        bulk = _ellipsoid(back, (0.6 * hu, 0.6 * hv, 0.6 * hu), lod)
+        process = _hull(plate, bulk)
         strut = _hull(
-            _ellipsoid(back, (0.32 * hu + 1.2, 0.32 * hv + 1.2, 0.32 * hu + 1.2), lod),
+            _ellipsoid(back, (0.4 * hu, 0.4 * hv, 0.4 * hu), lod),
             _ellipsoid(anchor, (3.0, 4.0, 3.0), lod),
         )
-        parts += [plate, strut]
+        parts += [process, strut]
         if kind == "lumbar" and s["process"] == "superior":
             # Mammillary process on the back of the superior articular process.
             parts.append(_ellipsoid(back - n * 1.5 + [-2.0, 1.0, 0], (2.2, 2.2, 2.2), lod))
@@ -393,12 +400,16 @@ def build_vertebra(model: SpineModel, level: str, lod: str = "default") -> trime
     if v.region != "sacral":
         solid = solid - _canal(v, q)
     solid = solid - mf.Manifold.batch_boolean(spaces, mf.OpType.Add)
-    solid = solid.refine(q.refine + 1) if q.refine else solid
+    # Split long hull edges so that smoothing works on even triangles, not slivers.
+    if q.target_triangles:
+        edge_mm = math.sqrt(4 * solid.surface_area() / (math.sqrt(3) * q.target_triangles))
+        solid = solid.refine_to_length(edge_mm)
     out = solid.to_mesh()
     mesh = trimesh.Trimesh(
         vertices=np.asarray(out.vert_properties[:, :3], dtype=float),
         faces=np.asarray(out.tri_verts, dtype=np.int64),
-        process=True,
+        # manifold3d's output is manifold by index; merging by position could break that.
+        process=False,
     )
     # Smooth everything but the articular surfaces: they keep the exact orientation the
     # mechanics uses, and the smoothing gives the rest its fillets.

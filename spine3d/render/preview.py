@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import trimesh
 
 from ..anatomy import SpineModel
 from ..anatomy.frames import apply
-from ..geometry import facet_mask, load_meshes
+from ..geometry import articular_surfaces, facet_mask, load_meshes
 from ._offscreen import prepare_offscreen, save_png
 
 __all__ = ["render_preview"]
@@ -21,7 +22,9 @@ BACKGROUND = "white"
 def _add_vertebra(pl, model, level, mesh, pose, facets=True):
     import pyvista as pv
 
-    poly = pv.wrap(mesh).transform(pose, inplace=False)
+    # Wrap a bare copy: trimesh's PLY metadata is not something VTK can store.
+    bare = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    poly = pv.wrap(bare).transform(pose, inplace=False)
     if facets:
         poly.cell_data["facet"] = facet_mask(model, level, mesh).astype(float)
         pl.add_mesh(
@@ -35,6 +38,35 @@ def _add_vertebra(pl, model, level, mesh, pose, facets=True):
         )
     else:
         pl.add_mesh(poly, color=BONE, smooth_shading=True, specular=0.2)
+
+
+def _add_facet_traces(pl, model: SpineModel, level: str) -> None:
+    """Draw each superior facet's trace seen from above, labelled with its coronal angle."""
+    import pyvista as pv
+
+    top = 0.5 * model.vertebra(level).body_height_mm + 30.0
+    for s in articular_surfaces(model, level):
+        if s["process"] != "superior":
+            continue
+        facet = model.joint(s["joint"]).facet(s["side"])
+        n = np.asarray(s["normal"], dtype=float)
+        across = np.cross([0.0, 1.0, 0.0], n)
+        across /= np.linalg.norm(across)
+        c = np.asarray(s["centre_mm"]) * [1, 0, 1] + [0, top, 0]
+        half = 0.5 * s["width_mm"] + 6.0
+        pl.add_mesh(pv.Line(c - half * across, c + half * across), color=FACET, line_width=6)
+        angle = facet.coronal_deg if facet.coronal_deg <= 90 else 180 - facet.coronal_deg
+        lateral = across if across[2] * c[2] > 0 else -across
+        pl.add_point_labels(
+            [c + (half + 4.0) * lateral - [4.0, 0.0, 0.0]],
+            [f"{angle:.0f}°"],
+            font_size=16,
+            shape=None,
+            show_points=False,
+            always_visible=True,
+            text_color=FACET,
+            bold=True,
+        )
 
 
 def render_preview(
@@ -105,9 +137,13 @@ def render_preview(
     for k, lv in enumerate(top_levels):
         pl.subplot(k, 2)
         _add_vertebra(pl, model, lv, meshes[lv], np.eye(4))
+        _add_facet_traces(pl, model, lv)
         region = model.vertebra(lv).region
         pl.add_text(
-            f"{lv} from above ({region}); anterior down, facets red", font_size=11, color="black"
+            f"{lv} from above ({region}), anterior down: "
+            "facets and their angle to the coronal plane",
+            font_size=11,
+            color="black",
         )
         pl.camera_position = [(0, 400, 0), (-12, 0, 0), (-1, 0, 0)]
         pl.reset_camera()
