@@ -1,0 +1,32 @@
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_ships_meshes_and_tables(tmp_path):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("spine3d-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for level in ("T1", "L5", "S1"):
+        assert f"spine3d/meshes_data/{level}.ply" in names
+    assert "spine3d/meshes_data/manifest.json" in names
+    assert "spine3d/anatomy/data/joints.csv" in names
+    assert "spine3d/mechanics/data/tissue.csv" in names
