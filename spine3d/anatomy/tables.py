@@ -126,8 +126,9 @@ def morphometry_table() -> Mapping[str, Mapping[str, float | str]]:
             t = (i - lo) / (hi - lo)
             a, b = anchors[lo][0], anchors[hi][0]
             values = {f: (1 - t) * a[f] + t * b[f] for f in MORPHOMETRY_FIELDS}
-            # A rib facet is a yes/no feature: take it from the nearer anchor.
-            values["costal_facets"] = a["costal_facets"] if t < 0.5 else b["costal_facets"]
+            # A rib facet is a yes/no feature: take it from the nearer anchor, the upper
+            # one on a tie (T10, halfway between T8 and T12, still carries rib facets).
+            values["costal_facets"] = a["costal_facets"] if t <= 0.5 else b["costal_facets"]
             source = f"interpolated by level between {LEVELS[lo]} and {LEVELS[hi]}"
         values["source"] = source
         table[level] = MappingProxyType(values)

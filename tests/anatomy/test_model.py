@@ -42,6 +42,12 @@ def test_interpolation_between_anchors():
     assert "between T4 and T8" in morph["T6"]["source"]
 
 
+def test_costal_facets_on_t1_to_t10():
+    morph = morphometry_table()
+    with_ribs = [lv for lv in LEVELS if morph[lv]["costal_facets"] >= 0.5]
+    assert with_ribs == [f"T{i}" for i in range(1, 11)]
+
+
 def test_facet_normal_conventions():
     # Lumbar facets face posteromedially, thoracic posterolaterally and upward.
     n = facet_normal(50, 90, "right")
