@@ -82,6 +82,53 @@ def _cmd_meshes_preview(args) -> int:
     return 0
 
 
+def _cmd_render(args) -> int:
+    from rich.progress import Progress
+
+    from spine3d.render.export import render_scene
+    from spine3d.scene import load_scene
+
+    for name in ("width", "height"):
+        value = getattr(args, name)
+        if value is not None and not 16 <= value * args.scale <= 16384:
+            raise SpineInputError(f"--{name} {value}: expected 16 to 16384 pixels (after --scale)")
+    if not 1 <= args.scale <= 8:
+        raise SpineInputError(f"--scale {args.scale}: expected 1 to 8")
+    # Validate every scene before writing anything.
+    scenes = [load_scene(p) for p in args.scenes]
+    names = [s.name for s in scenes]
+    if len(set(names)) != len(names):
+        raise SpineInputError("two scenes share a name: their pictures would overwrite each other")
+    for s in scenes:
+        w = (args.width or s.width) * args.scale
+        h = (args.height or s.height) * args.scale
+        if max(w, h) > 16384:
+            raise SpineInputError(f"{s.source}: image {w}x{h} after --scale: at most 16384 a side")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise SpineInputError(f"--out {args.out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    size = None
+    written = []
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Rendering", total=len(scenes))
+        for s in scenes:
+            if args.width or args.height:
+                size = (args.width or s.width, args.height or s.height)
+            path = render_scene(
+                s,
+                out / f"{s.name}.png",
+                size=size,
+                scale=args.scale,
+                transparent=True if args.transparent else None,
+            )
+            written.append(path)
+            bar.advance(task)
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``spine3d`` command."""
     p = _Parser(prog="spine3d", description="3D spine biomechanics for teaching.")
@@ -105,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=_cmd_solve)
+
+    r = sub.add_parser("render", help="render scene files to PNG, off-screen")
+    r.add_argument("scenes", nargs="+", metavar="SCENE", help="scene files (.toml)")
+    r.add_argument("--out", default=".", help="output folder (default: here)")
+    r.add_argument("--width", type=int, help="image width, pixels (default: the scene's)")
+    r.add_argument("--height", type=int, help="image height, pixels (default: the scene's)")
+    r.add_argument("--scale", type=int, default=1, help="multiply the size, fonts too (default: 1)")
+    r.add_argument("--transparent", action="store_true", help="transparent background")
+    r.set_defaults(func=_cmd_render)
 
     m = sub.add_parser("meshes", help="build or preview the vertebra meshes")
     msub = m.add_subparsers(dest="meshes_command", required=True, parser_class=_Parser)

@@ -1,0 +1,273 @@
+"""Turn a GL-free :class:`~spine3d.scene.describe.Figure` into pixels with pyvista.
+
+Vertebra geometry is loaded once per process and placed with each actor's user
+matrix, so a figure costs about what a bare pyvista render of the same meshes does.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import textwrap
+
+import numpy as np
+
+from ..geometry import load_meshes
+from ..scene.describe import ColorBar, Figure, PanelDrawing
+from ..scene.theme import colormap, hex_to_rgb
+from ._offscreen import prepare_offscreen, save_png
+from .chart import chart_image, composite
+
+__all__ = ["build_plotter", "render_figure", "render_image"]
+
+_TITLE_ROW = 0.085
+_CAPTION_ROW = 0.075
+
+
+@lru_cache(maxsize=1)
+def _polydata() -> dict:
+    """Level -> pyvista PolyData of the shipped meshes, loaded once."""
+    import pyvista as pv
+
+    return {
+        lv: pv.PolyData.from_regular_faces(
+            np.asarray(m.vertices), np.asarray(m.faces)
+        ).compute_normals(split_vertices=False, auto_orient_normals=False)
+        for lv, m in load_meshes().items()
+    }
+
+
+def _lut(bar: ColorBar):
+    import pyvista as pv
+
+    lut = pv.LookupTable()
+    rgba = np.ones((256, 4))
+    rgba[:, :3] = colormap(bar.stops, np.linspace(0, 1, 256))
+    lut.values = (rgba * 255).astype(np.uint8)
+    lut.scalar_range = bar.clim
+    return lut
+
+
+def _px(fraction: float, height: int) -> int:
+    """Font size for labels and bars: ``fraction`` of the image height, in pixels."""
+    return max(6, int(round(fraction * height)))
+
+
+def _pt(fraction: float, height: int) -> int:
+    """Font size for ``add_text``, which pyvista doubles: half of :func:`_px`."""
+    return max(4, int(round(fraction * height / 2)))
+
+
+def _add_panel(pl, fig: Figure, panel: PanelDrawing, height: int, last: bool) -> None:
+    import pyvista as pv
+
+    theme = fig.theme
+    polys = _polydata()
+    text = hex_to_rgb(theme.text)
+    for item in panel.meshes:
+        actor = pl.add_mesh(
+            polys[item.level],
+            color=item.color,
+            opacity=item.opacity,
+            smooth_shading=True,
+            specular=0.25 if item.role == "bone" else 0.0,
+            diffuse=0.85,
+            ambient=0.12,
+            reset_camera=False,
+            name=f"{item.role}-{item.level}",
+        )
+        actor.user_matrix = item.transform
+    for mk in panel.markers:
+        # A ball at the joint: it shows past the articular processes from any side.
+        ball = pv.Sphere(
+            radius=mk.radius_mm, center=mk.centre, theta_resolution=24, phi_resolution=16
+        )
+        pl.add_mesh(
+            ball,
+            color=mk.color,
+            smooth_shading=True,
+            specular=0.3,
+            reset_camera=False,
+            name=f"facet-{mk.joint}-{mk.side}",
+        )
+    for ln in panel.lines:
+        pl.add_mesh(
+            pv.lines_from_points(ln.points),
+            color=ln.color,
+            line_width=ln.width,
+            reset_camera=False,
+            render_lines_as_tubes=False,
+        )
+    for cn in panel.cones:
+        pl.add_mesh(
+            pv.Cone(
+                center=cn.centre,
+                direction=cn.direction,
+                height=cn.height_mm,
+                radius=cn.radius_mm,
+                resolution=24,
+            ),
+            color=cn.color,
+            reset_camera=False,
+        )
+    if panel.labels:
+        groups: dict[tuple, list] = {}
+        for lb in panel.labels:
+            groups.setdefault(lb.color, []).append(lb)
+        for color, items in groups.items():
+            pl.add_point_labels(
+                np.array([lb.position for lb in items]),
+                [lb.text for lb in items],
+                font_size=_px(theme.label_size, height),
+                text_color=color,
+                shape=None,
+                show_points=False,
+                always_visible=True,
+                bold=True,
+                font_family=theme.font,
+                reset_camera=False,
+            )
+    if panel.title:
+        pl.add_text(
+            panel.title,
+            position="upper_edge",
+            font_size=_pt(theme.panel_title_size, height),
+            color=text,
+            font=theme.font,
+        )
+    if panel.twist_text:
+        pl.add_text(
+            panel.twist_text,
+            position="lower_left",
+            font_size=_pt(theme.caption_size * 0.85, height),
+            color=text,
+            font=theme.font,
+        )
+    if panel.colorbar is not None and last:
+        bar = panel.colorbar
+        mapper = pv.DataSetMapper(pv.PolyData(np.zeros((1, 3))))
+        mapper.lookup_table = _lut(bar)
+        mapper.scalar_range = bar.clim
+        pl.add_scalar_bar(
+            title=bar.title,
+            mapper=mapper,
+            vertical=True,
+            position_x=0.87,
+            position_y=0.5,
+            width=0.05,
+            height=0.38,
+            n_labels=5,
+            fmt="%.1f",
+            color=text,
+            title_font_size=_px(theme.label_size, height),
+            label_font_size=_px(theme.label_size * 0.9, height),
+            font_family=theme.font,
+        )
+    cam = panel.view
+    pl.camera.position = tuple(cam.position)
+    pl.camera.focal_point = tuple(cam.focal_point)
+    pl.camera.up = tuple(cam.up)
+    pl.camera.view_angle = cam.view_angle_deg
+    pl.reset_camera_clipping_range()
+
+
+def _wrap(text: str, font_px: int, width_px: int) -> str:
+    """Wrap ``text`` into lines that fit ``width_px`` (about 0.55 em a character)."""
+    per_line = max(10, int(width_px * 0.94 / (0.55 * font_px)))
+    return "\n".join(textwrap.wrap(text, per_line)) if len(text) > per_line else text
+
+
+def _link(fig: Figure) -> bool:
+    """Link cameras when every panel shows the same levels from the same place."""
+    views = {
+        (p.levels, tuple(np.round(p.view.position, 3)), tuple(np.round(p.view.focal_point, 3)))
+        for p in fig.panels
+    }
+    return len(fig.panels) > 1 and len(views) == 1
+
+
+def build_plotter(fig: Figure, scale: int = 1):
+    """Return an off-screen pyvista Plotter that draws ``fig`` (not yet rendered)."""
+    prepare_offscreen()
+    import pyvista as pv
+
+    theme = fig.theme
+    n = len(fig.panels)
+    width, height = fig.width * scale, fig.height * scale
+    body = 1.0 - _TITLE_ROW - _CAPTION_ROW
+    pl = pv.Plotter(
+        off_screen=True,
+        shape=(3, n),
+        row_weights=[_TITLE_ROW, body, _CAPTION_ROW],
+        groups=[(0, np.s_[:]), (2, np.s_[:])],
+        window_size=(width, height),
+        border=False,
+        lighting="light kit",
+    )
+    background = hex_to_rgb(fig.background) if fig.background.startswith("#") else fig.background
+    pl.set_background(background, all_renderers=True)
+    text = hex_to_rgb(theme.text)
+    pl.subplot(0, 0)
+    if fig.title:
+        pl.add_text(
+            _wrap(fig.title, _px(theme.title_size, height), width),
+            position="upper_edge",
+            font_size=_pt(theme.title_size, height),
+            color=text,
+            font=theme.font,
+        )
+    pl.subplot(2, 0)
+    if fig.caption:
+        pl.add_text(
+            _wrap(fig.caption, _px(theme.caption_size, height), width),
+            position="upper_edge",
+            font_size=_pt(theme.caption_size, height),
+            color=text,
+            font=theme.font,
+        )
+    for i, panel in enumerate(fig.panels):
+        pl.subplot(1, i)
+        _add_panel(pl, fig, panel, height, last=i == n - 1)
+    if _link(fig):
+        pl.link_views([pl.renderers.loc_to_index((1, i)) for i in range(n)])
+    # No depth peeling: under EGL it drops translucent actors, and a ghost of one colour
+    # needs no sorting. Off-screen EGL/OSMesa contexts have no multisample buffers, so
+    # anti-aliasing is supersampled.
+    if theme.anti_aliasing:
+        pl.enable_anti_aliasing("ssaa")
+    return pl
+
+
+def render_image(fig: Figure, scale: int = 1) -> np.ndarray:
+    """Render ``fig`` off-screen; return (H, W, 3) or, when transparent, (H, W, 4) uint8."""
+    pl = build_plotter(fig, scale)
+    try:
+        img = pl.screenshot(None, transparent_background=fig.transparent, return_img=True)
+    finally:
+        pl.close()
+    return _add_charts(img, fig)
+
+
+def _add_charts(img: np.ndarray, fig: Figure) -> np.ndarray:
+    """Composite each panel's bar chart into the lower right of its panel."""
+    height, width = img.shape[:2]
+    n = len(fig.panels)
+    cw, ch = fig.theme.chart_size
+    for i, panel in enumerate(fig.panels):
+        if panel.chart is None:
+            continue
+        size = (int(width / n * cw), int(height * ch))
+        chart = chart_image(panel.chart, fig.theme, size)
+        # Upper left of the panel, under its title: labels and the colour bar are right.
+        x = int(width / n * i) + int(0.01 * width / n)
+        y = int(height * _TITLE_ROW) + int(0.06 * height)
+        img = composite(img, chart, x, y)
+    return img
+
+
+def render_figure(fig: Figure, out: Path, scale: int = 1) -> Path:
+    """Render ``fig`` and write it to ``out`` as PNG, atomically."""
+    img = render_image(fig, scale)
+    save_png(img, Path(out))
+    return Path(out)

@@ -1,0 +1,253 @@
+"""Load and validate scene files (TOML) into a :class:`~spine3d.scene.spec.SceneSpec`.
+
+Every problem is one :class:`~spine3d.errors.SpineInputError` line naming the file,
+the key and what is allowed; unknown keys are errors, with a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..anatomy import levels_between, load_model
+from ..errors import SpineInputError
+from ..mechanics import mobility_factors
+from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
+from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
+
+__all__ = ["load_scene", "parse_scene"]
+
+_COLOUR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-zA-Z]+)$")
+_SECTIONS = ("spine", "load", "view")
+
+
+def _fail(where: str, key: str, value: Any, allowed: str) -> SpineInputError:
+    return SpineInputError(f"{where}: {key} = {_show(value)}: expected {allowed}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def _unknown(where: str, section: str, key: str, allowed: list[str]) -> SpineInputError:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    where_key = f"[{section}] {key}" if section else key
+    return SpineInputError(
+        f"{where}: unknown key {where_key}{hint}: allowed keys are {', '.join(allowed)}"
+    )
+
+
+def _value(where: str, label: str, key: Key, value: Any) -> Any:
+    t = key.type
+    if t == "str":
+        if not isinstance(value, str):
+            raise _fail(where, label, value, key.allowed())
+        return value
+    if t == "bool":
+        if not isinstance(value, bool):
+            raise _fail(where, label, value, key.allowed())
+        return value
+    if t in ("int", "float"):
+        ok = isinstance(value, int) if t == "int" else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok or not math.isfinite(value):
+            raise _fail(where, label, value, key.allowed())
+        if key.low is not None and not key.low <= value <= key.high:
+            raise _fail(where, label, value, key.allowed())
+        return value if t == "int" else float(value)
+    if t == "choice":
+        if value not in key.choices:
+            raise _fail(where, label, value, key.allowed())
+        return value
+    if t == "vec3":
+        if (
+            not isinstance(value, list)
+            or len(value) != 3
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        ):
+            raise _fail(where, label, value, key.allowed())
+        return tuple(float(v) for v in value)
+    if t == "levels":
+        if not isinstance(value, str):
+            raise _fail(where, label, value, key.allowed())
+        try:
+            return levels_between(value)
+        except SpineInputError as exc:
+            raise SpineInputError(f"{where}: {label} = {_show(value)}: {exc}") from None
+    if t == "mobility":
+        if not isinstance(value, dict):
+            raise _fail(where, label, value, key.allowed())
+        try:
+            mobility_factors(value)
+        except SpineInputError as exc:
+            raise SpineInputError(f"{where}: {label}: {exc}") from None
+        return dict(value)
+    if t == "facets":
+        if not isinstance(value, dict):
+            raise _fail(where, label, value, key.allowed())
+        try:
+            load_model(facets=value)
+        except SpineInputError as exc:
+            raise SpineInputError(f"{where}: {label}: {exc}") from None
+        return {k: dict(v) for k, v in value.items()}
+    raise AssertionError(t)
+
+
+def _section(where: str, name: str, table: Any, label: str, keys: dict[str, Key]) -> dict:
+    if not isinstance(table, dict):
+        raise SpineInputError(f"{where}: [{label}] must be a table")
+    out = {}
+    for k, v in table.items():
+        if k not in keys:
+            raise _unknown(where, label, k, list(keys))
+        out[k] = _value(where, f"[{label}] {k}", keys[k], v)
+    return out
+
+
+def _view(d: dict) -> ViewSpec:
+    keys = SCHEMA["view"]
+    get = lambda k: d.get(k, keys[k].default)  # noqa: E731
+    return ViewSpec(
+        camera=get("camera"),
+        position=get("position"),
+        focal_point=get("focal_point"),
+        up=get("up"),
+        zoom=get("zoom"),
+        color_by=get("color_by"),
+        labels=get("labels"),
+        facets=get("facets"),
+        facet_planes=get("facet_planes"),
+        ghost=get("ghost"),
+        twist_axis=get("twist_axis"),
+        chart=get("chart"),
+    )
+
+
+def _load(where: str, label: str, d: dict) -> LoadSpec:
+    if "twist_deg" in d and "torque_nm" in d:
+        raise SpineInputError(f"{where}: [{label}] give twist_deg or torque_nm, not both")
+    if "torque_nm" in d:
+        return LoadSpec(twist_deg=None, torque_nm=d["torque_nm"])
+    return LoadSpec(
+        twist_deg=d.get("twist_deg", SCHEMA["load"]["twist_deg"].default), torque_nm=None
+    )
+
+
+def _camera_complete(where: str, label: str, view: dict) -> None:
+    custom = [k for k in ("position", "focal_point", "up") if view.get(k) is not None]
+    if custom and len(custom) != 3:
+        raise SpineInputError(
+            f"{where}: [{label}] a custom camera needs position, focal_point and up together"
+        )
+
+
+def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
+    """Validate a parsed scene table (see :func:`load_scene`)."""
+    top_keys = list(SCHEMA[""]) + list(_SECTIONS) + ["panel"]
+    for k in data:
+        if k not in top_keys:
+            raise _unknown(where, "", k, top_keys)
+    top = {k: _value(where, k, SCHEMA[""][k], data[k]) for k in SCHEMA[""] if k in data}
+    sections = {s: _section(where, s, data.get(s, {}), s, SCHEMA[s]) for s in _SECTIONS}
+    _camera_complete(where, "view", sections["view"])
+    _load(where, "load", sections["load"])
+    for k, v in sections["view"].items():
+        if k == "background" and not _COLOUR.match(v):
+            raise _fail(where, "[view] background", v, "a colour name or #rrggbb")
+
+    raw_panels = data.get("panel", [{}])
+    if (
+        not isinstance(raw_panels, list)
+        or not raw_panels
+        or not all(isinstance(p, dict) for p in raw_panels)
+    ):
+        raise SpineInputError(f"{where}: [[panel]] must be one or more tables")
+    if len(raw_panels) > 4:
+        raise SpineInputError(f"{where}: [[panel]] at most 4 panels, got {len(raw_panels)}")
+    panels = []
+    for i, raw in enumerate(raw_panels, start=1):
+        label = f"panel {i}"
+        allowed = list(SCHEMA["panel"]) + list(_SECTIONS)
+        for k in raw:
+            if k not in allowed:
+                raise _unknown(where, label, k, allowed)
+        title = _value(where, f"[{label}] title", SCHEMA["panel"]["title"], raw.get("title", ""))
+        panel_view_keys = {k: v for k, v in SCHEMA["view"].items() if k not in FIGURE_VIEW_KEYS}
+        over = {
+            "spine": _section(
+                where, "spine", raw.get("spine", {}), f"{label}.spine", SCHEMA["spine"]
+            ),
+            "load": _section(where, "load", raw.get("load", {}), f"{label}.load", SCHEMA["load"]),
+            "view": _section(where, "view", raw.get("view", {}), f"{label}.view", panel_view_keys),
+        }
+        spine = {**sections["spine"], **over["spine"]}
+        load = over["load"] or sections["load"]
+        view = {**sections["view"], **over["view"]}
+        _camera_complete(where, f"{label}.view", view)
+        panels.append(
+            PanelSpec(
+                title=title,
+                spine=SpineSpec(
+                    levels=spine.get("levels", levels_between(SCHEMA["spine"]["levels"].default)),
+                    mobility=spine.get("mobility", {}),
+                    facets=spine.get("facets", {}),
+                ),
+                load=_load(where, f"{label}.load", load),
+                view=_view(view),
+            )
+        )
+    view = sections["view"]
+    get = lambda k: view.get(k, SCHEMA["view"][k].default)  # noqa: E731
+    return SceneSpec(
+        name=name,
+        source=where,
+        title=top.get("title", ""),
+        caption=top.get("caption", ""),
+        panels=tuple(panels),
+        width=get("width"),
+        height=get("height"),
+        transparent=get("transparent"),
+        background=get("background"),
+    )
+
+
+def load_scene(path: str | Path) -> SceneSpec:
+    """Read and validate a scene file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.toml`` scene file.
+
+    Returns
+    -------
+    SceneSpec
+
+    Raises
+    ------
+    SpineInputError
+        One line naming the file, the key and what is allowed.
+    """
+    p = Path(path)
+    where = str(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpineInputError(f"{where}: no such scene file") from None
+    except IsADirectoryError:
+        raise SpineInputError(f"{where}: is a folder, expected a .toml scene file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpineInputError(f"{where}: cannot read the scene file ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpineInputError(f"{where}: TOML syntax error: {exc}") from None
+    return parse_scene(data, where, name=p.stem)

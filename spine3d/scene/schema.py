@@ -1,0 +1,128 @@
+"""The keys a scene file may hold: type, default, allowed values and a line of help.
+
+This table is the single description of the scene format: the loader validates
+against it and ``docs/scenes.md`` documents exactly these keys (a test compares them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CAMERAS", "COLOR_BY", "FIGURE_VIEW_KEYS", "Key", "SCHEMA", "all_keys"]
+
+CAMERAS = ("posterior", "anterior", "left", "right", "superior", "posterior-oblique")
+"""Camera presets: where the camera stands, looking at the shown levels."""
+
+COLOR_BY = ("segment_rotation", "facet_gap", "none")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a scene file.
+
+    Attributes
+    ----------
+    type : str
+        ``"str"``, ``"bool"``, ``"int"``, ``"float"``, ``"vec3"`` (three numbers),
+        ``"choice"``, ``"levels"``, ``"mobility"`` or ``"facets"`` (tables).
+    default : object
+        Value when the key is absent (``None``: not set).
+    help : str
+        One line for the documentation.
+    choices : tuple of str, optional
+    low, high : float, optional
+        Closed range of a number.
+    """
+
+    type: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+    def allowed(self) -> str:
+        """Describe the allowed values in a few words."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.type in ("int", "float") and self.low is not None:
+            kind = "an integer" if self.type == "int" else "a number"
+            return f"{kind} from {self.low:g} to {self.high:g}"
+        return {
+            "str": "a string",
+            "bool": "true or false",
+            "vec3": "three numbers, e.g. [0, 0, 1]",
+            "levels": "a level or range such as 'T1-S1' or 'L3-L5'",
+            "mobility": "a table of segment = restricted | normal | hypermobile | factor",
+            "facets": "a table of joint = { coronal_deg = ..., transverse_deg = ... }",
+        }.get(self.type, self.type)
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "": {
+        "title": Key("str", "", "Title at the top of the figure."),
+        "caption": Key("str", "", "Caption under the figure."),
+    },
+    "spine": {
+        "levels": Key("levels", "T1-S1", "Which vertebrae are shown, e.g. 'T1-S1', 'L3-L5', 'T6'."),
+        "mobility": Key(
+            "mobility", {}, "Mobility per segment: restricted, normal, hypermobile or a factor."
+        ),
+        "facets": Key(
+            "facets",
+            {},
+            "Per-joint facet overrides (coronal_deg, transverse_deg, clearance_mm, "
+            "facet_width_mm, facet_height_mm; left_/right_ prefixes for one side).",
+        ),
+    },
+    "load": {
+        "twist_deg": Key(
+            "float", 30.0, "Twist of T1 on the sacrum, degrees (+ turns left).", low=-180, high=180
+        ),
+        "torque_nm": Key(
+            "float", None, "Axial torque instead of a twist, N m.", low=-100, high=100
+        ),
+    },
+    "view": {
+        "camera": Key("choice", "posterior-oblique", "Camera preset.", choices=CAMERAS),
+        "position": Key("vec3", None, "Custom camera position, mm (with focal_point and up)."),
+        "focal_point": Key("vec3", None, "Custom camera focal point, mm."),
+        "up": Key("vec3", None, "Custom camera up direction."),
+        "zoom": Key("float", 1.0, "Zoom factor of the camera.", low=0.1, high=10),
+        "color_by": Key(
+            "choice",
+            "segment_rotation",
+            "Colour vertebrae by the rotation of the segment below, or facets by their gap.",
+            choices=COLOR_BY,
+        ),
+        "labels": Key("bool", True, "Label each level."),
+        "facets": Key(
+            "bool", True, "Draw the facet joints (coloured by gap when color_by = facet_gap)."
+        ),
+        "facet_planes": Key(
+            "bool", False, "Draw each facet plane's trace and its angle, seen from above."
+        ),
+        "ghost": Key("bool", False, "Draw the rest pose as a translucent ghost."),
+        "twist_axis": Key("bool", True, "Draw the twist axis and the direction of the twist."),
+        "chart": Key("bool", True, "Inset bar chart of rotation per segment."),
+        "width": Key("int", 1920, "Image width, pixels (figure only).", low=16, high=16384),
+        "height": Key("int", 1080, "Image height, pixels (figure only).", low=16, high=16384),
+        "transparent": Key("bool", False, "Transparent background (figure only)."),
+        "background": Key("str", "white", "Background colour name or hex (figure only)."),
+    },
+    "panel": {
+        "title": Key("str", "", "Title of the panel."),
+    },
+}
+"""Sections (``""`` is the top level) and their keys. ``[[panel]]`` tables take
+``title`` and ``[panel.spine]``, ``[panel.load]``, ``[panel.view]`` tables that
+override the figure's keys for that panel."""
+
+FIGURE_VIEW_KEYS = ("width", "height", "transparent", "background")
+"""View keys that belong to the whole figure, not to a panel."""
+
+
+def all_keys() -> list[str]:
+    """Return every documented key as ``section.key`` (``key`` at the top level)."""
+    return [f"{s}.{k}" if s else k for s, keys in SCHEMA.items() for k in keys]

@@ -1,0 +1,78 @@
+"""Frozen scene specifications, one-to-one with a validated scene file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["LoadSpec", "PanelSpec", "SceneSpec", "SpineSpec", "ViewSpec"]
+
+
+@dataclass(frozen=True)
+class SpineSpec:
+    """Which vertebrae, their mobility and facet overrides."""
+
+    levels: tuple[str, ...]
+    mobility: Mapping[str, str | float]
+    facets: Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """The global load: exactly one of ``twist_deg`` and ``torque_nm`` is set."""
+
+    twist_deg: float | None
+    torque_nm: float | None
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """How one panel is drawn (see ``docs/scenes.md``)."""
+
+    camera: str
+    position: tuple[float, float, float] | None
+    focal_point: tuple[float, float, float] | None
+    up: tuple[float, float, float] | None
+    zoom: float
+    color_by: str
+    labels: bool
+    facets: bool
+    facet_planes: bool
+    ghost: bool
+    twist_axis: bool
+    chart: bool
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """One panel: a spine under a load, seen one way."""
+
+    title: str
+    spine: SpineSpec
+    load: LoadSpec
+    view: ViewSpec
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    """A whole figure: panels side by side with linked cameras, title and caption.
+
+    Attributes
+    ----------
+    name : str
+        The scene's name (file stem), used for output files.
+    source : str
+        Where it came from (a path), for messages.
+    width, height : int
+        Image size, pixels.
+    """
+
+    name: str
+    source: str
+    title: str
+    caption: str
+    panels: tuple[PanelSpec, ...]
+    width: int
+    height: int
+    transparent: bool
+    background: str
