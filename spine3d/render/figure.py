@@ -6,10 +6,9 @@ matrix, so a figure costs about what a bare pyvista render of the same meshes do
 
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 from pathlib import Path
-
-import textwrap
 
 import numpy as np
 
