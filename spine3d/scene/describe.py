@@ -110,6 +110,16 @@ class ColorBar:
     clim: tuple[float, float]
     stops: tuple[tuple[float, str], ...]
 
+    @property
+    def n_labels(self) -> int:
+        """Number of tick labels that fall on round values (at most 7)."""
+        span = self.clim[1] - self.clim[0]
+        for step in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50):
+            n = span / step
+            if abs(n - round(n)) < 1e-9 and round(n) <= 6:
+                return int(round(n)) + 1
+        return 5
+
 
 @dataclass(frozen=True)
 class ChartData:
