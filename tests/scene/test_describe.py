@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import numpy as np
+
+from spine3d.scene import load_scene
+from spine3d.scene.describe import describe
+from spine3d.scene.theme import DEFAULT_THEME, colormap
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def colour_of(panel, level):
+    return np.array(next(m.color for m in panel.meshes if m.level == level and m.role == "bone"))
+
+
+def test_restricted_vertebra_is_cold_as_the_solver_says():
+    fig = describe(load_scene(ROOT / "scenes" / "restricted_l4l5.toml"))
+    normal, restricted = fig.panels
+    seg = restricted.state.model.segment_names
+    rot = np.abs(restricted.state.rotation_deg)
+    assert rot[seg.index("L4-L5")] < 0.25 * rot[seg.index("L3-L4")]
+    clim = restricted.colorbar.clim[1]
+    for level, segment in (("L3", "L3-L4"), ("L4", "L4-L5"), ("L5", "L5-S1")):
+        expected = colormap(DEFAULT_THEME.rotation_stops, rot[seg.index(segment)] / clim)
+        assert np.allclose(colour_of(restricted, level), expected)
+    # Cold: blue dominates red at L4 only; its neighbours run hot.
+    c = colour_of(restricted, "L4")
+    assert c[2] > c[0]
+    for nb in ("L3", "L5"):
+        assert colour_of(restricted, nb)[0] > colour_of(restricted, nb)[2]
+    assert colour_of(normal, "L4")[0] > colour_of(normal, "L4")[2]
+    assert "restricted" in " ".join(lb.text for lb in restricted.labels)
+
+
+def test_panels_share_scale_and_colour_limits():
+    fig = describe(load_scene(ROOT / "scenes" / "facet_orientation.toml"))
+    d = [np.linalg.norm(p.view.position - p.view.focal_point) for p in fig.panels]
+    assert np.isclose(d[0], d[1])
+    fig = describe(load_scene(ROOT / "scenes" / "counterfactual.toml"))
+    assert fig.panels[0].colorbar.clim == fig.panels[1].colorbar.clim
+
+
+def test_facet_traces_show_the_table_angles():
+    fig = describe(load_scene(ROOT / "scenes" / "facet_orientation.toml"))
+    texts = [[lb.text for lb in p.labels] for p in fig.panels]
+    assert texts[0] == ["20°", "20°"]
+    assert texts[1] == ["57°", "57°"]
+
+
+def test_twist_changes_the_picture():
+    scene = load_scene(ROOT / "scenes" / "self_twist.toml")
+    fig = describe(scene)
+    from dataclasses import replace
+
+    still = replace(
+        scene, panels=(replace(scene.panels[0], load=replace(scene.panels[0].load, twist_deg=0.0)),)
+    )
+    fig0 = describe(still)
+    t1 = [m for m in fig.panels[0].meshes if m.level == "T1" and m.role == "bone"][0]
+    t1_0 = [m for m in fig0.panels[0].meshes if m.level == "T1" and m.role == "bone"][0]
+    assert not np.allclose(t1.transform, t1_0.transform)
+    # Positive twist turns T1's front to the left (-Z).
+    assert (t1.transform[:3, 0] - t1_0.transform[:3, 0])[2] < 0
+
+
+def test_tropism_gaps_swap_with_the_direction():
+    fig = describe(load_scene(ROOT / "scenes" / "tropism.toml"))
+    left, right = fig.panels
+    gap = {(m.joint, m.side): m.gap_mm for m in left.markers}
+    gap_r = {(m.joint, m.side): m.gap_mm for m in right.markers}
+    assert gap[("L4-L5", "left")] > 0.3 > gap[("L4-L5", "right")]
+    assert gap_r[("L4-L5", "right")] > 0.3 > gap_r[("L4-L5", "left")]
