@@ -6,7 +6,6 @@ matrix, so a figure costs about what a bare pyvista render of the same meshes do
 
 from __future__ import annotations
 
-import textwrap
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,12 +15,9 @@ from ..geometry import load_meshes
 from ..scene.describe import ColorBar, Figure, PanelDrawing
 from ..scene.theme import colormap, hex_to_rgb
 from ._offscreen import prepare_offscreen, save_png
-from .chart import chart_image, composite
+from .compose import CAPTION_ROW, TITLE_ROW, compose
 
-__all__ = ["build_plotter", "render_figure", "render_image"]
-
-_TITLE_ROW = 0.085
-_CAPTION_ROW = 0.075
+__all__ = ["body_size", "build_plotter", "render_figure", "render_image"]
 
 
 @lru_cache(maxsize=1)
@@ -51,11 +47,6 @@ def _lut(bar: ColorBar):
 def _px(fraction: float, height: int) -> int:
     """Font size for labels and bars: ``fraction`` of the image height, in pixels."""
     return max(6, int(round(fraction * height)))
-
-
-def _pt(fraction: float, height: int) -> int:
-    """Font size for ``add_text``, which pyvista doubles: half of :func:`_px`."""
-    return max(4, int(round(fraction * height / 2)))
 
 
 def _add_panel(pl, fig: Figure, panel: PanelDrawing, height: int, last: bool) -> None:
@@ -127,22 +118,6 @@ def _add_panel(pl, fig: Figure, panel: PanelDrawing, height: int, last: bool) ->
                 font_family=theme.font,
                 reset_camera=False,
             )
-    if panel.title:
-        pl.add_text(
-            panel.title,
-            position="upper_edge",
-            font_size=_pt(theme.panel_title_size, height),
-            color=text,
-            font=theme.font,
-        )
-    if panel.twist_text:
-        pl.add_text(
-            panel.twist_text,
-            position="lower_left",
-            font_size=_pt(theme.caption_size * 0.85, height),
-            color=text,
-            font=theme.font,
-        )
     if panel.colorbar is not None and last:
         bar = panel.colorbar
         mapper = pv.DataSetMapper(pv.PolyData(np.zeros((1, 3))))
@@ -171,12 +146,6 @@ def _add_panel(pl, fig: Figure, panel: PanelDrawing, height: int, last: bool) ->
     pl.reset_camera_clipping_range()
 
 
-def _wrap(text: str, font_px: int, width_px: int) -> str:
-    """Wrap ``text`` into lines that fit ``width_px`` (about 0.55 em a character)."""
-    per_line = max(10, int(width_px * 0.94 / (0.55 * font_px)))
-    return "\n".join(textwrap.wrap(text, per_line)) if len(text) > per_line else text
-
-
 def _link(fig: Figure) -> bool:
     """Link cameras when every panel shows the same levels from the same place."""
     views = {
@@ -186,50 +155,36 @@ def _link(fig: Figure) -> bool:
     return len(fig.panels) > 1 and len(views) == 1
 
 
-def build_plotter(fig: Figure, scale: int = 1):
-    """Return an off-screen pyvista Plotter that draws ``fig`` (not yet rendered)."""
+def body_size(fig: Figure, scale: int = 1) -> tuple[int, int]:
+    """Return the (width, height) in pixels of the GL window: the figure less its text rows."""
+    height = fig.height * scale
+    return fig.width * scale, int(round(height * (1.0 - TITLE_ROW - CAPTION_ROW)))
+
+
+def build_plotter(fig: Figure, scale: int = 1, off_screen: bool = True):
+    """Return a pyvista Plotter that draws the panels of ``fig`` side by side (not rendered).
+
+    Title, caption, panel titles and charts are not in it: :func:`compose` adds them.
+    """
     prepare_offscreen()
     import pyvista as pv
 
     theme = fig.theme
     n = len(fig.panels)
-    width, height = fig.width * scale, fig.height * scale
-    body = 1.0 - _TITLE_ROW - _CAPTION_ROW
     pl = pv.Plotter(
-        off_screen=True,
-        shape=(3, n),
-        row_weights=[_TITLE_ROW, body, _CAPTION_ROW],
-        groups=[(0, np.s_[:]), (2, np.s_[:])],
-        window_size=(width, height),
+        off_screen=off_screen,
+        shape=(1, n),
+        window_size=body_size(fig, scale),
         border=False,
         lighting="light kit",
     )
     background = hex_to_rgb(fig.background) if fig.background.startswith("#") else fig.background
     pl.set_background(background, all_renderers=True)
-    text = hex_to_rgb(theme.text)
-    pl.subplot(0, 0)
-    if fig.title:
-        pl.add_text(
-            _wrap(fig.title, _px(theme.title_size, height), width),
-            position="upper_edge",
-            font_size=_pt(theme.title_size, height),
-            color=text,
-            font=theme.font,
-        )
-    pl.subplot(2, 0)
-    if fig.caption:
-        pl.add_text(
-            _wrap(fig.caption, _px(theme.caption_size, height), width),
-            position="upper_edge",
-            font_size=_pt(theme.caption_size, height),
-            color=text,
-            font=theme.font,
-        )
     for i, panel in enumerate(fig.panels):
-        pl.subplot(1, i)
-        _add_panel(pl, fig, panel, height, last=i == n - 1)
+        pl.subplot(0, i)
+        _add_panel(pl, fig, panel, fig.height * scale, last=i == n - 1)
     if _link(fig):
-        pl.link_views([pl.renderers.loc_to_index((1, i)) for i in range(n)])
+        pl.link_views()
     # No depth peeling: under EGL it drops translucent actors, and a ghost of one colour
     # needs no sorting. Off-screen EGL/OSMesa contexts have no multisample buffers, so
     # anti-aliasing is supersampled.
@@ -242,27 +197,10 @@ def render_image(fig: Figure, scale: int = 1) -> np.ndarray:
     """Render ``fig`` off-screen; return (H, W, 3) or, when transparent, (H, W, 4) uint8."""
     pl = build_plotter(fig, scale)
     try:
-        img = pl.screenshot(None, transparent_background=fig.transparent, return_img=True)
+        panels = pl.screenshot(None, transparent_background=fig.transparent, return_img=True)
     finally:
         pl.close()
-    return _add_charts(img, fig)
-
-
-def _add_charts(img: np.ndarray, fig: Figure) -> np.ndarray:
-    """Composite each panel's bar chart into the lower right of its panel."""
-    height, width = img.shape[:2]
-    n = len(fig.panels)
-    cw, ch = fig.theme.chart_size
-    for i, panel in enumerate(fig.panels):
-        if panel.chart is None:
-            continue
-        size = (int(width / n * cw), int(height * ch))
-        chart = chart_image(panel.chart, fig.theme, size)
-        # Upper left of the panel, under its title: labels and the colour bar are right.
-        x = int(width / n * i) + int(0.01 * width / n)
-        y = int(height * _TITLE_ROW) + int(0.06 * height)
-        img = composite(img, chart, x, y)
-    return img
+    return compose(fig, panels, fig.height * scale)
 
 
 def render_figure(fig: Figure, out: Path, scale: int = 1) -> Path:
