@@ -39,8 +39,9 @@ def bare(fig):
     polys = _polydata()
     pl = pv.Plotter(off_screen=True, window_size=SIZE)
     for item in fig.panels[0].meshes:
-        actor = pl.add_mesh(polys[item.level], color=item.color, opacity=item.opacity,
-                            smooth_shading=True)
+        actor = pl.add_mesh(
+            polys[item.level], color=item.color, opacity=item.opacity, smooth_shading=True
+        )
         actor.user_matrix = item.transform
     pl.enable_anti_aliasing("ssaa")
     cam = fig.panels[0].view
@@ -64,8 +65,12 @@ def main():
     for c in ("work", "median s", "ratio", "target"):
         t.add_column(c)
     t.add_row("bare pyvista: same meshes, same place", f"{t_bare:.3f}", "1.00", "")
-    t.add_row("spine3d: self_twist scene (solve, labels, chart, text)", f"{t_fig:.3f}",
-              f"{t_fig / t_bare:.2f}", "<= 1.3")
+    t.add_row(
+        "spine3d: self_twist scene (solve, labels, chart, text)",
+        f"{t_fig:.3f}",
+        f"{t_fig / t_bare:.2f}",
+        "<= 1.3",
+    )
     t.add_row(f"all {len(scenes)} shipped scenes", f"{t_all:.3f}", f"{t_all / t_bare:.2f}", "")
     Console(width=120).print(t)
     return np.array([t_bare, t_fig, t_all])
