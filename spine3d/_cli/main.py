@@ -129,6 +129,19 @@ def _cmd_render(args) -> int:
     return 0
 
 
+def _cmd_view(args) -> int:
+    from spine3d.render.viewer import Viewer, check_display
+    from spine3d.scene import default_scene_path, load_scene
+
+    scene = load_scene(args.scene or default_scene_path())
+    for name in ("width", "height"):
+        if not 200 <= getattr(args, name) <= 8192:
+            raise SpineInputError(f"--{name} {getattr(args, name)}: expected 200 to 8192 pixels")
+    check_display()
+    Viewer(scene, size=(args.width, args.height)).show()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``spine3d`` command."""
     p = _Parser(prog="spine3d", description="3D spine biomechanics for teaching.")
@@ -161,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scale", type=int, default=1, help="multiply the size, fonts too (default: 1)")
     r.add_argument("--transparent", action="store_true", help="transparent background")
     r.set_defaults(func=_cmd_render)
+
+    w = sub.add_parser("view", help="open the interactive viewer on a scene")
+    w.add_argument("scene", nargs="?", help="scene file (default: the whole column, self-twist)")
+    w.add_argument("--width", type=int, default=1280, help="window width (default: 1280)")
+    w.add_argument("--height", type=int, default=720, help="window height (default: 720)")
+    w.set_defaults(func=_cmd_view)
 
     m = sub.add_parser("meshes", help="build or preview the vertebra meshes")
     msub = m.add_subparsers(dest="meshes_command", required=True, parser_class=_Parser)

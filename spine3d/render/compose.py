@@ -15,12 +15,7 @@ from ..scene.describe import Figure
 from ..scene.theme import hex_to_rgb
 from .chart import chart_image, font
 
-__all__ = ["CAPTION_ROW", "TITLE_ROW", "compose"]
-
-TITLE_ROW = 0.085
-"""Height of the title strip, as a fraction of the image height."""
-CAPTION_ROW = 0.08
-"""Height of the caption strip, as a fraction of the image height."""
+__all__ = ["compose"]
 
 
 def _wrap(text: str, size: int, width: int, draw_font) -> str:
@@ -49,7 +44,7 @@ def compose(fig: Figure, panels: np.ndarray, height: int) -> np.ndarray:
     from PIL import Image, ImageColor, ImageDraw
 
     h_body, width = panels.shape[:2]
-    top = int(round(height * TITLE_ROW))
+    top = int(round(height * fig.theme.title_row))
     mode = "RGBA" if panels.shape[2] == 4 else "RGB"
     background = ImageColor.getrgb(fig.background)[:3]
     canvas = Image.new(mode, (width, height), background + ((0 if fig.transparent else 255),))

@@ -15,9 +15,9 @@ from ..geometry import load_meshes
 from ..scene.describe import ColorBar, Figure, PanelDrawing
 from ..scene.theme import colormap, hex_to_rgb
 from ._offscreen import prepare_offscreen, save_png
-from .compose import CAPTION_ROW, TITLE_ROW, compose
+from .compose import compose
 
-__all__ = ["body_size", "build_plotter", "render_figure", "render_image"]
+__all__ = ["add_colorbar", "body_size", "build_plotter", "render_figure", "render_image"]
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +44,40 @@ def _lut(bar: ColorBar):
     return lut
 
 
+def add_colorbar(pl, bar: ColorBar, theme, height: int, box: tuple[float, float, float, float]):
+    """Add a vertical colour bar for ``bar`` with ticks at its round values.
+
+    ``box`` is (x, y, width, height) as fractions of the renderer's viewport.
+    """
+    import pyvista as pv
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+
+    mapper = pv.DataSetMapper(pv.PolyData(np.zeros((1, 3))))
+    mapper.lookup_table = _lut(bar)
+    mapper.scalar_range = bar.clim
+    x, y, w, h = box
+    actor = pl.add_scalar_bar(
+        title=bar.title,
+        mapper=mapper,
+        vertical=True,
+        position_x=x,
+        position_y=y,
+        width=w,
+        height=h,
+        fmt="%g",
+        color=hex_to_rgb(theme.text),
+        title_font_size=_px(theme.label_size, height),
+        label_font_size=_px(theme.label_size * 0.9, height),
+        font_family=theme.font,
+        render=False,
+    )
+    # Exact round ticks: evenly spaced labels would print 0 as -2.8e-17.
+    ticks = np.round(np.linspace(bar.clim[0], bar.clim[1], bar.n_labels), 10) + 0.0
+    actor.SetUseCustomLabels(True)
+    actor.SetCustomLabels(numpy_to_vtk(ticks, deep=True))
+    return actor
+
+
 def _px(fraction: float, height: int) -> int:
     """Font size for labels and bars: ``fraction`` of the image height, in pixels."""
     return max(6, int(round(fraction * height)))
@@ -54,7 +88,6 @@ def _add_panel(pl, fig: Figure, panel: PanelDrawing, height: int, last: bool) ->
 
     theme = fig.theme
     polys = _polydata()
-    text = hex_to_rgb(theme.text)
     for item in panel.meshes:
         actor = pl.add_mesh(
             polys[item.level],
@@ -119,25 +152,7 @@ def _add_panel(pl, fig: Figure, panel: PanelDrawing, height: int, last: bool) ->
                 reset_camera=False,
             )
     if panel.colorbar is not None and last:
-        bar = panel.colorbar
-        mapper = pv.DataSetMapper(pv.PolyData(np.zeros((1, 3))))
-        mapper.lookup_table = _lut(bar)
-        mapper.scalar_range = bar.clim
-        pl.add_scalar_bar(
-            title=bar.title,
-            mapper=mapper,
-            vertical=True,
-            position_x=0.87,
-            position_y=0.5,
-            width=0.05,
-            height=0.38,
-            n_labels=bar.n_labels,
-            fmt="%g",
-            color=text,
-            title_font_size=_px(theme.label_size, height),
-            label_font_size=_px(theme.label_size * 0.9, height),
-            font_family=theme.font,
-        )
+        add_colorbar(pl, panel.colorbar, theme, height, (0.87, 0.5, 0.05, 0.38))
     cam = panel.view
     pl.camera.position = tuple(cam.position)
     pl.camera.focal_point = tuple(cam.focal_point)
@@ -158,7 +173,8 @@ def _link(fig: Figure) -> bool:
 def body_size(fig: Figure, scale: int = 1) -> tuple[int, int]:
     """Return the (width, height) in pixels of the GL window: the figure less its text rows."""
     height = fig.height * scale
-    return fig.width * scale, int(round(height * (1.0 - TITLE_ROW - CAPTION_ROW)))
+    rows = fig.theme.title_row + fig.theme.caption_row
+    return fig.width * scale, int(round(height * (1.0 - rows)))
 
 
 def build_plotter(fig: Figure, scale: int = 1, off_screen: bool = True):

@@ -1,11 +1,12 @@
 """Scene layer: scene files, their validation and a GL-free description of what to draw."""
 
-from .loader import load_scene, parse_scene
+from .loader import DEFAULT_SCENE, default_scene_path, load_scene, parse_scene
 from .schema import CAMERAS, COLOR_BY, SCHEMA, all_keys
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
 
 __all__ = [
     "CAMERAS",
+    "DEFAULT_SCENE",
     "COLOR_BY",
     "SCHEMA",
     "LoadSpec",
@@ -14,6 +15,7 @@ __all__ = [
     "SpineSpec",
     "ViewSpec",
     "all_keys",
+    "default_scene_path",
     "load_scene",
     "parse_scene",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 from ..anatomy import SpineModel, load_model
 from ..anatomy.frames import apply
 from ..mechanics import SpineState, solve
+from ..mechanics.params import mobility_label
 from .spec import PanelSpec, SceneSpec
 from .theme import DEFAULT_THEME, Theme, colormap, hex_to_rgb
 
@@ -34,6 +35,9 @@ __all__ = [
     "View",
     "describe",
     "describe_panel",
+    "nice_ceiling",
+    "shown_peak",
+    "solve_panel",
 ]
 
 _VIEW_ANGLE_DEG = 30.0
@@ -184,7 +188,8 @@ def _facets_key(facets) -> tuple:
     return tuple(sorted((j, tuple(sorted(kv.items()))) for j, kv in facets.items()))
 
 
-def _solve(panel: PanelSpec) -> SpineState:
+def solve_panel(panel: PanelSpec) -> SpineState:
+    """Solve a panel's spine under its load (the solve every figure and the viewer use)."""
     model = _model(_facets_key(panel.spine.facets))
     return solve(
         model,
@@ -194,7 +199,8 @@ def _solve(panel: PanelSpec) -> SpineState:
     )
 
 
-def _nice_ceiling(x: float) -> float:
+def nice_ceiling(x: float) -> float:
+    """Return the smallest 'round' number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k) >= ``x``."""
     if x <= 0:
         return 1.0
     mag = 10 ** math.floor(math.log10(x))
@@ -293,7 +299,7 @@ def describe_panel(
         if v.labels:
             text = lv
             if lv in seg_of:
-                state_name = state.to_dict()["segments"][seg_of[lv]]["mobility"]
+                state_name = mobility_label(float(state.mobility[seg_of[lv]]))
                 if state_name in ("restricted", "hypermobile"):
                     text = f"{lv}  ({model.joints[seg_of[lv]].name} {state_name})"
             colour = theme.text
@@ -362,7 +368,7 @@ def describe_panel(
             names,
             tuple(float(x) for x in rot),
             colors,
-            _nice_ceiling(float(rot.max())),
+            nice_ceiling(float(rot.max())),
         )
     load = (
         ""
@@ -435,7 +441,7 @@ def _twist_arrow(model, state, panel, theme) -> tuple[list[Line], list[Cone], La
     )
 
 
-def _shown_peak(panel: PanelSpec, state: SpineState) -> float:
+def shown_peak(panel: PanelSpec, state: SpineState) -> float:
     """Largest rotation among the segments below the shown levels, degrees."""
     shown = set(panel.spine.levels)
     rot = [
@@ -477,10 +483,10 @@ def describe(
     Figure
     """
     width, height = size or (scene.width, scene.height)
-    states = [_solve(p) for p in scene.panels]
-    peak = max(_shown_peak(p, s) for p, s in zip(scene.panels, states, strict=True))
-    clim = _nice_ceiling(peak)
-    aspect = (width / len(scene.panels)) / (height * 0.82)
+    states = [solve_panel(p) for p in scene.panels]
+    peak = max(shown_peak(p, s) for p, s in zip(scene.panels, states, strict=True))
+    clim = nice_ceiling(peak)
+    aspect = (width / len(scene.panels)) / (height * (1.0 - theme.title_row - theme.caption_row))
     panels = tuple(
         describe_panel(p, s, clim, aspect, theme) for p, s in zip(scene.panels, states, strict=True)
     )

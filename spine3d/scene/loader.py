@@ -19,7 +19,18 @@ from ..mechanics import mobility_factors
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
 
-__all__ = ["load_scene", "parse_scene"]
+__all__ = ["DEFAULT_SCENE", "default_scene_path", "load_scene", "parse_scene"]
+
+DEFAULT_SCENE = "self_twist"
+"""The scene the viewer opens without an argument (the whole column under a self-twist)."""
+
+
+def default_scene_path() -> Path:
+    """Return the path of the shipped default scene (installed with the package)."""
+    from importlib import resources
+
+    return Path(str(resources.files("spine3d.scenes_data").joinpath(f"{DEFAULT_SCENE}.toml")))
+
 
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-zA-Z]+)$")
 _SECTIONS = ("spine", "load", "view")

@@ -31,6 +31,9 @@ class Theme:
     ----------
     rotation_stops : tuple of (float, str)
         Colour map for segment rotation, cold (still) to hot (turning).
+    title_row, caption_row : float
+        Heights of the title and caption strips above and below the panels, as
+        fractions of the image height.
     gap_range_mm : (float, float)
         Facet gap shown by the colour map, mm: cartilage compression is tenths of a
         millimetre, gapping up to about one.
@@ -62,6 +65,8 @@ class Theme:
         (1.0, "#2166ac"),
     )
     neutral_bar: str = "#9a9a9a"
+    title_row: float = 0.085
+    caption_row: float = 0.08
     title_size: float = 0.030
     caption_size: float = 0.019
     label_size: float = 0.0155

@@ -1,0 +1,1 @@
+"""Shipped lecture scenes, installed with the package too (the viewer opens self_twist)."""
