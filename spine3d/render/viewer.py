@@ -41,6 +41,8 @@ SLIDER = {
     "angle": (-60.0, 60.0, "twist of T1 on the sacrum (°)"),
     "torque": (-10.0, 10.0, "axial torque (N m)"),
 }
+CLICK_PX = 4
+"""Largest mouse travel between press and release that still counts as a click, pixels."""
 CAMERAS = {"1": "posterior", "2": "left", "3": "superior", "4": "posterior-oblique"}
 
 HELP = (
@@ -233,7 +235,7 @@ class Viewer:
             actor.user_matrix = item.transform
             if item.role == "bone":
                 self.bones[item.level] = actor
-                self._level_of_actor[id(actor)] = item.level
+                self._level_of_actor[actor.__this__] = item.level
             else:
                 self.ghosts[item.level] = actor
         unit = pv.Sphere(radius=1.0, theta_resolution=20, phi_resolution=14)
@@ -293,9 +295,12 @@ class Viewer:
             self._cone_polys.append(poly)
         self._label_texts = None
         self._make_slider()
-        pl.enable_mesh_picking(
-            self.pick, use_actor=True, show=False, show_message=False, left_clicking=True
-        )
+        # A click (press and release within a few pixels) picks; a drag turns the camera.
+        # Observed on the interactor style: once pressed, it has the focus for the release.
+        style = pl.iren.interactor.GetInteractorStyle()
+        style.AddObserver("LeftButtonPressEvent", self._on_press, 10.0)
+        style.AddObserver("LeftButtonReleaseEvent", self._on_release, 10.0)
+        self._press = None
         for key, fn in {
             "t": self.toggle_control,
             "l": self.toggle_labels,
@@ -459,11 +464,30 @@ class Viewer:
             slider.GetRepresentation().SetValue(self.value)
         self.update()
 
-    def pick(self, actor) -> None:
-        """Pick callback: cycle the segment below the picked vertebra."""
-        level = self._level_of_actor.get(id(actor))
-        if level is not None:
-            self.cycle(level)
+    def _on_press(self, _style, _event) -> None:
+        self._press = self.plotter.iren.interactor.GetEventPosition()
+
+    def _on_release(self, _style, _event) -> None:
+        if self._press is None:
+            return
+        (x0, y0), (x, y) = self._press, self.plotter.iren.interactor.GetEventPosition()
+        self._press = None
+        if abs(x - x0) + abs(y - y0) <= CLICK_PX:
+            self.click(x, y)
+
+    def click(self, x: int, y: int) -> str | None:
+        """Pick the vertebra at display pixel (x, y) and cycle the segment below it."""
+        from vtkmodules.vtkRenderingCore import vtkPropPicker
+
+        picker = vtkPropPicker()
+        picker.Pick(x, y, 0, self.plotter.renderer)
+        actor = picker.GetActor()
+        return self.pick(actor) if actor is not None else None
+
+    def pick(self, actor) -> str | None:
+        """Pick callback: cycle the segment below the picked vertebra; return its state."""
+        level = self._level_of_actor.get(actor.__this__)
+        return self.cycle(level) if level is not None else None
 
     def cycle(self, level: str) -> str | None:
         """Cycle the segment below ``level``: normal, restricted, hypermobile; return it."""

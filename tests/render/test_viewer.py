@@ -54,6 +54,7 @@ def test_viewer_in_a_real_window(xvfb, tmp_path):
     assert d["screenshot_vs_render"] < 0.5
     assert d["t1_pose_error"] < 1e-9
     assert d["frame_change"] > 1.0 and d["slider_value"] == 40.0
+    assert d["after_drag"] == {}
     assert d["mobility"] == {"L4-L5": "restricted"} and d["readout_has_mark"]
     assert d["l4_colour_error"] <= 1 / 255 and d["badge_visible"]  # colours are 8-bit
     assert abs(d["l4_rotation"] - d["l4_rotation_solver"]) < 1e-9 and d["l4_rotation"] < 0.5

@@ -43,8 +43,25 @@ after = pl.screenshot(None, return_img=True)
 result["frame_change"] = float(np.abs(after.astype(int) - before).mean())
 result["slider_value"] = v.slider.GetRepresentation().GetValue()
 
-# Pick L4: the same callback the picker calls. L4-L5 becomes restricted.
-v.pick(v.bones["L4"])
+# Click L4 with synthetic mouse events at its body centre: L4-L5 becomes restricted.
+ren, iren = pl.renderer, pl.iren.interactor
+ren.SetWorldPoint(*v.last.state.pose("L4")[:3, 3], 1.0)
+ren.WorldToDisplay()
+x, y = (int(round(c)) for c in ren.GetDisplayPoint()[:2])
+
+
+def mouse(event, at):
+    iren.SetEventInformation(*at)
+    iren.InvokeEvent(event)
+
+
+mouse("LeftButtonPressEvent", (x, y))
+mouse("MouseMoveEvent", (x + 40, y + 30))  # a drag turns the camera, picks nothing
+mouse("LeftButtonReleaseEvent", (x + 40, y + 30))
+result["after_drag"] = dict(v.mobility)
+v.set_camera("posterior-oblique")
+mouse("LeftButtonPressEvent", (x, y))
+mouse("LeftButtonReleaseEvent", (x, y))
 restricted = spine3d.solve(model, twist_deg=40.0, mobility={"L4-L5": "restricted"})
 result["mobility"] = dict(v.mobility)
 result["readout_has_mark"] = "* restricted" in v.readout.GetInput()
