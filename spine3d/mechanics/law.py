@@ -67,8 +67,14 @@ class SegmentLaw:
     cap_k: np.ndarray
     factor: np.ndarray
 
-    def evaluate(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return resisting torque (N mm) and its derivative (N mm / rad), each like ``theta``."""
+    def evaluate(
+        self, theta: np.ndarray, extra_k: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return resisting torque (N mm) and its derivative (N mm / rad), each like ``theta``.
+
+        ``extra_k`` (broadcastable to ``theta``, N mm / rad) is a linear spring in
+        parallel with the segment, e.g. guarding muscles.
+        """
         k, nz, r = self.k_nmm, self.nz_rad, self.nz_ratio
         a = np.abs(theta)
         beyond = np.maximum(a - nz, 0.0)
@@ -85,6 +91,9 @@ class SegmentLaw:
         stretch = np.maximum(opening - self.cap_slack_mm, 0.0)
         tau = tau + ((self.cap_k * stretch - self.kc * pen * root) * lever).sum(-2)
         dtau = dtau + ((1.5 * self.kc * root + self.cap_k * (stretch > 0)) * lever * lever).sum(-2)
+        if extra_k is not None:
+            tau = tau + extra_k * theta
+            dtau = dtau + extra_k
         return tau, dtau
 
     def details(self, theta: np.ndarray) -> dict[str, np.ndarray]:

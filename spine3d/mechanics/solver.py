@@ -29,7 +29,7 @@ from .law import SegmentLaw, compile_law
 from .params import Mobility, mobility_factors, tissue
 from .state import SpineState, Sweep
 
-__all__ = ["TORQUE_TOL_NMM", "reachable_twist_deg", "solve", "sweep"]
+__all__ = ["TORQUE_TOL_NMM", "reachable_twist_deg", "solve", "solve_batch", "sweep"]
 
 TORQUE_TOL_NMM = 1e-6
 """Largest allowed mismatch between a segment's torque and the common torque, N mm."""
@@ -53,21 +53,36 @@ class _Table:
 
 
 def _invert_segments(
-    law: SegmentLaw, tau: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    law: SegmentLaw,
+    tau: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    extra_k: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Solve ``law(theta) = tau`` per segment inside ``[lo, hi]`` (bracketed Newton)."""
+    """Solve ``law(theta) = tau`` per segment inside ``[lo, hi]`` (bracketed Newton).
+
+    The law is odd and convex for positive rotation (every term's slope only grows), so
+    Newton started on the outer side of the root (``hi`` for positive torque, ``lo`` for
+    negative) approaches it monotonically and never leaves the bracket.
+    """
     lo, hi = lo.copy(), hi.copy()
-    theta = 0.5 * (lo + hi)
+    if start is None:
+        theta = np.where(tau >= 0, hi, lo)
+    else:
+        theta = np.clip(start, lo, hi)
     for _ in range(200):
-        f, df = law.evaluate(theta)
+        f, df = law.evaluate(theta, extra_k)
         r = f - tau
         lo = np.where(r < 0, theta, lo)
         hi = np.where(r > 0, theta, hi)
-        if np.all(np.abs(r) <= TORQUE_TOL_NMM * 1e-3) or np.all(hi - lo <= 1e-15):
+        done = np.abs(r) <= TORQUE_TOL_NMM * 1e-3
+        if np.all(done | (hi - lo <= 1e-15)):
             break
         step = theta - r / df
-        bad = (step <= lo) | (step >= hi) | ~np.isfinite(step)
-        theta = np.where(bad, 0.5 * (lo + hi), step)
+        # A step that lands on a bracket end is a converged one, not a bad one.
+        bad = (step < lo) | (step > hi) | ~np.isfinite(step)
+        theta = np.where(done, theta, np.where(bad, 0.5 * (lo + hi), step))
     return theta
 
 
@@ -154,6 +169,85 @@ def _solve_torque(t: _Table, tau: np.ndarray) -> np.ndarray:
     return _invert_segments(
         t.law, np.broadcast_to(tau[:, None], t.theta[k].shape), t.theta[k], t.theta[k + 1]
     )
+
+
+def _bounds(law: SegmentLaw, tau: np.ndarray, extra_k) -> tuple[np.ndarray, np.ndarray]:
+    """Exact brackets of each segment's rotation under ``tau`` (T, 1 or n), from the disc alone."""
+    k = law.k_nmm + (0.0 if extra_k is None else extra_k)
+    bound = np.abs(tau) / k + law.nz_rad * (1 - law.nz_ratio) + 1e-12
+    return np.where(tau > 0, 0.0, -bound), np.where(tau < 0, 0.0, bound)
+
+
+def solve_batch(
+    law: SegmentLaw,
+    *,
+    twist_rad: np.ndarray | None = None,
+    torque_nmm: np.ndarray | None = None,
+    extra_k: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve many loads at once with an optional parallel stiffness per row.
+
+    Used by the time-domain model, where guarding muscles change the law from one
+    millisecond to the next. Safeguarded Newton on the common torque (twist control)
+    around exact per-segment inversions; no table.
+
+    Parameters
+    ----------
+    law : SegmentLaw
+    twist_rad : (T,) float, optional
+        Total twist per row, rad. Give this or ``torque_nmm``.
+    torque_nmm : (T,) float, optional
+        Torque per row, N mm.
+    extra_k : (T, n) float, optional
+        Parallel linear stiffness per row and segment, N mm / rad.
+
+    Returns
+    -------
+    theta : (T, n) float
+        Segment rotations, rad.
+    tau : (T,) float
+        Common torque, N mm.
+    """
+    n = law.k_nmm.shape[0]
+    if torque_nmm is not None:
+        tau = np.asarray(torque_nmm, dtype=float)
+        tau_b = np.broadcast_to(tau[:, None], (tau.shape[0], n))
+        lo, hi = _bounds(law, tau_b, extra_k)
+        return _invert_segments(law, tau_b, lo, hi, extra_k), tau
+    twist = np.asarray(twist_rad, dtype=float)
+    sign = np.where(twist < 0, -1.0, 1.0)
+    target = np.abs(twist)
+    # Bracket the torque: 0 below; above, double until the rotations add up past the twist.
+    k_series = 1.0 / np.sum(1.0 / (law.k_nmm * law.nz_ratio))
+    tau_lo = np.zeros_like(target)
+    tau_hi = np.maximum(k_series * target, 1.0)
+    theta = None
+    for _ in range(60):
+        tb = np.broadcast_to(tau_hi[:, None], (target.shape[0], n))
+        lo, hi = _bounds(law, tb, extra_k)
+        theta = _invert_segments(law, tb, lo, hi, extra_k)
+        short = theta.sum(1) < target
+        if not short.any():
+            break
+        tau_lo = np.where(short, tau_hi, tau_lo)
+        tau_hi = np.where(short, 2.0 * tau_hi, tau_hi)
+    tau = 0.5 * (tau_lo + tau_hi)
+    for _ in range(100):
+        tb = np.broadcast_to(tau[:, None], theta.shape)
+        lo, hi = _bounds(law, tb, extra_k)
+        theta = _invert_segments(law, tb, lo, hi, extra_k, start=theta)
+        total = theta.sum(1)
+        resid = total - target
+        if np.all(np.abs(resid) <= _TWIST_TOL_RAD):
+            break
+        tau_hi = np.where(resid > 0, tau, tau_hi)
+        tau_lo = np.where(resid < 0, tau, tau_lo)
+        _, df = law.evaluate(theta, extra_k)
+        step = tau - resid / np.sum(1.0 / df, axis=1)
+        bad = (step < tau_lo) | (step > tau_hi) | ~np.isfinite(step)
+        done = np.abs(resid) <= _TWIST_TOL_RAD
+        tau = np.where(done, tau, np.where(bad, 0.5 * (tau_lo + tau_hi), step))
+    return sign[:, None] * theta, sign * tau
 
 
 def _poses(t: _Table, theta: np.ndarray) -> np.ndarray:
