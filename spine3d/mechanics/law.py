@@ -138,7 +138,7 @@ def compile_law(model: SpineModel, factors: tuple[float, ...]) -> SegmentLaw:
     polar_mm4 = 4 * area * area * t["annulus_wall_mm"] / perimeter
     k = t["disc_shear_modulus_mpa"] * polar_mm4 / h
     clearance = np.array([[j.facets[s].clearance_mm for j in model.joints] for s in range(2)])
-    return SegmentLaw(
+    law = SegmentLaw(
         k_nmm=k / f,
         nz_rad=np.full_like(f, math.radians(t["neutral_zone_deg"])) * f,
         nz_ratio=t["neutral_zone_stiffness_ratio"],
@@ -150,3 +150,7 @@ def compile_law(model: SpineModel, factors: tuple[float, ...]) -> SegmentLaw:
         cap_k=t["capsule_stiffness_n_per_mm"] / f,
         factor=f,
     )
+    for value in vars(law).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return law

@@ -12,7 +12,14 @@ from types import MappingProxyType
 from ..anatomy import SEGMENTS, segment_index
 from ..errors import SpineInputError
 
-__all__ = ["MOBILITY_RANGE", "mobility_factors", "mobility_states", "tissue", "Mobility"]
+__all__ = [
+    "MOBILITY_RANGE",
+    "Mobility",
+    "mobility_factors",
+    "mobility_states",
+    "timedomain",
+    "tissue",
+]
 
 Mobility = Mapping[str, "str | float"]
 """``{segment: state}``, a state being a name from :func:`mobility_states` or a factor."""
@@ -30,6 +37,12 @@ def _rows(name: str) -> list[dict[str, str]]:
 def tissue() -> Mapping[str, float]:
     """Return the tissue parameters ``{key: value}`` (units in the keys)."""
     return MappingProxyType({r["key"]: float(r["value"]) for r in _rows("tissue.csv")})
+
+
+@cache
+def timedomain() -> Mapping[str, float]:
+    """Return the time-domain parameters ``{key: value}`` (units in the keys)."""
+    return MappingProxyType({r["key"]: float(r["value"]) for r in _rows("timedomain.csv")})
 
 
 @cache

@@ -29,7 +29,14 @@ from .law import SegmentLaw, compile_law
 from .params import Mobility, mobility_factors, tissue
 from .state import SpineState, Sweep
 
-__all__ = ["TORQUE_TOL_NMM", "reachable_twist_deg", "solve", "solve_batch", "sweep"]
+__all__ = [
+    "TORQUE_TOL_NMM",
+    "make_state",
+    "reachable_twist_deg",
+    "solve",
+    "solve_batch",
+    "sweep",
+]
 
 TORQUE_TOL_NMM = 1e-6
 """Largest allowed mismatch between a segment's torque and the common torque, N mm."""
@@ -101,19 +108,15 @@ def _table(model: SpineModel, factors: tuple[float, ...]) -> _Table:
     lo = np.where(tau_b > 0, 0.0, -bound)
     hi = np.where(tau_b < 0, 0.0, bound)
     theta = _invert_segments(law, tau_b, lo, hi)
-    pre, post = [], []
-    for j in model.joints:
-        a = j.axis_point_mm
-        pre.append(j.disc_frame_in_lower @ translate(*a))
-        post.append(translate(*(-a)) @ invert(j.disc_frame_in_upper))
+    pre, post, base = _kinematics(model)
     table = _Table(
         law=law,
         tau=tau,
         theta=theta,
         total=theta.sum(axis=1),
-        pre=np.array(pre),
-        post=np.array(post),
-        base_pose=np.array(model.vertebrae[-1].rest_pose),
+        pre=pre,
+        post=post,
+        base_pose=base,
     )
     per_model[factors] = table
     return table
@@ -250,15 +253,62 @@ def solve_batch(
     return sign[:, None] * theta, sign * tau
 
 
+_KINEMATICS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _kinematics(model: SpineModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per joint, (n, 4, 4) transforms before and after the axial rotation; the sacrum pose."""
+    if model not in _KINEMATICS:
+        pre, post = [], []
+        for j in model.joints:
+            a = j.axis_point_mm
+            pre.append(j.disc_frame_in_lower @ translate(*a))
+            post.append(translate(*(-a)) @ invert(j.disc_frame_in_upper))
+        _KINEMATICS[model] = (
+            np.array(pre),
+            np.array(post),
+            np.array(model.vertebrae[-1].rest_pose),
+        )
+    return _KINEMATICS[model]
+
+
+def make_state(
+    model: SpineModel, law: SegmentLaw, theta_rad: np.ndarray, torque_nmm: float
+) -> SpineState:
+    """Build a frozen :class:`SpineState` from segment rotations (n,) rad and the torque."""
+    d = law.details(theta_rad)
+    pre, post, base = _kinematics(model)
+    arrays = {
+        "rotation_deg": np.degrees(theta_rad),
+        "facet_gap_mm": d["gap_mm"],
+        "facet_force_n": d["force_n"],
+        "capsule_stretch_mm": d["capsule_mm"],
+        "mobility": law.factor,
+        "poses": _pose_stack(pre, post, base, theta_rad),
+    }
+    for a in arrays.values():
+        a.flags.writeable = False
+    return SpineState(
+        model=model,
+        twist_deg=math.degrees(theta_rad.sum()),
+        torque_nm=float(torque_nmm) / 1e3,
+        **arrays,
+    )
+
+
 def _poses(t: _Table, theta: np.ndarray) -> np.ndarray:
+    return _pose_stack(t.pre, t.post, t.base_pose, theta)
+
+
+def _pose_stack(pre, post, base_pose, theta: np.ndarray) -> np.ndarray:
     n = theta.shape[0]
     c, s = np.cos(theta), np.sin(theta)
     rot = np.zeros((n, 4, 4))
     rot[:, 0, 0], rot[:, 0, 2], rot[:, 2, 0], rot[:, 2, 2] = c, s, -s, c
     rot[:, 1, 1] = rot[:, 3, 3] = 1.0
-    local = t.pre @ rot @ t.post
+    local = pre @ rot @ post
     poses = np.empty((n + 1, 4, 4))
-    poses[n] = t.base_pose
+    poses[n] = base_pose
     for i in range(n - 1, -1, -1):
         poses[i] = poses[i + 1] @ local[i]
     return poses
@@ -337,23 +387,7 @@ def solve(
         if not t.tau[0] <= tau <= t.tau[-1]:
             raise _unreachable(t, f"torque_nm = {torque_nm:g}")
         theta = _solve_torque(t, np.array([tau]))[0]
-    d = t.law.details(theta)
-    arrays = {
-        "rotation_deg": np.degrees(theta),
-        "facet_gap_mm": d["gap_mm"],
-        "facet_force_n": d["force_n"],
-        "capsule_stretch_mm": d["capsule_mm"],
-        "mobility": t.law.factor,
-        "poses": _poses(t, theta),
-    }
-    for a in arrays.values():
-        a.flags.writeable = False
-    return SpineState(
-        model=model,
-        twist_deg=float(np.degrees(theta.sum())),
-        torque_nm=tau / 1e3,
-        **arrays,
-    )
+    return make_state(model, t.law, theta, tau)
 
 
 def sweep(
