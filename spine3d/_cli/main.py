@@ -129,6 +129,22 @@ def _cmd_render(args) -> int:
     return 0
 
 
+def _cmd_simulate(args) -> int:
+    from spine3d.scene import load_scene
+    from spine3d.scene.describe import simulate_scene
+
+    from .tables import print_run, print_schedule
+
+    result = simulate_scene(load_scene(args.scene))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+    elif hasattr(result, "day"):
+        print_schedule(result)
+    else:
+        print_run(result)
+    return 0
+
+
 def _cmd_view(args) -> int:
     from spine3d.render.viewer import Viewer, check_display
     from spine3d.scene import default_scene_path, load_scene
@@ -174,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scale", type=int, default=1, help="multiply the size, fonts too (default: 1)")
     r.add_argument("--transparent", action="store_true", help="transparent background")
     r.set_defaults(func=_cmd_render)
+
+    t = sub.add_parser("simulate", help="run a scene's manoeuvre over time: events and peaks")
+    t.add_argument("scene", help="scene file with a [maneuver] table")
+    t.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    t.set_defaults(func=_cmd_simulate)
 
     w = sub.add_parser("view", help="open the interactive viewer on a scene")
     w.add_argument("scene", nargs="?", help="scene file (default: the whole column, self-twist)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["print_solve_table"]
+__all__ = ["print_run", "print_schedule", "print_solve_table"]
 
 
 def print_solve_table(state) -> None:
@@ -45,3 +45,69 @@ def print_solve_table(state) -> None:
     console = Console()
     console.width = max(console.width, 110)
     console.print(t)
+
+
+def _console() -> Console:
+    console = Console()
+    console.width = max(console.width, 110)
+    return console
+
+
+def print_run(run) -> None:
+    """Print a simulated manoeuvre: its event log and per-segment peaks."""
+    d = run.to_dict()
+    console = _console()
+    events = Table(title=f"Events: {d['maneuver']}")
+    for col in ("t (ms)", "event", "segment", "side"):
+        events.add_column(col)
+    for e in d["events"]:
+        events.add_row(f"{e['t_ms']:.0f}", e["type"], e.get("segment", ""), e.get("side", ""))
+    if not d["events"]:
+        events.add_row("", "none", "", "")
+    console.print(events)
+    peaks = Table(title="Peaks per segment")
+    for col in (
+        "segment",
+        "mobility",
+        "rotation °",
+        "gap L mm",
+        "gap R mm",
+        "popped",
+        "neutral zone °",
+    ):
+        peaks.add_column(
+            col, justify="left" if col in ("segment", "mobility", "popped") else "right"
+        )
+    for s in d["segments"]:
+        peaks.add_row(
+            s["name"],
+            s["mobility"],
+            f"{s['peak_rotation_deg']:.2f}",
+            f"{s['peak_gap_mm']['left']:.2f}",
+            f"{s['peak_gap_mm']['right']:.2f}",
+            ", ".join(s["cavitated"]),
+            f"{s['neutral_zone_deg']:.2f}",
+            style="bold" if s["cavitated"] else None,
+        )
+    console.print(peaks)
+    if d["specificity"] is not None:
+        console.print(f"Specificity: {100 * d['specificity']:.0f}% of the gapping at the target")
+
+
+def print_schedule(schedule) -> None:
+    """Print repeated sessions: neutral zone first and last, and cavitations per segment."""
+    d = schedule.to_dict()
+    t = Table(title=f"{d['sessions']} sessions over {d['day'][-1]:.1f} days")
+    for col in ("segment", "neutral zone first °", "last °", "change", "cavitations"):
+        t.add_column(col, justify="left" if col == "segment" else "right")
+    for seg, nz in d["neutral_zone_deg"].items():
+        change = (nz[-1] / nz[0] - 1) if nz[0] else 0.0
+        t.add_row(
+            seg,
+            f"{nz[0]:.2f}",
+            f"{nz[-1]:.2f}",
+            f"{100 * change:+.0f}%",
+            str(d["cavitations"][seg]),
+            style="bold" if change > 0.1 else None,
+        )
+    _console().print(t)

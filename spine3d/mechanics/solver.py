@@ -35,6 +35,7 @@ __all__ = [
     "reachable_twist_deg",
     "solve",
     "solve_batch",
+    "solve_rows",
     "sweep",
 ]
 
@@ -93,7 +94,7 @@ def _invert_segments(
     return theta
 
 
-def _table(model: SpineModel, factors: tuple[float, ...]) -> _Table:
+def _table(model: SpineModel, factors: tuple[float, ...], cache: bool = True) -> _Table:
     per_model = _TABLE_CACHE.setdefault(model, {})
     if factors in per_model:
         return per_model[factors]
@@ -118,7 +119,8 @@ def _table(model: SpineModel, factors: tuple[float, ...]) -> _Table:
         post=post,
         base_pose=base,
     )
-    per_model[factors] = table
+    if cache:
+        per_model[factors] = table
     return table
 
 
@@ -294,6 +296,72 @@ def make_state(
         torque_nm=float(torque_nmm) / 1e3,
         **arrays,
     )
+
+
+def solve_rows(
+    model: SpineModel,
+    factors: tuple[float, ...],
+    *,
+    twist_rad: np.ndarray | None = None,
+    torque_nmm: np.ndarray | None = None,
+    extra_k: np.ndarray | None = None,
+    cache: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve many loads fast: exactly through the table, then polish rows with ``extra_k``.
+
+    Rows with a parallel stiffness start from their unguarded solution and take joint
+    Newton steps; any row that does not converge is solved by :func:`solve_batch`.
+
+    Returns
+    -------
+    theta : (T, n) float, rad
+    tau : (T,) float, N mm
+
+    Raises
+    ------
+    UnreachableTwistError
+        If a load is beyond the failure torque.
+    """
+    t = _table(model, factors, cache)
+    if twist_rad is not None:
+        twist = np.asarray(twist_rad, dtype=float)
+        if twist.min() < t.total[0] or twist.max() > t.total[-1]:
+            raise _unreachable(t, f"twist_deg = {math.degrees(np.abs(twist).max()):g}")
+        theta, tau = _solve_twist(t, twist)
+    else:
+        tau = np.asarray(torque_nmm, dtype=float)
+        if tau.min() < t.tau[0] or tau.max() > t.tau[-1]:
+            raise _unreachable(t, f"torque_nm = {np.abs(tau).max() / 1e3:g}")
+        theta = _solve_torque(t, tau)
+    if extra_k is None:
+        return theta, tau
+    rows = np.flatnonzero(np.any(extra_k > 0, axis=1))
+    if rows.size == 0:
+        return theta, tau
+    law, ek = t.law, extra_k[rows]
+    th, ta = theta[rows].copy(), tau[rows].copy()
+    if twist_rad is None:
+        tb = np.broadcast_to(ta[:, None], th.shape)
+        lo, hi = _bounds(law, tb, ek)
+        theta[rows] = _invert_segments(law, tb, lo, hi, ek, start=th)
+        return theta, tau
+    tw = twist[rows]
+    done = np.zeros(rows.size, dtype=bool)
+    for _ in range(40):
+        f, df = law.evaluate(th, ek)
+        inv = 1.0 / df
+        resid = f - ta[:, None]
+        done = (np.abs(resid).max(1) <= TORQUE_TOL_NMM) & (np.abs(th.sum(1) - tw) <= _TWIST_TOL_RAD)
+        if done.all():
+            break
+        dtau = (tw - th.sum(1) + (resid * inv).sum(1)) / inv.sum(1)
+        th = th + (ta[:, None] + dtau[:, None] - f) * inv
+        ta = ta + dtau
+    bad = ~done | ~np.all(np.isfinite(th), axis=1)
+    if bad.any():
+        th[bad], ta[bad] = solve_batch(law, twist_rad=tw[bad], extra_k=ek[bad])
+    theta[rows], tau[rows] = th, ta
+    return theta, tau
 
 
 def _poses(t: _Table, theta: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ __all__ = [
     "describe_panel",
     "nice_ceiling",
     "shown_peak",
+    "simulate_scene",
     "solve_panel",
 ]
 
@@ -186,6 +187,28 @@ def _model(facets_key: tuple) -> SpineModel:
 
 def _facets_key(facets) -> tuple:
     return tuple(sorted((j, tuple(sorted(kv.items()))) for j, kv in facets.items()))
+
+
+def simulate_scene(scene: SceneSpec, panel: int = 0):
+    """Run the scene's ``[maneuver]`` (and ``[schedule]``) on a panel's spine.
+
+    Returns
+    -------
+    Run or Schedule
+        A :class:`~spine3d.mechanics.timedomain.Schedule` when the scene has one.
+    """
+    from ..errors import SpineInputError
+    from ..mechanics.timedomain import run_schedule, simulate
+
+    if scene.maneuver is None:
+        raise SpineInputError(f"{scene.source}: no [maneuver] table: nothing to simulate")
+    p = scene.panels[panel]
+    model = _model(_facets_key(p.spine.facets))
+    mobility = dict(p.spine.mobility)
+    if scene.schedule is not None:
+        sessions, interval = scene.schedule
+        return run_schedule(model, scene.maneuver, sessions, interval, mobility)
+    return simulate(model, scene.maneuver, mobility)
 
 
 def solve_panel(panel: PanelSpec) -> SpineState:

@@ -13,9 +13,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..anatomy import levels_between, load_model
+from ..anatomy import SEGMENTS, levels_between, load_model
 from ..errors import SpineInputError
 from ..mechanics import mobility_factors
+from ..mechanics.timedomain import Maneuver
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
 
@@ -162,7 +163,7 @@ def _camera_complete(where: str, label: str, view: dict) -> None:
 
 def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     """Validate a parsed scene table (see :func:`load_scene`)."""
-    top_keys = list(SCHEMA[""]) + list(_SECTIONS) + ["panel"]
+    top_keys = list(SCHEMA[""]) + list(_SECTIONS) + ["panel", "maneuver", "schedule"]
     for k in data:
         if k not in top_keys:
             raise _unknown(where, "", k, top_keys)
@@ -215,6 +216,16 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
                 view=_view(view),
             )
         )
+    maneuver, at_ms = _maneuver(where, data)
+    schedule = None
+    if "schedule" in data:
+        if maneuver is None:
+            raise SpineInputError(f"{where}: [schedule] needs a [maneuver] to repeat")
+        sch = _section(where, "schedule", data["schedule"], "schedule", SCHEMA["schedule"])
+        schedule = (
+            sch.get("sessions", SCHEMA["schedule"]["sessions"].default),
+            sch.get("interval_min", SCHEMA["schedule"]["interval_min"].default),
+        )
     view = sections["view"]
     get = lambda k: view.get(k, SCHEMA["view"][k].default)  # noqa: E731
     return SceneSpec(
@@ -227,7 +238,29 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         height=get("height"),
         transparent=get("transparent"),
         background=get("background"),
+        maneuver=maneuver,
+        at_ms=at_ms,
+        schedule=schedule,
     )
+
+
+def _maneuver(where: str, data: dict) -> tuple[Maneuver | None, float | None]:
+    if "maneuver" not in data:
+        return None, None
+    d = _section(where, "maneuver", data["maneuver"], "maneuver", SCHEMA["maneuver"])
+    if "kind" not in d:
+        kinds = ", ".join(SCHEMA["maneuver"]["kind"].choices)
+        raise SpineInputError(f"{where}: [maneuver] kind is required: one of {kinds}")
+    if "target" in d and d["target"] not in SEGMENTS:
+        raise SpineInputError(
+            f'{where}: [maneuver] target = "{d["target"]}": expected a segment '
+            f"{SEGMENTS[0]} ... {SEGMENTS[-1]} (adjacent levels, upper-lower)"
+        )
+    keys = {k: v for k, v in d.items() if k != "at_ms"}
+    try:
+        return Maneuver(**keys), d.get("at_ms")
+    except SpineInputError as exc:
+        raise SpineInputError(f"{where}: {exc}") from None
 
 
 def load_scene(path: str | Path) -> SceneSpec:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CAMERAS", "COLOR_BY", "FIGURE_VIEW_KEYS", "Key", "SCHEMA", "all_keys"]
+__all__ = ["CAMERAS", "COLOR_BY", "FIGURE_VIEW_KEYS", "MANEUVERS", "Key", "SCHEMA", "all_keys"]
 
 CAMERAS = ("posterior", "anterior", "left", "right", "superior", "posterior-oblique")
 """Camera presets: where the camera stands, looking at the shown levels."""
 
 COLOR_BY = ("segment_rotation", "facet_gap", "none")
+
+MANEUVERS = ("self_twist", "hvla", "mobilisation")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,41 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "panel": {
         "title": Key("str", "", "Title of the panel."),
+    },
+    "maneuver": {
+        "kind": Key(
+            "choice", None, "What is done over time (spine3d simulate).", choices=MANEUVERS
+        ),
+        "twist_deg": Key("float", None, "Peak twist of a self_twist, degrees.", low=-180, high=180),
+        "torque_nm": Key("float", None, "Peak torque of a self_twist, N m.", low=-100, high=100),
+        "duration_ms": Key(
+            "float",
+            150.0,
+            "Rise time of a twist or mobilisation, or length of a thrust, ms.",
+            low=10,
+            high=10000,
+        ),
+        "target": Key("str", None, "Segment a thrust or mobilisation acts on, e.g. 'L4-L5'."),
+        "preload_n": Key(
+            "float", 100.0, "Preload of a thrust or mobilisation, N.", low=0, high=2000
+        ),
+        "thrust_n": Key(
+            "float", 400.0, "Peak force of a thrust or mobilisation, N.", low=0, high=2000
+        ),
+        "gap_side": Key(
+            "choice", "left", "The target facet the thrust gaps.", choices=("left", "right")
+        ),
+        "at_ms": Key(
+            "float",
+            None,
+            "Time drawn by spine3d render (default: the first cavitation, else the peak).",
+            low=0,
+            high=20000,
+        ),
+    },
+    "schedule": {
+        "sessions": Key("int", 1, "Number of repeated sessions.", low=1, high=2000),
+        "interval_min": Key("float", 720.0, "Minutes between sessions.", low=1, high=86400),
     },
 }
 """Sections (``""`` is the top level) and their keys. ``[[panel]]`` tables take

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..mechanics.timedomain import Maneuver
+
 __all__ = ["LoadSpec", "PanelSpec", "SceneSpec", "SpineSpec", "ViewSpec"]
 
 
@@ -65,6 +67,12 @@ class SceneSpec:
         Where it came from (a path), for messages.
     width, height : int
         Image size, pixels.
+    maneuver : Maneuver, optional
+        What ``spine3d simulate`` runs (``[maneuver]``).
+    at_ms : float, optional
+        The moment of the manoeuvre a render draws.
+    schedule : (int, float), optional
+        Sessions and minutes between them (``[schedule]``).
     """
 
     name: str
@@ -76,3 +84,6 @@ class SceneSpec:
     height: int
     transparent: bool
     background: str
+    maneuver: Maneuver | None = None
+    at_ms: float | None = None
+    schedule: tuple[int, float] | None = None
