@@ -20,7 +20,7 @@ def test_sum_and_common_torque(model):
     assert abs(state.rotation_deg.sum() - 35.0) < 1e-6
     law = compile_law(model, mobility_factors({"L4-L5": "restricted"}))
     tau, _ = law.evaluate(np.radians(state.rotation_deg))
-    assert np.max(np.abs(tau - state.torque_nm * 1e3)) <= TORQUE_TOL_NMM * 10
+    assert np.max(np.abs(tau - state.torque_nm * 1e3)) <= TORQUE_TOL_NMM
 
 
 def test_torque_control_matches_angle_control(model):
