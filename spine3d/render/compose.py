@@ -13,7 +13,7 @@ import numpy as np
 
 from ..scene.describe import Figure
 from ..scene.theme import hex_to_rgb
-from .chart import chart_image, font
+from .chart import chart_image, font, timeline_image
 
 __all__ = ["compose"]
 
@@ -84,11 +84,16 @@ def compose(fig: Figure, panels: np.ndarray, height: int) -> np.ndarray:
         small = max(6, int(theme.caption_size * 0.8 * height))
         if panel.twist_text:
             text(panel.twist_text, small, (x0 + small * 0.6, top + h_body - small * 0.5), "ld")
-        if panel.chart is not None:
+        timeline = getattr(panel, "timeline", None)
+        if panel.chart is not None or timeline is not None:
             # Upper left of the panel, under its title: labels and the colour bar are right.
-            chart = Image.fromarray(
-                chart_image(panel.chart, theme, (int(width / n * cw), int(height * ch))), "RGBA"
-            )
+            size_px = (int(width / n * cw), int(height * ch))
+            if timeline is not None:
+                size_px = (int(width / n * 0.36), int(height * 0.34))
+                pixels = timeline_image(timeline, theme, size_px)
+            else:
+                pixels = chart_image(panel.chart, theme, size_px)
+            chart = Image.fromarray(pixels, "RGBA")
             at = (int(x0 + 0.01 * width / n), top + int(0.06 * height))
             if mode == "RGBA":
                 canvas.alpha_composite(chart, at)

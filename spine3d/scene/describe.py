@@ -32,6 +32,7 @@ __all__ = [
     "Marker",
     "MeshItem",
     "PanelDrawing",
+    "TimelineData",
     "View",
     "describe",
     "describe_panel",
@@ -138,6 +139,25 @@ class ChartData:
 
 
 @dataclass(frozen=True)
+class TimelineData:
+    """A line plot beside the 3D view: a manoeuvre over time, or sessions over weeks.
+
+    ``series`` are ``(label, y, colour)``; ``band`` (0-1, like ``x``) is shaded, e.g.
+    guarding; ``marks`` are ``(x, label)`` ticks (cavitations); ``now`` is the drawn moment.
+    """
+
+    title: str
+    x: np.ndarray
+    x_label: str
+    y_label: str
+    series: tuple[tuple[str, np.ndarray, tuple[float, float, float]], ...]
+    band: np.ndarray | None = None
+    band_label: str = ""
+    marks: tuple[tuple[float, str], ...] = ()
+    now: float | None = None
+
+
+@dataclass(frozen=True)
 class View:
     """A camera: position, focal point, up (mm) and the vertical view angle (deg)."""
 
@@ -163,6 +183,7 @@ class PanelDrawing:
     chart: ChartData | None
     view: View
     twist_text: str
+    timeline: TimelineData | None = None
 
 
 @dataclass(frozen=True)
@@ -198,17 +219,27 @@ def simulate_scene(scene: SceneSpec, panel: int = 0):
         A :class:`~spine3d.mechanics.timedomain.Schedule` when the scene has one.
     """
     from ..errors import SpineInputError
+
+    p = scene.panels[panel]
+    if p.maneuver is None:
+        raise SpineInputError(f"{scene.source}: no [maneuver] table: nothing to simulate")
+    return _simulate(
+        _facets_key(p.spine.facets),
+        tuple(sorted(p.spine.mobility.items())),
+        p.maneuver,
+        scene.schedule,
+    )
+
+
+@lru_cache(maxsize=32)
+def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule):
     from ..mechanics.timedomain import run_schedule, simulate
 
-    if scene.maneuver is None:
-        raise SpineInputError(f"{scene.source}: no [maneuver] table: nothing to simulate")
-    p = scene.panels[panel]
-    model = _model(_facets_key(p.spine.facets))
-    mobility = dict(p.spine.mobility)
-    if scene.schedule is not None:
-        sessions, interval = scene.schedule
-        return run_schedule(model, scene.maneuver, sessions, interval, mobility)
-    return simulate(model, scene.maneuver, mobility)
+    model = _model(facets_key)
+    if schedule is not None:
+        sessions, interval = schedule
+        return run_schedule(model, maneuver, sessions, interval, dict(mobility))
+    return simulate(model, maneuver, dict(mobility))
 
 
 def solve_panel(panel: PanelSpec) -> SpineState:
@@ -475,6 +506,110 @@ def shown_peak(panel: PanelSpec, state: SpineState) -> float:
     return max(rot, default=0.0)
 
 
+def _moment(scene: SceneSpec, i: int, theme: Theme):
+    """For a panel with a manoeuvre: (state, bubbles, text, timeline) at the drawn moment."""
+    panel = scene.panels[i]
+    if panel.maneuver is None:
+        return None
+    from ..mechanics.params import timedomain
+
+    result = simulate_scene(scene, i)
+    schedule = result if hasattr(result, "day") else None
+    run = schedule.last if schedule is not None else result
+    pops = sorted(float(t) for t in run.cavitation_t_ms[np.isfinite(run.cavitation_t_ms)])
+    mv = panel.maneuver
+    rise = mv.duration_ms + (timedomain()["preload_ms"] if mv.kind == "hvla" else 0.0)
+    t_now = panel.at_ms if panel.at_ms is not None else (pops[0] if pops else rise)
+    k = run.index(t_now)
+    t_now = float(run.t_ms[k])
+    state = run.state_at(t_now)
+    bubble = hex_to_rgb(theme.bubble)
+    bubbles = []
+    for seg, side, radius in run.bubbles_at(t_now):
+        j = state.model.joint(seg)
+        f = j.facet(side)
+        frame = np.asarray(state.pose(j.lower)) @ j.disc_frame_in_lower
+        bubbles.append(
+            Marker(
+                seg,
+                side,
+                apply(frame, f.centre_mm),
+                frame[:3, :3] @ f.normal,
+                radius * theme.bubble_scale,
+                bubble,
+                float(run.gap_mm[k, SIDES_INDEX[side], state.model.segment_names.index(seg)]),
+            )
+        )
+    popped = ", ".join(f"{b.joint} {b.side}" for b in bubbles[:2]) or "none yet"
+    if len(bubbles) > 2:
+        popped += f" and {len(bubbles) - 2} more"
+    names = {"self_twist": "self-twist", "hvla": "HVLA thrust", "mobilisation": "mobilisation"}
+    text = (
+        f"{names[mv.kind]}, t = {t_now:.0f} ms: {run.torque_nm[k]:+.1f} N m, "
+        f"guarding {100 * run.guarding[k]:.0f}%, popped: {popped}"
+    )
+    if run.specificity is not None:
+        text += f", specificity {100 * run.specificity:.0f}%"
+    if schedule is not None:
+        timeline = _schedule_timeline(schedule, panel, theme)
+        text = f"session {len(schedule.day)} (day {schedule.day[-1]:.0f}): " + text
+    else:
+        timeline = _run_timeline(run, panel, t_now, theme)
+    return state, tuple(bubbles), text, timeline
+
+
+SIDES_INDEX = {"left": 0, "right": 1}
+
+
+def _run_timeline(run, panel: PanelSpec, t_now: float, theme: Theme) -> TimelineData:
+    mv = panel.maneuver
+    if mv.kind == "self_twist":
+        label, y = "twist of T1 on the sacrum (°)", np.abs(run.rotation_deg.sum(axis=1))
+    else:
+        i = run.model.segment_names.index(mv.target)
+        label, y = f"{mv.target} rotation (°)", np.abs(run.rotation_deg[:, i])
+    marks = tuple((e.t_ms, f"{e.segment} {e.side}") for e in run.events if e.type == "cavitation")
+    return TimelineData(
+        title="over time",
+        x=run.t_ms,
+        x_label="time (ms)",
+        y_label=label,
+        series=((label, y, hex_to_rgb(theme.text)),),
+        band=run.guarding,
+        band_label="guarding",
+        marks=marks,
+        now=t_now,
+    )
+
+
+def _schedule_timeline(schedule, panel: PanelSpec, theme: Theme) -> TimelineData:
+    names = schedule.first.model.segment_names
+    nz = schedule.neutral_zone_deg
+    restricted = [s for s, v in panel.spine.mobility.items() if v == "restricted"]
+    picks = []
+    for seg in restricted:
+        i = names.index(seg)
+        picks += [names[j] for j in (i - 1, i, i + 1) if 0 <= j < len(names)]
+    if not picks:
+        picks = [names[int(np.argmax(nz[-1] - nz[0]))]]
+    palette = [theme.hypermobile, theme.restricted, theme.accent, theme.axis]
+    series = []
+    for n, seg in enumerate(dict.fromkeys(picks)):
+        colour = theme.restricted if seg in restricted else palette[n % len(palette)]
+        if seg in restricted:
+            label = f"{seg} (restricted)"
+        else:
+            label = seg
+        series.append((label, nz[:, names.index(seg)], hex_to_rgb(colour)))
+    return TimelineData(
+        title=f"neutral zone over {len(schedule.day)} sessions",
+        x=schedule.day,
+        x_label="day",
+        y_label="neutral zone (°)",
+        series=tuple(series),
+    )
+
+
 def _common_scale(panels: tuple[PanelDrawing, ...]) -> tuple[PanelDrawing, ...]:
     """Put every panel's camera at the largest distance, so that panels share one scale."""
     if len(panels) < 2:
@@ -506,13 +641,21 @@ def describe(
     Figure
     """
     width, height = size or (scene.width, scene.height)
-    states = [solve_panel(p) for p in scene.panels]
+    moments = [_moment(scene, i, theme) for i in range(len(scene.panels))]
+    states = [m[0] if m else solve_panel(p) for m, p in zip(moments, scene.panels, strict=True)]
     peak = max(shown_peak(p, s) for p, s in zip(scene.panels, states, strict=True))
     clim = nice_ceiling(peak)
     aspect = (width / len(scene.panels)) / (height * (1.0 - theme.title_row - theme.caption_row))
-    panels = tuple(
-        describe_panel(p, s, clim, aspect, theme) for p, s in zip(scene.panels, states, strict=True)
-    )
+    panels = []
+    for p, st, m in zip(scene.panels, states, moments, strict=True):
+        d = describe_panel(p, st, clim, aspect, theme)
+        if m:
+            _, bubbles, text, timeline = m
+            d = replace(
+                d, markers=d.markers + bubbles, twist_text=text, timeline=timeline, chart=None
+            )
+        panels.append(d)
+    panels = tuple(panels)
     panels = _common_scale(panels)
     return Figure(
         name=scene.name,

@@ -175,6 +175,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         if k == "background" and not _COLOUR.match(v):
             raise _fail(where, "[view] background", v, "a colour name or #rrggbb")
 
+    maneuver, at_ms = _maneuver(where, data.get("maneuver"), "maneuver")
     raw_panels = data.get("panel", [{}])
     if (
         not isinstance(raw_panels, list)
@@ -187,7 +188,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     panels = []
     for i, raw in enumerate(raw_panels, start=1):
         label = f"panel {i}"
-        allowed = list(SCHEMA["panel"]) + list(_SECTIONS)
+        allowed = list(SCHEMA["panel"]) + list(_SECTIONS) + ["maneuver"]
         for k in raw:
             if k not in allowed:
                 raise _unknown(where, label, k, allowed)
@@ -204,6 +205,9 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         load = over["load"] or sections["load"]
         view = {**sections["view"], **over["view"]}
         _camera_complete(where, f"{label}.view", view)
+        panel_maneuver, panel_at = (maneuver, at_ms)
+        if "maneuver" in raw:
+            panel_maneuver, panel_at = _maneuver(where, raw["maneuver"], f"{label}.maneuver")
         panels.append(
             PanelSpec(
                 title=title,
@@ -214,9 +218,10 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
                 ),
                 load=_load(where, f"{label}.load", load),
                 view=_view(view),
+                maneuver=panel_maneuver,
+                at_ms=panel_at,
             )
         )
-    maneuver, at_ms = _maneuver(where, data)
     schedule = None
     if "schedule" in data:
         if maneuver is None:
@@ -244,23 +249,24 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     )
 
 
-def _maneuver(where: str, data: dict) -> tuple[Maneuver | None, float | None]:
-    if "maneuver" not in data:
+def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, float | None]:
+    if table is None:
         return None, None
-    d = _section(where, "maneuver", data["maneuver"], "maneuver", SCHEMA["maneuver"])
+    d = _section(where, "maneuver", table, label, SCHEMA["maneuver"])
     if "kind" not in d:
         kinds = ", ".join(SCHEMA["maneuver"]["kind"].choices)
-        raise SpineInputError(f"{where}: [maneuver] kind is required: one of {kinds}")
+        raise SpineInputError(f"{where}: [{label}] kind is required: one of {kinds}")
     if "target" in d and d["target"] not in SEGMENTS:
         raise SpineInputError(
-            f'{where}: [maneuver] target = "{d["target"]}": expected a segment '
+            f'{where}: [{label}] target = "{d["target"]}": expected a segment '
             f"{SEGMENTS[0]} ... {SEGMENTS[-1]} (adjacent levels, upper-lower)"
         )
     keys = {k: v for k, v in d.items() if k != "at_ms"}
     try:
         return Maneuver(**keys), d.get("at_ms")
     except SpineInputError as exc:
-        raise SpineInputError(f"{where}: {exc}") from None
+        message = str(exc).replace("[maneuver]", f"[{label}]", 1)
+        raise SpineInputError(f"{where}: {message}") from None
 
 
 def load_scene(path: str | Path) -> SceneSpec:

@@ -53,6 +53,8 @@ class PanelSpec:
     spine: SpineSpec
     load: LoadSpec
     view: ViewSpec
+    maneuver: Maneuver | None = None
+    at_ms: float | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class Theme:
     axis: str = "#2d2d2d"
     restricted: str = "#1f4e96"
     hypermobile: str = "#c2185b"
+    bubble: str = "#35c4f0"
+    bubble_scale: float = 1.8
     ghost_opacity: float = 0.18
     bone_opacity_gap: float = 0.35
     rotation_stops: tuple[tuple[float, str], ...] = (

@@ -4,7 +4,7 @@ import numpy as np
 
 from spine3d.scene import load_scene
 from spine3d.scene.describe import describe
-from spine3d.scene.theme import DEFAULT_THEME, colormap
+from spine3d.scene.theme import DEFAULT_THEME, colormap, hex_to_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,3 +70,25 @@ def test_tropism_gaps_swap_with_the_direction():
     gap_r = {(m.joint, m.side): m.gap_mm for m in right.markers}
     assert gap[("L4-L5", "left")] > 0.3 > gap[("L4-L5", "right")]
     assert gap_r[("L4-L5", "right")] > 0.3 > gap_r[("L4-L5", "left")]
+
+
+def test_maneuver_figures_draw_what_the_event_log_says():
+    fig = describe(load_scene(ROOT / "scenes" / "hvla_vs_self_twist.toml"))
+    thrust, twist = fig.panels
+
+    def bubbles(panel):
+        blue = hex_to_rgb(DEFAULT_THEME.bubble)
+        return {(m.joint, m.side) for m in panel.markers if m.color == blue}
+
+    assert bubbles(thrust) == {("L4-L5", "left")}
+    assert bubbles(twist) and all(seg != "L4-L5" for seg, _ in bubbles(twist))
+    assert "specificity" in thrust.twist_text and thrust.timeline.marks
+    fig = describe(load_scene(ROOT / "scenes" / "slow_vs_fast.toml"))
+    fast, slow = fig.panels
+    assert "guarding 100%" in slow.twist_text and abs(slow.state.twist_deg) < abs(
+        fast.state.twist_deg
+    )
+    fig = describe(load_scene(ROOT / "scenes" / "self_cracking.toml"))
+    series = {label: y for label, y, _ in fig.panels[0].timeline.series}
+    assert series["L3-L4"][-1] > 1.3 * series["L3-L4"][0]
+    assert series["L4-L5 (restricted)"][-1] == series["L4-L5 (restricted)"][0]
