@@ -43,6 +43,7 @@ __all__ = [
     "Maneuver",
     "Run",
     "Schedule",
+    "bubble_radius_mm",
     "run_schedule",
     "simulate",
 ]
@@ -128,6 +129,18 @@ class Maneuver:
         return peak * rise
 
 
+def bubble_radius_mm(minutes_since: np.ndarray | float) -> np.ndarray:
+    """Return the radius of a cavity ``minutes_since`` it formed, mm.
+
+    Its volume falls linearly to zero over the refractory period as the gas
+    redissolves; 0 once gone, and before it formed (negative minutes).
+    """
+    p = timedomain()
+    m = np.asarray(minutes_since, dtype=float)
+    left = np.clip(1.0 - m / p["refractory_min"], 0.0, 1.0)
+    return np.where(m >= 0, p["bubble_radius_mm"] * np.cbrt(left), 0.0)
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that happened: ``guarding_onset`` or ``cavitation`` (with joint and side)."""
@@ -185,6 +198,7 @@ class Run:
     specificity: float | None
     neutral_zone_deg: np.ndarray
     extra_k: np.ndarray = field(repr=False)
+    since_cavitation_min: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def peak_rotation_deg(self) -> np.ndarray:
@@ -208,15 +222,27 @@ class Run:
         )
 
     def bubbles_at(self, t_ms: float) -> list[tuple[str, str, float]]:
-        """Return ``(segment, side, radius_mm)`` of the cavities present at ``t_ms``."""
-        r0 = timedomain()["bubble_radius_mm"]
-        out = []
-        for s in range(2):
-            for i, seg in enumerate(SEGMENTS):
-                t0 = self.cavitation_t_ms[s, i]
-                if np.isfinite(t0) and t_ms >= t0:
-                    out.append((seg, SIDES[s], r0))
-        return out
+        """Return ``(segment, side, radius_mm)`` of the cavities present at ``t_ms``.
+
+        Fresh ones from this run, and ones left from earlier pops, shrinking as the gas
+        redissolves (:func:`bubble_radius_mm`).
+        """
+        minutes = np.full((2, len(SEGMENTS)), -1.0)
+        if self.since_cavitation_min is not None:
+            minutes = np.where(
+                np.isfinite(self.since_cavitation_min),
+                self.since_cavitation_min + t_ms / 60000.0,
+                -1.0,
+            )
+        fresh = np.isfinite(self.cavitation_t_ms) & (t_ms >= self.cavitation_t_ms)
+        minutes = np.where(fresh, (t_ms - np.nan_to_num(self.cavitation_t_ms)) / 60000.0, minutes)
+        radius = bubble_radius_mm(minutes)
+        return [
+            (seg, SIDES[s], float(radius[s, i]))
+            for s in range(2)
+            for i, seg in enumerate(SEGMENTS)
+            if radius[s, i] > 0
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON summary: events, per-segment peaks and the specificity."""
@@ -439,6 +465,7 @@ def simulate(
         specificity=specificity,
         neutral_zone_deg=nz,
         extra_k=np.zeros((len(t), n)) if extra is None else extra,
+        since_cavitation_min=None if since_cavitation_min is None else since.copy(),
     )
 
 

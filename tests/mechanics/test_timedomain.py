@@ -104,3 +104,17 @@ def test_json_shape(model):
 def test_bad_maneuvers(kwargs, message):
     with pytest.raises(spine3d.SpineInputError, match=message):
         Maneuver(**kwargs)
+
+
+def test_bubbles_shrink_while_the_gas_redissolves(model):
+    from spine3d.mechanics.timedomain import bubble_radius_mm
+
+    r = bubble_radius_mm(np.array([0.0, 5.0, 10.0, 19.0, 20.0, 30.0]))
+    assert np.all(np.diff(r) <= 0) and r[0] > r[2] > r[3] > 0 and r[4] == r[5] == 0
+    first = simulate(model, THRUST, R)
+    since = np.where(first.cavitated, 10.0, np.inf)
+    again = simulate(model, THRUST, R, since_cavitation_min=since)
+    left = {(seg, side): rad for seg, side, rad in again.bubbles_at(0.0)}
+    assert left[("L4-L5", "left")] == pytest.approx(float(bubble_radius_mm(10.0)))
+    fresh = {(seg, side): rad for seg, side, rad in first.bubbles_at(first.t_ms[-1])}
+    assert fresh[("L4-L5", "left")] > left[("L4-L5", "left")]
