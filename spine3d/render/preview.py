@@ -9,7 +9,8 @@ import trimesh
 
 from ..anatomy import SpineModel
 from ..anatomy.frames import apply
-from ..geometry import articular_surfaces, facet_mask, load_meshes
+from ..geometry import facet_mask, load_meshes
+from ..scene.describe import facet_trace
 from ._offscreen import prepare_offscreen, save_png
 
 __all__ = ["render_preview"]
@@ -44,29 +45,22 @@ def _add_facet_traces(pl, model: SpineModel, level: str) -> None:
     """Draw each superior facet's trace seen from above, labelled with its coronal angle."""
     import pyvista as pv
 
-    top = 0.5 * model.vertebra(level).body_height_mm + 30.0
-    for s in articular_surfaces(model, level):
-        if s["process"] != "superior":
+    for j in model.joints:
+        if j.lower != level:
             continue
-        facet = model.joint(s["joint"]).facet(s["side"])
-        n = np.asarray(s["normal"], dtype=float)
-        across = np.cross([0.0, 1.0, 0.0], n)
-        across /= np.linalg.norm(across)
-        c = np.asarray(s["centre_mm"]) * [1, 0, 1] + [0, top, 0]
-        half = 0.5 * s["width_mm"] + 6.0
-        pl.add_mesh(pv.Line(c - half * across, c + half * across), color=FACET, line_width=6)
-        angle = facet.coronal_deg if facet.coronal_deg <= 90 else 180 - facet.coronal_deg
-        lateral = across if across[2] * c[2] > 0 else -across
-        pl.add_point_labels(
-            [c + (half + 4.0) * lateral - [4.0, 0.0, 0.0]],
-            [f"{angle:.0f}°"],
-            font_size=16,
-            shape=None,
-            show_points=False,
-            always_visible=True,
-            text_color=FACET,
-            bold=True,
-        )
+        for f in j.facets:
+            line, label = facet_trace(model, j, f, np.eye(4))
+            pl.add_mesh(pv.lines_from_points(line.points), color=line.color, line_width=6)
+            pl.add_point_labels(
+                [label.position],
+                [label.text],
+                font_size=16,
+                shape=None,
+                show_points=False,
+                always_visible=True,
+                text_color=label.color,
+                bold=True,
+            )
 
 
 def render_preview(

@@ -36,6 +36,7 @@ __all__ = [
     "View",
     "describe",
     "describe_panel",
+    "facet_trace",
     "nice_ceiling",
     "shown_peak",
     "simulate_scene",
@@ -393,7 +394,7 @@ def describe_panel(
                     )
                 )
             if v.facet_planes:
-                lines_, labels_ = _facet_trace(model, state, j, f, theme)
+                lines_, labels_ = facet_trace(model, j, f, state.pose(j.lower), theme)
                 lines.append(lines_)
                 labels.append(labels_)
     if v.twist_axis:
@@ -449,9 +450,20 @@ def describe_panel(
     )
 
 
-def _facet_trace(model, state, joint, facet, theme) -> tuple[Line, Label]:
-    """Return the facet plane's trace seen from above the lower vertebra, and its angle."""
-    pose = np.asarray(state.pose(joint.lower))
+def facet_trace(
+    model: SpineModel, joint, facet, pose: np.ndarray, theme: Theme = DEFAULT_THEME
+) -> tuple[Line, Label]:
+    """Return a facet plane's trace seen from above the lower vertebra, and its angle.
+
+    Parameters
+    ----------
+    model : SpineModel
+    joint, facet : Joint, Facet
+    pose : (4, 4) float
+        Where the lower vertebra is drawn (its local frame, or its pose in a state).
+    theme : Theme, default: DEFAULT_THEME
+    """
+    pose = np.asarray(pose)
     frame = pose @ joint.disc_frame_in_lower
     n = frame[:3, :3] @ facet.normal
     across = np.cross(pose[:3, 1], n)
