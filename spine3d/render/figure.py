@@ -17,7 +17,14 @@ from ..scene.theme import colormap, hex_to_rgb
 from ._offscreen import prepare_offscreen, save_png
 from .compose import compose
 
-__all__ = ["add_colorbar", "body_size", "build_plotter", "render_figure", "render_image"]
+__all__ = [
+    "FigureRenderer",
+    "PanelActors",
+    "add_colorbar",
+    "body_size",
+    "render_figure",
+    "render_image",
+]
 
 
 @lru_cache(maxsize=1)
@@ -83,82 +90,148 @@ def _px(fraction: float, height: int) -> int:
     return max(6, int(round(fraction * height)))
 
 
-def _add_panel(pl, fig: Figure, panel: PanelDrawing, height: int, last: bool) -> None:
-    import pyvista as pv
+class PanelActors:
+    """The actors of one panel: made once, then moved and recoloured from each drawing.
 
-    theme = fig.theme
-    polys = _polydata()
-    for item in panel.meshes:
-        actor = pl.add_mesh(
-            polys[item.level],
-            color=item.color,
-            opacity=item.opacity,
-            smooth_shading=True,
-            specular=0.25 if item.role == "bone" else 0.0,
-            diffuse=0.85,
-            ambient=0.12,
-            reset_camera=False,
-            name=f"{item.role}-{item.level}",
+    Vertebrae are placed by their actors' user matrices; facet and bubble balls are
+    unit spheres scaled and placed the same way; lines, arrowheads and labels change
+    their points in place. A new actor is made only for something not drawn before.
+    """
+
+    def __init__(
+        self, pl, fig: Figure, panel: PanelDrawing, height: int, last: bool, column: int = 0
+    ):
+        import pyvista as pv
+
+        self.pl, self.theme, self.height, self.column = pl, fig.theme, height, column
+        pl.subplot(0, column)
+        self._unit = pv.Sphere(radius=1.0, theta_resolution=24, phi_resolution=16)
+        self.meshes: dict[tuple[str, str], object] = {}
+        self.balls: dict[tuple, object] = {}
+        self.lines: list = []
+        self.cones: list = []
+        self.labels: dict[tuple, tuple[list[str], object, object]] = {}
+        self.update(panel)
+        if panel.colorbar is not None and last:
+            add_colorbar(pl, panel.colorbar, self.theme, height, (0.87, 0.5, 0.05, 0.38))
+        cam = panel.view
+        pl.camera.position = tuple(cam.position)
+        pl.camera.focal_point = tuple(cam.focal_point)
+        pl.camera.up = tuple(cam.up)
+        pl.camera.view_angle = cam.view_angle_deg
+        pl.reset_camera_clipping_range()
+
+    def _add(self, mesh, **kw):
+        return self.pl.add_mesh(mesh, reset_camera=False, render=False, **kw)
+
+    def update(self, panel: PanelDrawing) -> None:
+        """Show ``panel``: same actors, new places, colours and texts."""
+        import pyvista as pv
+
+        self.pl.subplot(0, self.column)  # the subplot this panel lives in
+        polys = _polydata()
+        seen = set()
+        for item in panel.meshes:
+            key = (item.role, item.level)
+            seen.add(key)
+            actor = self.meshes.get(key)
+            if actor is None:
+                actor = self.meshes[key] = self._add(
+                    polys[item.level],
+                    smooth_shading=True,
+                    diffuse=0.85,
+                    ambient=0.12,
+                    specular=0.25 if item.role == "bone" else 0.0,
+                )
+            actor.user_matrix = item.transform
+            actor.prop.color = item.color
+            actor.prop.opacity = item.opacity
+            actor.SetVisibility(True)
+        for key, actor in self.meshes.items():
+            if key not in seen:
+                actor.SetVisibility(False)
+        seen = set()
+        for mk in panel.markers:
+            # A ball at the joint: it shows past the articular processes from any side.
+            key = (mk.joint, mk.side, mk.color)
+            seen.add(key)
+            ball = self.balls.get(key)
+            if ball is None:
+                ball = self.balls[key] = self._add(
+                    self._unit, color=mk.color, smooth_shading=True, specular=0.3
+                )
+            m = np.eye(4)
+            m[:3, :3] *= mk.radius_mm
+            m[:3, 3] = mk.centre
+            ball.user_matrix = m
+            ball.SetVisibility(True)
+        for key, ball in self.balls.items():
+            if key not in seen:
+                ball.SetVisibility(False)
+        if len(panel.lines) != len(self.lines) or len(panel.cones) != len(self.cones):
+            for actor, _ in self.lines + self.cones:
+                self.pl.remove_actor(actor, render=False)
+            self.lines = []
+            for ln in panel.lines:
+                poly = pv.lines_from_points(ln.points)
+                self.lines.append((self._add(poly, color=ln.color, line_width=ln.width), poly))
+            self.cones = []
+            for cn in panel.cones:
+                poly = self._cone(cn)
+                self.cones.append((self._add(poly, color=cn.color), poly))
+        else:
+            for (_, poly), ln in zip(self.lines, panel.lines, strict=True):
+                poly.points = ln.points
+            for (_, poly), cn in zip(self.cones, panel.cones, strict=True):
+                poly.points = self._cone(cn).points
+        self._update_labels(panel)
+
+    @staticmethod
+    def _cone(cn):
+        import pyvista as pv
+
+        return pv.Cone(
+            center=cn.centre,
+            direction=cn.direction,
+            height=cn.height_mm,
+            radius=cn.radius_mm,
+            resolution=24,
         )
-        actor.user_matrix = item.transform
-    for mk in panel.markers:
-        # A ball at the joint: it shows past the articular processes from any side.
-        ball = pv.Sphere(
-            radius=mk.radius_mm, center=mk.centre, theta_resolution=24, phi_resolution=16
-        )
-        pl.add_mesh(
-            ball,
-            color=mk.color,
-            smooth_shading=True,
-            specular=0.3,
-            reset_camera=False,
-            name=f"facet-{mk.joint}-{mk.side}",
-        )
-    for ln in panel.lines:
-        pl.add_mesh(
-            pv.lines_from_points(ln.points),
-            color=ln.color,
-            line_width=ln.width,
-            reset_camera=False,
-            render_lines_as_tubes=False,
-        )
-    for cn in panel.cones:
-        pl.add_mesh(
-            pv.Cone(
-                center=cn.centre,
-                direction=cn.direction,
-                height=cn.height_mm,
-                radius=cn.radius_mm,
-                resolution=24,
-            ),
-            color=cn.color,
-            reset_camera=False,
-        )
-    if panel.labels:
+
+    def _update_labels(self, panel: PanelDrawing) -> None:
+        import pyvista as pv
+
         groups: dict[tuple, list] = {}
         for lb in panel.labels:
             groups.setdefault(lb.color, []).append(lb)
+        for color in list(self.labels):
+            if color not in groups:
+                self.pl.remove_actor(self.labels.pop(color)[2], render=False)
         for color, items in groups.items():
-            pl.add_point_labels(
-                np.array([lb.position for lb in items]),
-                [lb.text for lb in items],
-                font_size=_px(theme.label_size, height),
+            texts = [lb.text for lb in items]
+            points = np.array([lb.position for lb in items])
+            held = self.labels.get(color)
+            if held is not None and held[0] == texts:
+                held[1].points = points
+                continue
+            if held is not None:
+                self.pl.remove_actor(held[2], render=False)
+            actor = self.pl.add_point_labels(
+                points,
+                texts,
+                font_size=_px(self.theme.label_size, self.height),
                 text_color=color,
                 shape=None,
                 show_points=False,
                 always_visible=True,
                 bold=True,
-                font_family=theme.font,
+                font_family=self.theme.font,
                 reset_camera=False,
+                render=False,
             )
-    if panel.colorbar is not None and last:
-        add_colorbar(pl, panel.colorbar, theme, height, (0.87, 0.5, 0.05, 0.38))
-    cam = panel.view
-    pl.camera.position = tuple(cam.position)
-    pl.camera.focal_point = tuple(cam.focal_point)
-    pl.camera.up = tuple(cam.up)
-    pl.camera.view_angle = cam.view_angle_deg
-    pl.reset_camera_clipping_range()
+            # The label hierarchy reads this PolyData: moving its points moves the labels.
+            poly = pv.wrap(actor.GetMapper().GetInputAlgorithm().GetInputDataObject(0, 0))
+            self.labels[color] = (texts, poly, actor)
 
 
 def _link(fig: Figure) -> bool:
@@ -177,46 +250,67 @@ def body_size(fig: Figure, scale: int = 1) -> tuple[int, int]:
     return fig.width * scale, int(round(height * (1.0 - rows)))
 
 
-def build_plotter(fig: Figure, scale: int = 1, off_screen: bool = True):
-    """Return a pyvista Plotter that draws the panels of ``fig`` side by side (not rendered).
+class FigureRenderer:
+    """One off-screen plotter for a figure's panels, re-used frame after frame.
 
-    Title, caption, panel titles and charts are not in it: :func:`compose` adds them.
+    ``image(fig)`` updates every panel from ``fig`` (same panels, same levels) and
+    returns the composed picture; :func:`render_image` is its single-frame use.
     """
-    prepare_offscreen()
-    import pyvista as pv
 
-    theme = fig.theme
-    n = len(fig.panels)
-    pl = pv.Plotter(
-        off_screen=off_screen,
-        shape=(1, n),
-        window_size=body_size(fig, scale),
-        border=False,
-        lighting="light kit",
-    )
-    background = hex_to_rgb(fig.background) if fig.background.startswith("#") else fig.background
-    pl.set_background(background, all_renderers=True)
-    for i, panel in enumerate(fig.panels):
-        pl.subplot(0, i)
-        _add_panel(pl, fig, panel, fig.height * scale, last=i == n - 1)
-    if _link(fig):
-        pl.link_views()
-    # No depth peeling: under EGL it drops translucent actors, and a ghost of one colour
-    # needs no sorting. Off-screen EGL/OSMesa contexts have no multisample buffers, so
-    # anti-aliasing is supersampled.
-    if theme.anti_aliasing:
-        pl.enable_anti_aliasing("ssaa")
-    return pl
+    def __init__(self, fig: Figure, scale: int = 1):
+        prepare_offscreen()
+        import pyvista as pv
+
+        n = len(fig.panels)
+        self.scale = scale
+        pl = self.plotter = pv.Plotter(
+            off_screen=True,
+            shape=(1, n),
+            window_size=body_size(fig, scale),
+            border=False,
+            lighting="light kit",
+        )
+        background = (
+            hex_to_rgb(fig.background) if fig.background.startswith("#") else fig.background
+        )
+        pl.set_background(background, all_renderers=True)
+        self.panels = []
+        for i, panel in enumerate(fig.panels):
+            self.panels.append(
+                PanelActors(pl, fig, panel, fig.height * scale, last=i == n - 1, column=i)
+            )
+        if _link(fig):
+            pl.link_views()
+        # No depth peeling: under EGL it drops translucent actors, and a ghost of one
+        # colour needs no sorting. Off-screen EGL/OSMesa contexts have no multisample
+        # buffers, so anti-aliasing is supersampled.
+        if fig.theme.anti_aliasing:
+            pl.enable_anti_aliasing("ssaa")
+        self.fig = fig
+
+    def image(self, fig: Figure | None = None) -> np.ndarray:
+        """Render ``fig`` (default: the one it was made with); return (H, W, 3 or 4) uint8."""
+        if fig is not None and fig is not self.fig:
+            for actors, panel in zip(self.panels, fig.panels, strict=True):
+                actors.update(panel)
+            self.fig = fig
+        panels = self.plotter.screenshot(
+            None, transparent_background=self.fig.transparent, return_img=True
+        )
+        return compose(self.fig, panels, self.fig.height * self.scale)
+
+    def close(self) -> None:
+        """Release the GL context."""
+        self.plotter.close()
 
 
 def render_image(fig: Figure, scale: int = 1) -> np.ndarray:
     """Render ``fig`` off-screen; return (H, W, 3) or, when transparent, (H, W, 4) uint8."""
-    pl = build_plotter(fig, scale)
+    r = FigureRenderer(fig, scale)
     try:
-        panels = pl.screenshot(None, transparent_background=fig.transparent, return_img=True)
+        return r.image()
     finally:
-        pl.close()
-    return compose(fig, panels, fig.height * scale)
+        r.close()
 
 
 def render_figure(fig: Figure, out: Path, scale: int = 1) -> Path:
