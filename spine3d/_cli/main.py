@@ -129,6 +129,38 @@ def _cmd_render(args) -> int:
     return 0
 
 
+def _cmd_animate(args) -> int:
+    from rich.progress import Progress
+
+    from spine3d.render.animate import animate, check_output
+    from spine3d.scene import load_scene
+
+    scene = load_scene(args.scene)
+    out = Path(args.out)
+    check_output(out)
+    if args.fps is not None and not 1 <= args.fps <= 60:
+        raise SpineInputError(f"--fps {args.fps}: expected 1 to 60")
+    if args.duration is not None and not 0.5 <= args.duration <= 120:
+        raise SpineInputError(f"--duration {args.duration}: expected 0.5 to 120 seconds")
+    size = None
+    if args.width or args.height:
+        size = (args.width or scene.width, args.height or scene.height)
+        if not (16 <= size[0] <= 4096 and 16 <= size[1] <= 4096):
+            raise SpineInputError("--width/--height: expected 16 to 4096 pixels for a clip")
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"Animating {scene.name}", total=None)
+        animate(
+            scene,
+            out,
+            fps=args.fps,
+            duration_s=args.duration,
+            size=size,
+            progress=lambda k, n: bar.update(task, completed=k, total=n),
+        )
+    print(f"wrote {out}")
+    return 0
+
+
 def _cmd_simulate(args) -> int:
     from spine3d.scene import load_scene
     from spine3d.scene.describe import simulate_scene
@@ -190,6 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scale", type=int, default=1, help="multiply the size, fonts too (default: 1)")
     r.add_argument("--transparent", action="store_true", help="transparent background")
     r.set_defaults(func=_cmd_render)
+
+    a = sub.add_parser("animate", help="render a scene's clip to MP4 or GIF, off-screen")
+    a.add_argument("scene", help="scene file (.toml)")
+    a.add_argument("--out", required=True, help="FILE.mp4 or FILE.gif")
+    a.add_argument("--fps", type=int, help="frames per second (default: the scene's, 24)")
+    a.add_argument("--duration", type=float, metavar="S", help="clip length in seconds")
+    a.add_argument("--width", type=int, help="frame width, pixels (default: the scene's)")
+    a.add_argument("--height", type=int, help="frame height, pixels (default: the scene's)")
+    a.set_defaults(func=_cmd_animate)
 
     t = sub.add_parser("simulate", help="run a scene's manoeuvre over time: events and peaks")
     t.add_argument("scene", help="scene file with a [maneuver] table")

@@ -235,8 +235,11 @@ class Run:
                 -1.0,
             )
         fresh = np.isfinite(self.cavitation_t_ms) & (t_ms >= self.cavitation_t_ms)
-        minutes = np.where(fresh, (t_ms - np.nan_to_num(self.cavitation_t_ms)) / 60000.0, minutes)
-        radius = bubble_radius_mm(minutes)
+        age_ms = t_ms - np.nan_to_num(self.cavitation_t_ms)
+        minutes = np.where(fresh, age_ms / 60000.0, minutes)
+        # A fresh cavity grows over its first milliseconds, then shrinks over minutes.
+        growth = np.where(fresh, np.clip(age_ms / timedomain()["bubble_growth_ms"], 0.05, 1.0), 1.0)
+        radius = bubble_radius_mm(minutes) * np.cbrt(growth)
         return [
             (seg, SIDES[s], float(radius[s, i]))
             for s in range(2)

@@ -294,6 +294,9 @@ class FigureRenderer:
             for actors, panel in zip(self.panels, fig.panels, strict=True):
                 actors.update(panel)
             self.fig = fig
+        # A plotter never shown skips pyvista's render(): render the window itself, or a
+        # second frame would repeat the first.
+        self.plotter.ren_win.Render()
         panels = self.plotter.screenshot(
             None, transparent_background=self.fig.transparent, return_img=True
         )

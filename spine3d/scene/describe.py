@@ -423,7 +423,7 @@ def describe_panel(
             names,
             tuple(float(x) for x in rot),
             colors,
-            nice_ceiling(float(rot.max())),
+            nice_ceiling(max(float(rot.max()), 0.1)),
         )
     load = (
         ""
@@ -531,13 +531,16 @@ def _moment(scene: SceneSpec, i: int, theme: Theme):
     pops = sorted(float(t) for t in run.cavitation_t_ms[np.isfinite(run.cavitation_t_ms)])
     mv = panel.maneuver
     rise = mv.duration_ms + (timedomain()["preload_ms"] if mv.kind == "hvla" else 0.0)
-    t_now = panel.at_ms if panel.at_ms is not None else (pops[0] if pops else rise)
+    grown = timedomain()["bubble_growth_ms"]
+    t_now = panel.at_ms if panel.at_ms is not None else (pops[0] + grown if pops else rise)
     k = run.index(t_now)
     t_now = float(run.t_ms[k])
     state = run.state_at(t_now)
-    bubble = hex_to_rgb(theme.bubble)
+    bubble, flash = hex_to_rgb(theme.bubble), hex_to_rgb(theme.flash)
     bubbles = []
     for seg, side, radius in run.bubbles_at(t_now):
+        t_pop = run.cavitation_t_ms[SIDES_INDEX[side], state.model.segment_names.index(seg)]
+        flashing = np.isfinite(t_pop) and 0 <= t_now - t_pop < theme.flash_ms
         j = state.model.joint(seg)
         f = j.facet(side)
         frame = np.asarray(state.pose(j.lower)) @ j.disc_frame_in_lower
@@ -547,8 +550,8 @@ def _moment(scene: SceneSpec, i: int, theme: Theme):
                 side,
                 apply(frame, f.centre_mm),
                 frame[:3, :3] @ f.normal,
-                radius * theme.bubble_scale,
-                bubble,
+                radius * theme.bubble_scale * (1.6 if flashing else 1.0),
+                flash if flashing else bubble,
                 float(run.gap_mm[k, SIDES_INDEX[side], state.model.segment_names.index(seg)]),
             )
         )
@@ -637,7 +640,10 @@ def _common_scale(panels: tuple[PanelDrawing, ...]) -> tuple[PanelDrawing, ...]:
 
 
 def describe(
-    scene: SceneSpec, theme: Theme = DEFAULT_THEME, size: tuple[int, int] | None = None
+    scene: SceneSpec,
+    theme: Theme = DEFAULT_THEME,
+    size: tuple[int, int] | None = None,
+    clim: float | None = None,
 ) -> Figure:
     """Solve every panel of ``scene`` and describe the figure.
 
@@ -647,6 +653,9 @@ def describe(
     theme : Theme, default: DEFAULT_THEME
     size : (int, int), optional
         Image width and height, overriding the scene's.
+    clim : float, optional
+        Upper colour limit of segment rotation, degrees (frames of an animation share
+        one); default: the shown peak, rounded up.
 
     Returns
     -------
@@ -655,20 +664,26 @@ def describe(
     width, height = size or (scene.width, scene.height)
     moments = [_moment(scene, i, theme) for i in range(len(scene.panels))]
     states = [m[0] if m else solve_panel(p) for m, p in zip(moments, scene.panels, strict=True)]
-    peak = max(shown_peak(p, s) for p, s in zip(scene.panels, states, strict=True))
-    clim = nice_ceiling(peak)
+    fixed = clim is not None
+    if clim is None:
+        clim = nice_ceiling(
+            max(shown_peak(p, s) for p, s in zip(scene.panels, states, strict=True))
+        )
     aspect = (width / len(scene.panels)) / (height * (1.0 - theme.title_row - theme.caption_row))
     panels = []
     for p, st, m in zip(scene.panels, states, moments, strict=True):
         d = describe_panel(p, st, clim, aspect, theme)
         if m:
             _, bubbles, text, timeline = m
-            d = replace(
-                d, markers=d.markers + bubbles, twist_text=text, timeline=timeline, chart=None
-            )
+            popped = {(b.joint, b.side) for b in bubbles}  # a bubble replaces its joint's ball
+            kept = tuple(mk for mk in d.markers if (mk.joint, mk.side) not in popped)
+            d = replace(d, markers=kept + bubbles, twist_text=text, timeline=timeline, chart=None)
         panels.append(d)
-    panels = tuple(panels)
-    panels = _common_scale(panels)
+    if fixed:  # frames of a clip: the chart's axis holds still too
+        panels = [
+            p if p.chart is None else replace(p, chart=replace(p.chart, ymax=clim)) for p in panels
+        ]
+    panels = _common_scale(tuple(panels))
     return Figure(
         name=scene.name,
         title=scene.title,

@@ -11,6 +11,7 @@ import math
 import re
 import tomllib
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..anatomy import SEGMENTS, levels_between, load_model
@@ -163,7 +164,7 @@ def _camera_complete(where: str, label: str, view: dict) -> None:
 
 def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     """Validate a parsed scene table (see :func:`load_scene`)."""
-    top_keys = list(SCHEMA[""]) + list(_SECTIONS) + ["panel", "maneuver", "schedule"]
+    top_keys = list(SCHEMA[""]) + list(_SECTIONS) + ["panel", "maneuver", "schedule", "animation"]
     for k in data:
         if k not in top_keys:
             raise _unknown(where, "", k, top_keys)
@@ -231,6 +232,10 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
             sch.get("sessions", SCHEMA["schedule"]["sessions"].default),
             sch.get("interval_min", SCHEMA["schedule"]["interval_min"].default),
         )
+    anim = _section(where, "animation", data.get("animation", {}), "animation", SCHEMA["animation"])
+    animation = {k: anim.get(k, key.default) for k, key in SCHEMA["animation"].items()}
+    if animation["kind"] == "maneuver" and all(p.maneuver is None for p in panels):
+        raise SpineInputError(f'{where}: [animation] kind = "maneuver" needs a [maneuver]')
     view = sections["view"]
     get = lambda k: view.get(k, SCHEMA["view"][k].default)  # noqa: E731
     return SceneSpec(
@@ -246,6 +251,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         maneuver=maneuver,
         at_ms=at_ms,
         schedule=schedule,
+        animation=MappingProxyType(animation),
     )
 
 

@@ -142,9 +142,24 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "at_ms": Key(
             "float",
             None,
-            "Time drawn by spine3d render (default: the first cavitation, else the peak).",
+            "Time drawn by spine3d render (default: once the first cavity has grown, else the "
+            "peak).",
             low=0,
             high=20000,
+        ),
+    },
+    "animation": {
+        "kind": Key(
+            "choice",
+            "auto",
+            "What spine3d animate shows: a twist sweep 0 > twist > 0, the manoeuvre slowed "
+            "down, or a camera orbit; auto: the manoeuvre if there is one, else the sweep.",
+            choices=("auto", "sweep", "maneuver", "orbit"),
+        ),
+        "fps": Key("int", 24, "Frames per second.", low=1, high=60),
+        "duration_s": Key("float", 6.0, "Length of the clip, seconds.", low=0.5, high=120),
+        "orbit_deg": Key(
+            "float", 360.0, "Turn of the camera in an orbit, degrees.", low=-720, high=720
         ),
     },
     "schedule": {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..mechanics.timedomain import Maneuver
 
@@ -75,6 +75,8 @@ class SceneSpec:
         The moment of the manoeuvre a render draws.
     schedule : (int, float), optional
         Sessions and minutes between them (``[schedule]``).
+    animation : mapping
+        ``[animation]``: kind, fps, duration_s, orbit_deg.
     """
 
     name: str
@@ -89,3 +91,4 @@ class SceneSpec:
     maneuver: Maneuver | None = None
     at_ms: float | None = None
     schedule: tuple[int, float] | None = None
+    animation: Mapping[str, object] = field(default_factory=dict)

@@ -51,6 +51,8 @@ class Theme:
     hypermobile: str = "#c2185b"
     bubble: str = "#35c4f0"
     bubble_scale: float = 1.8
+    flash: str = "#fff27a"
+    flash_ms: float = 30.0
     ghost_opacity: float = 0.18
     bone_opacity_gap: float = 0.35
     rotation_stops: tuple[tuple[float, str], ...] = (

@@ -1,0 +1,119 @@
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+from spine3d.errors import SpineInputError
+from spine3d.render import animate as anim
+from spine3d.scene import load_scene
+from spine3d.scene.theme import DEFAULT_THEME, hex_to_rgb
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def decode(path):
+    gen = imageio_ffmpeg.read_frames(str(path))
+    meta = next(gen)
+    w, h = meta["size"]
+    return [np.frombuffer(f, np.uint8).reshape(h, w, 3).astype(int) for f in gen]
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "spine3d._cli.main", "animate", *args],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_sweep_mp4_frames_follow_the_twist(tmp_path):
+    out = tmp_path / "sweep.mp4"
+    r = cli(
+        str(ROOT / "scenes" / "anim_sweep_restricted.toml"),
+        "--out",
+        str(out),
+        "--fps",
+        "6",
+        "--duration",
+        "2",
+        "--width",
+        "321",
+        "--height",
+        "180",
+    )
+    assert r.returncode == 0, r.stderr
+    frames = decode(out)
+    assert len(frames) == 12
+    assert frames[0].shape == (180, 322, 3)  # padded to even, never scaled
+    mid = len(frames) // 2
+    assert np.abs(frames[0] - frames[-1]).mean() < 2.0  # both at zero twist
+    assert np.abs(frames[0] - frames[mid]).mean() > 3.0  # the turned column
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_maneuver_frames_show_the_pop_when_the_log_says(tmp_path):
+    scene = load_scene(ROOT / "scenes" / "anim_hvla_vs_self_twist.toml")
+    n = 24
+    figs = list(anim.frames(scene, n, size=(480, 270)))
+    pop = [
+        i
+        for i, f in enumerate(figs)
+        if any(m.color == hex_to_rgb(DEFAULT_THEME.bubble) for m in f.panels[0].markers)
+    ]
+    run = anim.simulate_scene(scene, 0)
+    t_pop = next(e.t_ms for e in run.events if e.type == "cavitation")
+    end = max(anim.simulate_scene(scene, i).t_ms[-1] for i in range(2))
+    assert pop and pop[0] == int(np.ceil((t_pop + DEFAULT_THEME.flash_ms) / end * (n - 1)))
+    out = tmp_path / "thrust.gif"
+    # Without labels: the restricted label's antialiased blue edge would pass for a bubble.
+    bare = replace(
+        scene, panels=tuple(replace(p, view=replace(p.view, labels=False)) for p in scene.panels)
+    )
+    anim.animate(bare, out, fps=6, duration_s=4, size=(480, 270))
+    frames = [np.asarray(f.convert("RGB")).astype(int) for f in _gif_frames(out)]
+    assert len(frames) == n
+    assert np.abs(frames[0] - frames[-1]).mean() > 0.5  # the thrust moved things
+
+    def in_3d_view(img):  # cyan bubble pixels right of the timeline (which marks every pop)
+        r, g, b = (img[:, 100:240, k] for k in range(3))
+        return ((b > 150) & (g > 120) & (r < 120)).sum()
+
+    assert in_3d_view(frames[0]) == 0 and in_3d_view(frames[pop[0]]) > 5
+
+
+def _gif_frames(path):
+    im = Image.open(path)
+    for k in range(im.n_frames):
+        im.seek(k)
+        yield im.copy()
+
+
+@pytest.mark.parametrize(
+    ("out", "needle"),
+    [
+        ("clip.avi", "unknown file type, expected one of .mp4, .gif"),
+        ("nope/clip.mp4", "does not exist"),
+    ],
+)
+def test_bad_output_is_one_line_and_writes_nothing(tmp_path, out, needle):
+    target = tmp_path / out
+    r = cli(str(ROOT / "scenes" / "self_twist.toml"), "--out", str(target))
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr
+    assert not target.exists() and not list(tmp_path.rglob("*.mp4"))
+
+
+def test_missing_encoder(monkeypatch, tmp_path):
+    def broken():
+        raise RuntimeError("no ffmpeg")
+
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", broken)
+    with pytest.raises(SpineInputError, match="no video encoder"):
+        anim.check_output(tmp_path / "clip.mp4")
+    assert not list(tmp_path.iterdir())
