@@ -117,3 +117,16 @@ def test_missing_encoder(monkeypatch, tmp_path):
     with pytest.raises(SpineInputError, match="no video encoder"):
         anim.check_output(tmp_path / "clip.mp4")
     assert not list(tmp_path.iterdir())
+
+
+def test_orbit_turns_the_camera_about_the_focal_point():
+    scene = load_scene(ROOT / "scenes" / "self_twist.toml")
+    scene = replace(scene, animation={**scene.animation, "kind": "orbit", "orbit_deg": 360.0})
+    figs = list(anim.frames(scene, 5, size=(320, 180)))
+    views = [f.panels[0].view for f in figs]
+    focal = views[0].focal_point
+    dist = [np.linalg.norm(v.position - focal) for v in views]
+    assert np.allclose(dist, dist[0]) and all(np.allclose(v.focal_point, focal) for v in views)
+    assert np.allclose(views[0].position, views[-1].position)  # a full turn
+    assert not np.allclose(views[0].position, views[2].position)  # half way round
+    assert np.allclose(views[2].position[1], views[0].position[1])  # about the vertical
