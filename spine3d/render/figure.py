@@ -99,11 +99,17 @@ class PanelActors:
     """
 
     def __init__(
-        self, pl, fig: Figure, panel: PanelDrawing, height: int, last: bool, column: int = 0
+        self,
+        pl,
+        theme,
+        panel: PanelDrawing,
+        height: int,
+        colorbar: bool = True,
+        column: int = 0,
     ):
         import pyvista as pv
 
-        self.pl, self.theme, self.height, self.column = pl, fig.theme, height, column
+        self.pl, self.theme, self.height, self.column = pl, theme, height, column
         pl.subplot(0, column)
         self._unit = pv.Sphere(radius=1.0, theta_resolution=24, phi_resolution=16)
         self.meshes: dict[tuple[str, str], object] = {}
@@ -112,7 +118,7 @@ class PanelActors:
         self.cones: list = []
         self.labels: dict[tuple, tuple[list[str], object, object]] = {}
         self.update(panel)
-        if panel.colorbar is not None and last:
+        if panel.colorbar is not None and colorbar:
             add_colorbar(pl, panel.colorbar, self.theme, height, (0.87, 0.5, 0.05, 0.38))
         cam = panel.view
         pl.camera.position = tuple(cam.position)
@@ -121,8 +127,9 @@ class PanelActors:
         pl.camera.view_angle = cam.view_angle_deg
         pl.reset_camera_clipping_range()
 
-    def _add(self, mesh, **kw):
-        return self.pl.add_mesh(mesh, reset_camera=False, render=False, **kw)
+    def _add(self, mesh, pickable=False, **kw):
+        # Only vertebrae are pickable: a ghost or a label in front must not take a click.
+        return self.pl.add_mesh(mesh, reset_camera=False, render=False, pickable=pickable, **kw)
 
     def update(self, panel: PanelDrawing) -> None:
         """Show ``panel``: same actors, new places, colours and texts."""
@@ -142,6 +149,7 @@ class PanelActors:
                     diffuse=0.85,
                     ambient=0.12,
                     specular=0.25 if item.role == "bone" else 0.0,
+                    pickable=item.role == "bone",
                 )
             actor.user_matrix = item.transform
             actor.prop.color = item.color
@@ -228,6 +236,7 @@ class PanelActors:
                 font_family=self.theme.font,
                 reset_camera=False,
                 render=False,
+                pickable=False,
             )
             # The label hierarchy reads this PolyData: moving its points moves the labels.
             poly = pv.wrap(actor.GetMapper().GetInputAlgorithm().GetInputDataObject(0, 0))
@@ -277,7 +286,7 @@ class FigureRenderer:
         self.panels = []
         for i, panel in enumerate(fig.panels):
             self.panels.append(
-                PanelActors(pl, fig, panel, fig.height * scale, last=i == n - 1, column=i)
+                PanelActors(pl, fig.theme, panel, fig.height * scale, colorbar=i == n - 1, column=i)
             )
         if _link(fig):
             pl.link_views()

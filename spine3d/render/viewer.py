@@ -32,7 +32,7 @@ from ..scene.describe import (
 )
 from ..scene.theme import DEFAULT_THEME, Theme, hex_to_rgb
 from .export import render_scene
-from .figure import _polydata, add_colorbar
+from .figure import PanelActors, add_colorbar
 
 __all__ = ["HELP", "Viewer", "check_display"]
 
@@ -217,45 +217,21 @@ class Viewer:
         pl.set_background(self.scene.background)
         # VTK's own single-letter keys (stereo, wireframe, fly-to...) would fight ours.
         pl.iren.interactor.RemoveObservers("CharEvent")
-        polys = _polydata()
         d = self.drawing()
-        self.bones, self.ghosts, self.badges = {}, {}, {}
-        self._level_of_actor = {}
-        for item in d.meshes:
-            actor = pl.add_mesh(
-                polys[item.level],
-                color=item.color,
-                smooth_shading=True,
-                specular=0.25 if item.role == "bone" else 0.0,
-                opacity=item.opacity,
-                reset_camera=False,
-                pickable=item.role == "bone",
-                render=False,
-            )
-            actor.user_matrix = item.transform
-            if item.role == "bone":
-                self.bones[item.level] = actor
-                self._level_of_actor[actor.__this__] = item.level
-            else:
-                self.ghosts[item.level] = actor
-        unit = pv.Sphere(radius=1.0, theta_resolution=20, phi_resolution=14)
-        self.balls = {}
-        for mk in d.markers:
-            self.balls[(mk.joint, mk.side)] = pl.add_mesh(
-                unit.copy(),
-                color=mk.color,
-                smooth_shading=True,
-                reset_camera=False,
-                pickable=False,
-            )
-        for lv in self.bones:
-            self.badges[lv] = pl.add_mesh(
+        # The same actors as a figure's panel; the viewer adds picking, badges and toggles.
+        self.actors = PanelActors(pl, self.theme, d, self.size[1] * 1.4, colorbar=False)
+        self.bones = {lv: a for (role, lv), a in self.actors.meshes.items() if role == "bone"}
+        self._level_of_actor = {a.__this__: lv for lv, a in self.bones.items()}
+        self.badges = {
+            lv: pl.add_mesh(
                 pv.Sphere(radius=1.0),
                 color="white",
                 reset_camera=False,
                 pickable=False,
                 render=False,
             )
+            for lv in self.bones
+        }
         text = hex_to_rgb(self.theme.text)
         w, h = self.size
         self.readout = pl.add_text(
@@ -268,32 +244,6 @@ class Viewer:
             HELP, position=(10, h - 260), font_size=9, color=text, font="courier", name="help"
         )
         self.help.SetVisibility(False)
-        self._line_polys = []
-        for i, ln in enumerate(d.lines):
-            poly = pv.lines_from_points(ln.points)
-            pl.add_mesh(
-                poly,
-                color=ln.color,
-                line_width=ln.width,
-                name=f"line{i}",
-                reset_camera=False,
-                pickable=False,
-                render=False,
-            )
-            self._line_polys.append(poly)
-        self._cone_polys = []
-        for i, cn in enumerate(d.cones):
-            poly = self._cone(cn)
-            pl.add_mesh(
-                poly,
-                color=cn.color,
-                name=f"cone{i}",
-                reset_camera=False,
-                pickable=False,
-                render=False,
-            )
-            self._cone_polys.append(poly)
-        self._label_texts = None
         self._make_slider()
         # A click (press and release within a few pixels) picks; a drag turns the camera.
         # Observed on the interactor style: once pressed, it has the focus for the release.
@@ -335,22 +285,14 @@ class Viewer:
         """Re-solve and move/recolour every actor; return the drawing shown."""
         d = d or self.drawing()
         pl = self.plotter
-        for item in d.meshes:
-            actor = (self.bones if item.role == "bone" else self.ghosts)[item.level]
-            actor.user_matrix = item.transform
-            actor.prop.color = item.color
-            actor.prop.opacity = item.opacity
-            if item.role == "ghost":
+        # The ghost and the facet balls always exist; the toggles show or hide them.
+        self.actors.update(d if self.labels else replace(d, labels=()))
+        for (role, _), actor in self.actors.meshes.items():
+            if role == "ghost":
                 actor.SetVisibility(self.ghost)
         facets = self.color_by == "facet_gap"
-        for mk in d.markers:
-            ball = self.balls[(mk.joint, mk.side)]
-            m = np.eye(4)
-            m[:3, :3] *= mk.radius_mm
-            m[:3, 3] = mk.centre
-            ball.user_matrix = m
-            ball.prop.color = mk.color
-            ball.SetVisibility(facets)
+        for ball in self.actors.balls.values():
+            ball.SetVisibility(bool(ball.GetVisibility()) and facets)
         seg_of = {j.upper: j.name for j in d.state.model.joints}
         for lv, badge in self.badges.items():
             state = self.mobility.get(seg_of.get(lv, ""), "normal")
@@ -358,20 +300,13 @@ class Viewer:
             if state in ("restricted", "hypermobile"):
                 colour = self.theme.restricted if state == "restricted" else self.theme.hypermobile
                 badge.prop.color = hex_to_rgb(colour)
-                m = d.state.pose(lv).copy()
-                size = 6.0
-                m[:3, :3] = m[:3, :3] * size
-                m[:3, 3] = m[:3, 3] + d.state.pose(lv)[:3, :3] @ [
-                    0.0,
-                    0.0,
-                    -(d.state.model.vertebra(lv).morphometry["body_width_mm"] / 2 + 14.0),
-                ]
+                pose = d.state.pose(lv)
+                half_width = d.state.model.vertebra(lv).morphometry["body_width_mm"] / 2
+                m = pose.copy()
+                m[:3, :3] = m[:3, :3] * 6.0
+                # Beside the body on the labelled (right) side, where the cameras look.
+                m[:3, 3] = pose[:3, 3] + pose[:3, :3] @ [0.0, 0.0, half_width + 8.0]
                 badge.user_matrix = m
-        self._labels(d)
-        for poly, ln in zip(self._line_polys, d.lines, strict=True):
-            poly.points = ln.points
-        for poly, cn in zip(self._cone_polys, d.cones, strict=True):
-            poly.points = self._cone(cn).points
         self._colorbar(d)
         self.readout.SetInput(self._readout(d))
         unit = "°" if self.control == "angle" else " N m"
@@ -395,53 +330,6 @@ class Viewer:
         self._bar_key = key
         if bar is not None:
             add_colorbar(pl, bar, self.theme, self.size[1] * 1.4, (0.88, 0.3, 0.05, 0.45))
-
-    @staticmethod
-    def _cone(cn):
-        import pyvista as pv
-
-        return pv.Cone(
-            center=cn.centre,
-            direction=cn.direction,
-            height=cn.height_mm,
-            radius=cn.radius_mm,
-            resolution=24,
-        )
-
-    def _labels(self, d: PanelDrawing) -> None:
-        """Show the labels, one actor per colour; move them in place unless texts changed."""
-        import pyvista as pv
-
-        pl = self.plotter
-        groups: dict[tuple, list] = {}
-        for lb in d.labels if self.labels else ():
-            groups.setdefault(lb.color, []).append(lb)
-        texts = {c: [lb.text for lb in items] for c, items in groups.items()}
-        if texts == self._label_texts:
-            for c, items in groups.items():
-                self._label_polys[c].points = np.array([lb.position for lb in items])
-            return
-        for i in range(len(self._label_texts or {})):
-            pl.remove_actor(f"labels{i}", render=False)
-        self._label_texts, self._label_polys = texts, {}
-        for i, (c, items) in enumerate(groups.items()):
-            actor = pl.add_point_labels(
-                np.array([lb.position for lb in items]),
-                texts[c],
-                font_size=14,
-                text_color=c,
-                shape=None,
-                show_points=False,
-                always_visible=True,
-                bold=True,
-                name=f"labels{i}",
-                reset_camera=False,
-                pickable=False,
-                render=False,
-            )
-            # The label hierarchy reads this PolyData: moving its points moves the labels.
-            hierarchy = actor.GetMapper().GetInputAlgorithm()
-            self._label_polys[c] = pv.wrap(hierarchy.GetInputDataObject(0, 0))
 
     def _readout(self, d: PanelDrawing) -> str:
         rows = ["segment   rotation"]

@@ -86,11 +86,13 @@ result["torque_mode_twist_kept"] = abs(v.last.state.twist_deg - twist)
 v.set_value(2.0)
 result["torque_applied"] = v.last.state.torque_nm
 v.toggle_labels()
-result["labels_off"] = not any(name.startswith("labels") for name in pl.actors)
+result["labels_off"] = not v.actors.labels
 v.toggle_ghost()
-result["ghost_visible"] = bool(v.ghosts["T1"].GetVisibility())
+result["ghost_visible"] = bool(v.actors.meshes[("ghost", "T1")].GetVisibility())
 v.toggle_facets()
-result["balls_visible"] = bool(v.balls[("L4-L5", "left")].GetVisibility())
+result["balls_visible"] = any(
+    bool(a.GetVisibility()) for (seg, side, _), a in v.actors.balls.items() if seg == "L4-L5"
+)
 result["bar_title"] = list(pl.scalar_bars.keys())
 v.set_camera("superior")
 result["camera_superior_up"] = list(pl.camera.up)
