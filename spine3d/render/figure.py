@@ -303,9 +303,9 @@ class FigureRenderer:
             for actors, panel in zip(self.panels, fig.panels, strict=True):
                 actors.update(panel)
             self.fig = fig
-        # A plotter never shown skips pyvista's render(): render the window itself, or a
-        # second frame would repeat the first.
-        self.plotter.ren_win.Render()
+            # A plotter never shown renders on its first screenshot only: render the
+            # window after an update, or this frame would repeat the last.
+            self.plotter.ren_win.Render()
         panels = self.plotter.screenshot(
             None, transparent_background=self.fig.transparent, return_img=True
         )
