@@ -59,9 +59,6 @@ class _Table:
     tau: np.ndarray  # (M,) N mm
     theta: np.ndarray  # (M, n) rad
     total: np.ndarray  # (M,) rad
-    pre: np.ndarray  # (n, 4, 4) disc frame in lower @ translate(axis)
-    post: np.ndarray  # (n, 4, 4) translate(-axis) @ inverse(disc frame in upper)
-    base_pose: np.ndarray  # (4, 4) sacrum
 
 
 def _invert_segments(
@@ -107,22 +104,10 @@ def _table(model: SpineModel, factors: tuple[float, ...], cache: bool = True) ->
     u = np.linspace(-1.0, 1.0, _GRID_POINTS)
     tau = tau_max * np.sinh(_GRID_SPREAD * u) / math.sinh(_GRID_SPREAD)
     tau[_GRID_POINTS // 2] = 0.0
-    # |tau| >= k (|theta| - nz (1 - ratio)): a bound on |theta| from the disc alone.
-    bound = np.abs(tau)[:, None] / law.k_nmm + law.nz_rad * (1 - law.nz_ratio) + 1e-12
-    tau_b = np.broadcast_to(tau[:, None], bound.shape)
-    lo = np.where(tau_b > 0, 0.0, -bound)
-    hi = np.where(tau_b < 0, 0.0, bound)
+    tau_b = np.broadcast_to(tau[:, None], (tau.shape[0], law.k_nmm.shape[0]))
+    lo, hi = _bounds(law, tau_b, None)
     theta = _invert_segments(law, tau_b, lo, hi)
-    pre, post, base = _kinematics(model)
-    table = _Table(
-        law=law,
-        tau=tau,
-        theta=theta,
-        total=theta.sum(axis=1),
-        pre=pre,
-        post=post,
-        base_pose=base,
-    )
+    table = _Table(law=law, tau=tau, theta=theta, total=theta.sum(axis=1))
     if cache:
         per_model[factors] = table
     return table
@@ -185,7 +170,11 @@ def _solve_torque(t: _Table, tau: np.ndarray) -> np.ndarray:
 
 
 def _bounds(law: SegmentLaw, tau: np.ndarray, extra_k) -> tuple[np.ndarray, np.ndarray]:
-    """Exact brackets of each segment's rotation under ``tau`` (T, 1 or n), from the disc alone."""
+    """Exact brackets of each segment's rotation under ``tau`` (T, 1 or n), from the disc alone.
+
+    The disc gives ``|tau| >= k (|theta| - nz (1 - ratio))`` and facets and capsule only
+    add resistance, so ``|theta| <= |tau| / k + nz (1 - ratio)``.
+    """
     k = law.k_nmm + (0.0 if extra_k is None else extra_k)
     bound = np.abs(tau) / k + law.nz_rad * (1 - law.nz_ratio) + 1e-12
     return np.where(tau > 0, 0.0, -bound), np.where(tau < 0, 0.0, bound)
@@ -370,10 +359,6 @@ def solve_rows(
         th[bad], ta[bad] = solve_batch(law, twist_rad=tw[bad], extra_k=ek[bad])
     theta[rows], tau[rows] = th, ta
     return theta, tau
-
-
-def _poses(t: _Table, theta: np.ndarray) -> np.ndarray:
-    return _pose_stack(t.pre, t.post, t.base_pose, theta)
 
 
 def _pose_stack(pre, post, base_pose, theta: np.ndarray) -> np.ndarray:
