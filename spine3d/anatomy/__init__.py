@@ -1,7 +1,7 @@
 """Anatomy: levels, regions, morphometry and facet tables, and the frozen SpineModel."""
 
 from .levels import LEVELS, REGIONS, SEGMENTS, level_index, levels_between, region_of, segment_index
-from .model import FACET_KEYS, Facet, Joint, SpineModel, Vertebra, facet_normal, load_model
+from .model import FACET_KEYS, SIDES, Facet, Joint, SpineModel, Vertebra, facet_normal, load_model
 from .tables import JOINT_FIELDS, MORPHOMETRY_FIELDS, joint_table, morphometry_table, tables_version
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "LEVELS",
     "REGIONS",
     "SEGMENTS",
+    "SIDES",
     "Facet",
     "Joint",
     "SpineModel",

@@ -26,6 +26,7 @@ from .tables import joint_table, morphometry_table, pose_constants, tables_versi
 
 __all__ = [
     "FACET_KEYS",
+    "SIDES",
     "Facet",
     "Joint",
     "SpineModel",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 SIDES = ("left", "right")
+"""The two sides, in the order of every per-side array: left first."""
 _SIDE_Z = {"left": -1.0, "right": 1.0}
 
 FACET_KEYS: Mapping[str, tuple[float, float]] = MappingProxyType(

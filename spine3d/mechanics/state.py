@@ -7,12 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..anatomy import SpineModel
+from ..anatomy import SIDES, SpineModel
 from .params import mobility_label
 
 __all__ = ["SpineState", "Sweep"]
-
-SIDES = ("left", "right")
 
 
 @dataclass(frozen=True, eq=False)

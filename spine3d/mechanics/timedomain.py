@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import lfilter
 
-from ..anatomy import SEGMENTS, SpineModel
+from ..anatomy import SEGMENTS, SIDES, SpineModel
 from ..errors import SpineInputError
 from .law import SegmentLaw, compile_law
 from .params import Mobility, mobility_factors, mobility_label, timedomain
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 KINDS = ("self_twist", "hvla", "mobilisation")
-SIDES = ("left", "right")
 _DEG = math.pi / 180.0
 
 

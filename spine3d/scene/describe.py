@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..anatomy import SpineModel, load_model
+from ..anatomy import SIDES, SpineModel, load_model
 from ..anatomy.frames import apply
 from ..mechanics import SpineState, solve
 from ..mechanics.params import mobility_label
@@ -539,7 +539,8 @@ def _moment(scene: SceneSpec, i: int, theme: Theme):
     bubble, flash = hex_to_rgb(theme.bubble), hex_to_rgb(theme.flash)
     bubbles = []
     for seg, side, radius in run.bubbles_at(t_now):
-        t_pop = run.cavitation_t_ms[SIDES_INDEX[side], state.model.segment_names.index(seg)]
+        at = (SIDES.index(side), state.model.segment_names.index(seg))
+        t_pop = run.cavitation_t_ms[at]
         flashing = np.isfinite(t_pop) and 0 <= t_now - t_pop < theme.flash_ms
         j = state.model.joint(seg)
         f = j.facet(side)
@@ -552,7 +553,7 @@ def _moment(scene: SceneSpec, i: int, theme: Theme):
                 frame[:3, :3] @ f.normal,
                 radius * theme.bubble_scale * (1.6 if flashing else 1.0),
                 flash if flashing else bubble,
-                float(run.gap_mm[k, SIDES_INDEX[side], state.model.segment_names.index(seg)]),
+                float(run.gap_mm[(k, *at)]),
             )
         )
     popped = ", ".join(f"{b.joint} {b.side}" for b in bubbles[:2]) or "none yet"
@@ -571,9 +572,6 @@ def _moment(scene: SceneSpec, i: int, theme: Theme):
     else:
         timeline = _run_timeline(run, panel, t_now, theme)
     return state, tuple(bubbles), text, timeline
-
-
-SIDES_INDEX = {"left": 0, "right": 1}
 
 
 def _run_timeline(run, panel: PanelSpec, t_now: float, theme: Theme) -> TimelineData:
