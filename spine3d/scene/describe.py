@@ -311,10 +311,10 @@ def _camera(panel: PanelSpec, state: SpineState, aspect: float) -> View:
 
 
 def _label_offset(camera: str, m) -> np.ndarray:
+    """Where a level's label goes in its local frame: in front from the side, else right."""
     if camera in ("left", "right"):
         return np.array([m["body_depth_mm"] / 2 + 16.0, 0.0, 0.0])
-    side = -1.0 if camera == "left" else 1.0
-    return np.array([0.0, 0.0, side * (m["transverse_span_mm"] / 2 + 10.0)])
+    return np.array([0.0, 0.0, m["transverse_span_mm"] / 2 + 10.0])
 
 
 def describe_panel(
