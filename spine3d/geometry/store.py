@@ -13,7 +13,8 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from .builder import articular_surfaces, build_vertebra
 
 __all__ = [
     "MANIFEST",
+    "atomic_path",
     "build_meshes",
     "default_mesh_dir",
     "load_manifest",
@@ -42,21 +44,31 @@ def default_mesh_dir() -> Path:
     return Path(str(resources.files("spine3d.meshes_data")))
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+@contextmanager
+def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` that becomes ``path`` when the block succeeds.
+
+    On an error the temporary file is removed and ``path`` is left as it was. ``suffix``
+    keeps a file type for writers that read it from the name (e.g. ``".mp4"``).
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield Path(tmp)
         # mkstemp makes the file private; give it the usual umask-based mode.
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _ply_bytes(mesh: trimesh.Trimesh) -> bytes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SpineInputError
+from ..geometry import atomic_path
 from ..scene import SceneSpec
 from ..scene.describe import (
     Figure,
@@ -174,6 +174,43 @@ def _even(img: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
     return out
 
 
+def _encode(scene, tmp: Path, suffix: str, n: int, fps: int, theme, size, background, progress):
+    """Render the ``n`` frames one at a time and stream them to ffmpeg writing ``tmp``."""
+    import imageio_ffmpeg
+
+    renderer = writer = None
+    try:
+        for k, fig in enumerate(frames(scene, n, theme, size)):
+            if renderer is None:
+                renderer = FigureRenderer(replace(fig, transparent=False))
+                img = _even(renderer.image(), background)
+                params = ["-filter_complex", _GIF_FILTER] if suffix == ".gif" else []
+                writer = imageio_ffmpeg.write_frames(
+                    str(tmp),
+                    (img.shape[1], img.shape[0]),
+                    fps=fps,
+                    codec="gif" if suffix == ".gif" else "libx264",
+                    # GIF: keep our palette (pal8); as rgb24 the encoder would requantise
+                    # to its default palette and fringe every edge.
+                    pix_fmt_out="yuv420p" if suffix == ".mp4" else "pal8",
+                    quality=None if suffix == ".gif" else 8,
+                    macro_block_size=1,
+                    output_params=params,
+                    ffmpeg_log_level="error",
+                )
+                writer.send(None)
+            else:
+                img = _even(renderer.image(replace(fig, transparent=False)), background)
+            writer.send(np.ascontiguousarray(img))
+            if progress:
+                progress(k + 1, n)
+    finally:
+        if writer is not None:
+            writer.close()
+        if renderer is not None:
+            renderer.close()
+
+
 def animate(
     scene: SceneSpec,
     out: Path,
@@ -204,7 +241,6 @@ def animate(
     Path
         ``out``. A failure leaves no file behind.
     """
-    import imageio_ffmpeg
     from PIL import ImageColor
 
     suffix = check_output(Path(out))
@@ -212,44 +248,6 @@ def animate(
     duration_s = float(duration_s or scene.animation.get("duration_s", 6.0))
     n = max(2, int(round(fps * duration_s)))
     background = ImageColor.getrgb(scene.background)[:3]
-    fd, tmp = tempfile.mkstemp(prefix=f".{Path(out).name}.", suffix=suffix, dir=Path(out).parent)
-    os.close(fd)
-    renderer = writer = None
-    try:
-        for k, fig in enumerate(frames(scene, n, theme, size)):
-            if renderer is None:
-                renderer = FigureRenderer(replace(fig, transparent=False))
-                img = _even(renderer.image(), background)
-                params = ["-filter_complex", _GIF_FILTER] if suffix == ".gif" else []
-                writer = imageio_ffmpeg.write_frames(
-                    tmp,
-                    (img.shape[1], img.shape[0]),
-                    fps=fps,
-                    codec="gif" if suffix == ".gif" else "libx264",
-                    # GIF: keep our palette (pal8); as rgb24 the encoder would requantise
-                    # to its default palette and fringe every edge.
-                    pix_fmt_out="yuv420p" if suffix == ".mp4" else "pal8",
-                    quality=None if suffix == ".gif" else 8,
-                    macro_block_size=1,
-                    output_params=params,
-                    ffmpeg_log_level="error",
-                )
-                writer.send(None)
-            else:
-                img = _even(renderer.image(replace(fig, transparent=False)), background)
-            writer.send(np.ascontiguousarray(img))
-            if progress:
-                progress(k + 1, n)
-        writer.close()
-        writer = None
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private
-        os.replace(tmp, out)
-    finally:
-        if writer is not None:
-            writer.close()
-        if renderer is not None:
-            renderer.close()
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(Path(out), suffix) as tmp:
+        _encode(scene, tmp, suffix, n, fps, theme, size, background, progress)
     return Path(out)
