@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import trimesh
 
 from ..anatomy import SpineModel
 from ..anatomy.frames import apply
 from ..geometry import facet_mask, load_meshes
 from ..scene.describe import facet_trace
 from ._offscreen import prepare_offscreen, save_png
+from .figure import _polydata
 
 __all__ = ["render_preview"]
 
@@ -20,25 +20,20 @@ FACET = "#c0392b"
 BACKGROUND = "white"
 
 
-def _add_vertebra(pl, model, level, mesh, pose, facets=True):
-    import pyvista as pv
-
-    # Wrap a bare copy: trimesh's PLY metadata is not something VTK can store.
-    bare = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
-    poly = pv.wrap(bare).transform(pose, inplace=False)
-    if facets:
-        poly.cell_data["facet"] = facet_mask(model, level, mesh).astype(float)
-        pl.add_mesh(
-            poly,
-            scalars="facet",
-            cmap=[BONE, FACET],
-            clim=(0, 1),
-            show_scalar_bar=False,
-            smooth_shading=True,
-            specular=0.2,
-        )
-    else:
-        pl.add_mesh(poly, color=BONE, smooth_shading=True, specular=0.2)
+def _add_vertebra(pl, model, level, mesh, pose):
+    # The shared PolyData loaded once for figures; a copy takes this figure's facet mask.
+    poly = _polydata()[level].copy()
+    poly.cell_data["facet"] = facet_mask(model, level, mesh).astype(float)
+    actor = pl.add_mesh(
+        poly,
+        scalars="facet",
+        cmap=[BONE, FACET],
+        clim=(0, 1),
+        show_scalar_bar=False,
+        smooth_shading=True,
+        specular=0.2,
+    )
+    actor.user_matrix = pose
 
 
 def _add_facet_traces(pl, model: SpineModel, level: str) -> None:
