@@ -127,7 +127,7 @@ def frames(
         for x in u:
             t = float(end * x)
             panels = tuple(p if p.maneuver is None else replace(p, at_ms=t) for p in scene.panels)
-            fig = describe(replace(scene, panels=panels), theme, size, clim)
+            fig = describe(replace(scene, panels=panels), theme, size, clim, flash=True)
             first = first or fig
             yield _keep_views(fig, first)
     elif kind == "orbit":

@@ -518,7 +518,7 @@ def shown_peak(panel: PanelSpec, state: SpineState) -> float:
     return max(rot, default=0.0)
 
 
-def _moment(scene: SceneSpec, i: int, theme: Theme):
+def _moment(scene: SceneSpec, i: int, theme: Theme, flash: bool = False):
     """For a panel with a manoeuvre: (state, bubbles, text, timeline) at the drawn moment."""
     panel = scene.panels[i]
     if panel.maneuver is None:
@@ -536,12 +536,12 @@ def _moment(scene: SceneSpec, i: int, theme: Theme):
     k = run.index(t_now)
     t_now = float(run.t_ms[k])
     state = run.state_at(t_now)
-    bubble, flash = hex_to_rgb(theme.bubble), hex_to_rgb(theme.flash)
+    bubble, flash_rgb = hex_to_rgb(theme.bubble), hex_to_rgb(theme.flash)
     bubbles = []
     for seg, side, radius in run.bubbles_at(t_now):
         at = (SIDES.index(side), state.model.segment_names.index(seg))
         t_pop = run.cavitation_t_ms[at]
-        flashing = np.isfinite(t_pop) and 0 <= t_now - t_pop < theme.flash_ms
+        flashing = flash and np.isfinite(t_pop) and 0 <= t_now - t_pop < theme.flash_ms
         j = state.model.joint(seg)
         f = j.facet(side)
         frame = np.asarray(state.pose(j.lower)) @ j.disc_frame_in_lower
@@ -552,7 +552,7 @@ def _moment(scene: SceneSpec, i: int, theme: Theme):
                 apply(frame, f.centre_mm),
                 frame[:3, :3] @ f.normal,
                 radius * theme.bubble_scale * (1.6 if flashing else 1.0),
-                flash if flashing else bubble,
+                flash_rgb if flashing else bubble,
                 float(run.gap_mm[(k, *at)]),
             )
         )
@@ -642,6 +642,7 @@ def describe(
     theme: Theme = DEFAULT_THEME,
     size: tuple[int, int] | None = None,
     clim: float | None = None,
+    flash: bool = False,
 ) -> Figure:
     """Solve every panel of ``scene`` and describe the figure.
 
@@ -658,9 +659,12 @@ def describe(
     Returns
     -------
     Figure
+    flash : bool, default: False
+        Draw a cavity in its first milliseconds as a flash (for the frames of a clip;
+        a still shows every cavity as a bubble).
     """
     width, height = size or (scene.width, scene.height)
-    moments = [_moment(scene, i, theme) for i in range(len(scene.panels))]
+    moments = [_moment(scene, i, theme, flash) for i in range(len(scene.panels))]
     states = [m[0] if m else solve_panel(p) for m, p in zip(moments, scene.panels, strict=True)]
     fixed = clim is not None
     if clim is None:

@@ -81,6 +81,8 @@ def test_maneuver_figures_draw_what_the_event_log_says():
         return {(m.joint, m.side) for m in panel.markers if m.color == blue}
 
     assert bubbles(thrust) == {("L4-L5", "left")}
+    flash = hex_to_rgb(DEFAULT_THEME.flash)  # a still shows bubbles; only clips flash
+    assert not any(m.color == flash for p in fig.panels for m in p.markers)
     assert bubbles(twist) and all(seg != "L4-L5" for seg, _ in bubbles(twist))
     assert "specificity" in thrust.twist_text and thrust.timeline.marks
     fig = describe(load_scene(ROOT / "scenes" / "slow_vs_fast.toml"))
