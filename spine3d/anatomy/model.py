@@ -31,6 +31,7 @@ __all__ = [
     "Joint",
     "SpineModel",
     "Vertebra",
+    "facet_angles",
     "facet_normal",
     "load_model",
 ]
@@ -83,6 +84,33 @@ def facet_normal(coronal_deg: float, transverse_deg: float, side: str) -> np.nda
     nx = flip * -math.cos(phi)
     nz = flip * -sz * math.sin(phi)
     return np.array([nx * math.sin(beta), math.cos(beta), nz * math.sin(beta)])
+
+
+def facet_angles(normal: np.ndarray, side: str) -> tuple[float, float]:
+    """Return ``(coronal_deg, transverse_deg)`` of a superior facet's unit normal.
+
+    The inverse of :func:`facet_normal`: a normal turned medially from posterior gives
+    a coronal angle below 90, one turned laterally an angle above 90.
+
+    Parameters
+    ----------
+    normal : (3,) float
+        Unit normal in the disc frame, pointing from the lower facet to the upper.
+    side : {"left", "right"}
+
+    Returns
+    -------
+    coronal_deg, transverse_deg : float
+    """
+    n = np.asarray(normal, dtype=float)
+    sz = _SIDE_Z[side]
+    transverse = math.degrees(math.acos(max(-1.0, min(1.0, float(n[1])))))
+    medial = -sz * float(n[2])
+    if medial >= 0.0:
+        coronal = math.degrees(math.atan2(medial, -float(n[0])))
+    else:
+        coronal = math.degrees(math.atan2(-medial, float(n[0])))
+    return coronal % 180.0, transverse
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ JOINT_FIELDS: tuple[str, ...] = (
     "axis_anterior_mm",
     "disc_height_mm",
     "sagittal_deg",
+    "coronal_min_deg",
+    "coronal_max_deg",
+    "transverse_min_deg",
+    "transverse_max_deg",
 )
 """Numeric columns of ``joints.csv``, every one present for every segment."""
 

@@ -1,0 +1,390 @@
+"""The column of real bones in its rest pose, and the joint geometry measured from it.
+
+The rest pose stacks the bones from the sacrum up with the tabled sagittal angles and
+disc heights (``joints.csv``, ``pose.csv``) between the measured endplates: the upper
+vertebra's inferior endplate centre sits one disc height above the lower one's superior
+endplate centre, along the bisector of the two endplate normals.
+
+Each facet joint is measured from the posed bones: the lower vertebra's superior
+articular surface is the part of its superior process that faces the upper vertebra's
+inferior process and lies near it, and the upper surface likewise. Their centres,
+normals, areas and extents, expressed in the joint's disc frame, are what the mechanics
+uses (:func:`measure_joints`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..anatomy import LEVELS, SEGMENTS, SIDES
+from ..anatomy.frames import apply, invert, rot_z
+from ..anatomy.model import facet_angles, facet_normal
+from ..anatomy.tables import joint_table, morphometry_table, pose_constants
+from . import myo
+from .bones import Bone, Surface, fit_surface, subdivide, vertebra_bone, warp_surface
+
+__all__ = ["ColumnBones", "JointGeometry", "column_bones", "measure_joints", "sacrum_bone"]
+
+_S1_TOP_MM = 35.0
+"""Depth below the sacrum's highest point searched for the S1 endplate, mm."""
+_S1_HALF_WIDTH_MM = 20.0
+"""Half-width about the mid-sagittal plane searched for the S1 endplate, mm."""
+_FACING_COS = 0.3
+"""An articular triangle faces its partner's process within ~72 deg."""
+_NEAR_MM = 4.0
+"""An articular triangle lies within this much of the nearest partner point, mm."""
+
+
+def _frame(y: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    y = y / np.linalg.norm(y)
+    x = np.array([1.0, 0.0, 0.0]) - y[0] * y
+    x /= np.linalg.norm(x)
+    rot = np.stack([x, y, np.cross(x, y)])
+    m = np.eye(4)
+    m[:3, :3] = rot
+    m[:3, 3] = -rot @ origin
+    return m
+
+
+def sacrum_bone() -> Bone:
+    """Return the sacrum smoothed, in S1's local frame.
+
+    The S1 endplate is the upward-facing part of the sacrum's top near the mid-sagittal
+    plane; the local origin lies half the tabled S1 body height below its centre.
+    The sacrum carries the sets ``body`` (the S1 endplate region) and
+    ``superior_process_left``/``_right`` (its posterior top, lateral to the canal).
+    """
+    v0, f0 = myo.read_bone("S1")
+    top = v0[:, 1] > v0[:, 1].max() - _S1_TOP_MM
+    sets0 = {
+        "body": top & (np.abs(v0[:, 2]) < _S1_HALF_WIDTH_MM + 6.0),
+    }
+    v, f, sets = subdivide(v0, f0, sets0)
+    bone = Bone("S1", v, f, sets, np.eye(4))
+    tri_n = bone.face_normals()
+    centres = v[f].mean(axis=1)
+    mask = (
+        bone.face_mask("body") & (tri_n[:, 1] > 0.85) & (np.abs(centres[:, 2]) < _S1_HALF_WIDTH_MM)
+    )
+    plate = fit_surface(v, f, mask)
+    m = morphometry_table()["S1"]
+    h = 0.5 * (float(m["body_height_post_mm"]) + float(m["body_height_ant_mm"]))
+    to_local = _frame(plate.normal, plate.centre_mm - 0.5 * h * plate.normal)
+    local = apply(to_local, v)
+    # The superior articular processes: behind the endplate, above its rim, lateral.
+    x_back = apply(to_local, plate.centre_mm)[0] - 0.5 * plate.width_mm
+    sap = (local[:, 0] < x_back - 4.0) & (local[:, 1] > 0.5 * h - 8.0)
+    sets = dict(sets)
+    sets["superior_process_left"] = sap & (local[:, 2] < -6.0)
+    sets["superior_process_right"] = sap & (local[:, 2] > 6.0)
+    sets["body"] = sets["body"] & (local[:, 0] > x_back)
+    return Bone("S1", local, f, sets, to_local)
+
+
+@dataclass(frozen=True)
+class ColumnBones:
+    """Every vertebra's bone in its local frame and its rest pose.
+
+    Attributes
+    ----------
+    bones : dict of str to Bone
+        T1 ... S1.
+    rest_poses : dict of str to (4, 4) float
+        Local-to-global transforms, mm.
+    """
+
+    bones: dict[str, Bone]
+    rest_poses: dict[str, np.ndarray]
+
+
+def _disc_frame_in_lower(lower: Bone, upper: Bone, sagittal_deg: float, disc_mm: float):
+    """Return the (4, 4) upper-in-lower transform and the disc frame in the lower."""
+    sup = lower.endplate("superior")
+    inf = upper.endplate("inferior")
+    rel_rot = rot_z(math.radians(sagittal_deg))
+    n_upper = rel_rot[:3, :3] @ (-inf.normal)
+    m = sup.normal + n_upper
+    m /= np.linalg.norm(m)
+    target = sup.centre_mm + disc_mm * m
+    rel = rel_rot.copy()
+    rel[:3, 3] = target - rel_rot[:3, :3] @ inf.centre_mm
+    disc = _frame(m, sup.centre_mm + 0.5 * disc_mm * m)
+    return rel, invert(disc)
+
+
+@cache
+def column_bones() -> ColumnBones:
+    """Return the default bones T1-S1 and their rest pose (cached; treat as read-only)."""
+    bones = {lv: vertebra_bone(lv) for lv in LEVELS[:-1]}
+    bones["S1"] = sacrum_bone()
+    jt = joint_table()
+    slope = math.radians(float(pose_constants()["sacral_slope_deg"]))
+    poses = {"S1": rot_z(-slope)}
+    for seg in reversed(SEGMENTS):
+        upper, lower = seg.split("-")
+        rel, _ = _disc_frame_in_lower(
+            bones[lower],
+            bones[upper],
+            float(jt[seg]["sagittal_deg"]),
+            float(jt[seg]["disc_height_mm"]),
+        )
+        poses[upper] = poses[lower] @ rel
+    return ColumnBones(bones, {lv: poses[lv] for lv in LEVELS})
+
+
+@dataclass(frozen=True)
+class JointGeometry:
+    """A joint measured from the posed bones.
+
+    Attributes
+    ----------
+    name : str
+    disc_frame_in_lower, disc_frame_in_upper : (4, 4) float
+        Disc-frame-to-vertebra transforms.
+    disc_height_mm, disc_width_mm, disc_depth_mm : float
+    superior, inferior : dict of str to Surface
+        Per side, the lower vertebra's superior articular surface and the upper
+        vertebra's inferior one, in the disc frame.
+    """
+
+    name: str
+    disc_frame_in_lower: np.ndarray
+    disc_frame_in_upper: np.ndarray
+    disc_height_mm: float
+    disc_width_mm: float
+    disc_depth_mm: float
+    superior: dict[str, Surface]
+    inferior: dict[str, Surface]
+
+
+def _transform_surface(m: np.ndarray, s: Surface) -> Surface:
+    return Surface(apply(m, s.centre_mm), m[:3, :3] @ s.normal, s.area_mm2, s.width_mm, s.height_mm)
+
+
+def articular_surface(bone: Bone, process: str, partner: np.ndarray) -> Surface:
+    """Fit the part of ``bone``'s ``process`` set that faces and nears ``partner`` points.
+
+    Parameters
+    ----------
+    bone : Bone
+        In any frame, with ``partner`` in the same frame.
+    process : str
+        A set name, e.g. ``"superior_process_left"``.
+    partner : (k, 3) float
+        The facing process's vertices.
+
+    Returns
+    -------
+    Surface
+        Its normal points out of the bone, toward the partner.
+    """
+    faces = bone.face_mask(process)
+    tri = bone.vertices[bone.faces]
+    centres = tri.mean(axis=1)
+    normals = bone.face_normals()
+    dist, idx = cKDTree(partner).query(centres)
+    towards = partner[idx] - centres
+    towards /= np.maximum(np.linalg.norm(towards, axis=1, keepdims=True), 1e-9)
+    facing = (normals * towards).sum(axis=1) > _FACING_COS
+    cand = faces & facing
+    if not cand.any():
+        raise myo.MeshFileError(f"{bone.name}: no articular surface found on {process}")
+    near = cand & (dist < dist[cand].min() + _NEAR_MM)
+    return fit_surface(bone.vertices, bone.faces, near)
+
+
+def measure_joints(column: ColumnBones) -> dict[str, JointGeometry]:
+    """Measure every joint's disc and articular surfaces from the posed bones.
+
+    Returns
+    -------
+    dict of str to JointGeometry
+        ``{"T1-T2": ..., "L5-S1": ...}``.
+    """
+    jt = joint_table()
+    out = {}
+    for seg in SEGMENTS:
+        upper_name, lower_name = seg.split("-")
+        lower, upper = column.bones[lower_name], column.bones[upper_name]
+        rel, disc_in_lower = _disc_frame_in_lower(
+            lower, upper, float(jt[seg]["sagittal_deg"]), float(jt[seg]["disc_height_mm"])
+        )
+        # The upper bone expressed in the lower's frame, then everything in the disc frame.
+        to_disc = invert(disc_in_lower)
+        up_v = apply(rel, upper.vertices)
+        upper_in_lower = Bone(upper.name, up_v, upper.faces, upper.sets, np.eye(4))
+        sup, inf = {}, {}
+        for side in SIDES:
+            s = articular_surface(
+                lower,
+                f"superior_process_{side}",
+                up_v[upper.sets[f"inferior_process_{side}"]],
+            )
+            i = articular_surface(
+                upper_in_lower,
+                f"inferior_process_{side}",
+                lower.vertices[lower.sets[f"superior_process_{side}"]],
+            )
+            sup[side] = _transform_surface(to_disc, s)
+            inf[side] = _transform_surface(to_disc, i)
+        body_l = lower.vertices[lower.sets["body"]]
+        body_u = upper.vertices[upper.sets["body"]]
+        width = 0.5 * (np.ptp(body_l[:, 2]) + np.ptp(body_u[:, 2]))
+        depth = 0.5 * (np.ptp(body_l[:, 0]) + np.ptp(body_u[:, 0]))
+        out[seg] = JointGeometry(
+            name=seg,
+            disc_frame_in_lower=disc_in_lower,
+            disc_frame_in_upper=invert(rel) @ disc_in_lower,
+            disc_height_mm=float(jt[seg]["disc_height_mm"]),
+            disc_width_mm=float(width),
+            disc_depth_mm=float(depth),
+            superior=sup,
+            inferior=inf,
+        )
+    return out
+
+
+CARTILAGE_MM = 0.75
+"""Articular cartilage on each facet surface, mm (0.5-1 mm per side, calibration notes):
+the drawn bone surfaces of a joint stand two layers plus the clearance apart."""
+_WARP_PASSES = 12
+
+
+def joint_normal(geometry: JointGeometry, side: str) -> np.ndarray:
+    """Return the unit normal of a joint's side: from the lower surface to the upper one."""
+    n = geometry.superior[side].normal - geometry.inferior[side].normal
+    return n / np.linalg.norm(n)
+
+
+def joint_gap_mm(geometry: JointGeometry, side: str) -> float:
+    """Return the bone-to-bone distance of a joint's side along its normal, mm."""
+    s, i = geometry.superior[side], geometry.inferior[side]
+    return float((i.centre_mm - s.centre_mm) @ joint_normal(geometry, side))
+
+
+_RANGE_MARGIN_DEG = 2.0
+"""A facet outside its published range is turned this far inside it, so that the
+re-measured angle stays in the range."""
+
+
+def _clamp_angle(value: float, lo: float, hi: float) -> float:
+    if lo <= value <= hi or lo <= value + 180.0 <= hi:
+        return value
+    lo, hi = lo + _RANGE_MARGIN_DEG, hi - _RANGE_MARGIN_DEG
+
+    # Nearest bound on the half circle of plane orientations.
+    def dist(b: float) -> float:
+        d = abs(value - b) % 180.0
+        return min(d, 180.0 - d)
+
+    return lo if dist(lo) <= dist(hi) else hi
+
+
+def target_normals(
+    joints: dict[str, JointGeometry], overrides: dict | None = None
+) -> dict[tuple[str, str], np.ndarray]:
+    """Return each facet's target normal in its disc frame.
+
+    The measured orientation where it lies within the published range of
+    ``joints.csv`` (``coronal_min_deg`` ...), else the nearest angle in the range;
+    an override (``{joint: {side: {"coronal_deg": .., "transverse_deg": ..}}}``)
+    replaces either angle.
+    """
+    jt = joint_table()
+    out = {}
+    for seg, g in joints.items():
+        row = jt[seg]
+        for side in SIDES:
+            cor, tra = facet_angles(joint_normal(g, side), side)
+            cor = _clamp_angle(cor, float(row["coronal_min_deg"]), float(row["coronal_max_deg"]))
+            t_lo, t_hi = float(row["transverse_min_deg"]), float(row["transverse_max_deg"])
+            if not t_lo <= tra <= t_hi:
+                tra = min(max(tra, t_lo + _RANGE_MARGIN_DEG), t_hi - _RANGE_MARGIN_DEG)
+            over = ((overrides or {}).get(seg) or {}).get(side, {})
+            cor = float(over.get("coronal_deg", cor))
+            tra = float(over.get("transverse_deg", tra))
+            out[seg, side] = facet_normal(cor, tra, side)
+    return out
+
+
+def warp_joint_surfaces(
+    bones: dict[str, Bone],
+    joints: dict[str, JointGeometry],
+    targets: dict[tuple[str, str], np.ndarray],
+    gap_mm: dict[str, float] | None = None,
+) -> dict[str, Bone]:
+    """Warp the articular processes of ``bones`` so each joint faces its target normal.
+
+    Parameters
+    ----------
+    bones : dict of str to Bone
+        In their local frames.
+    joints : dict of str to JointGeometry
+        Measured from those bones.
+    targets : dict of (joint, side) to (3,) float
+        Target normals in the disc frames; a joint not named is left alone.
+    gap_mm : dict of str to float, optional
+        Bone-to-bone distance to set per joint; by default the gap is kept.
+
+    Returns
+    -------
+    dict of str to Bone
+        New bones; those not touched are the same objects.
+    """
+    verts = {name: b.vertices for name, b in bones.items()}
+    for (seg, side), n1 in targets.items():
+        g = joints[seg]
+        upper, lower = seg.split("-")
+        n0 = joint_normal(g, side)
+        if float(n0 @ n1) > math.cos(math.radians(0.05)) and gap_mm is None:
+            continue
+        sup, inf = g.superior[side], g.inferior[side]
+        to_lower, to_upper = g.disc_frame_in_lower, g.disc_frame_in_upper
+        verts[lower] = warp_surface(
+            verts[lower],
+            apply(to_lower, sup.centre_mm),
+            to_lower[:3, :3] @ sup.normal,
+            to_lower[:3, :3] @ n1,
+            region=verts[lower][bones[lower].sets[f"superior_process_{side}"]],
+        )
+        gap = float((inf.centre_mm - sup.centre_mm) @ n1)
+        shift = 0.0 if gap_mm is None else gap - gap_mm[seg]
+        verts[upper] = warp_surface(
+            verts[upper],
+            apply(to_upper, inf.centre_mm),
+            to_upper[:3, :3] @ inf.normal,
+            to_upper[:3, :3] @ -n1,
+            shift,
+            region=verts[upper][bones[upper].sets[f"inferior_process_{side}"]],
+        )
+    return {
+        name: b
+        if verts[name] is b.vertices
+        else Bone(b.name, verts[name], b.faces, b.sets, b.package_to_local)
+        for name, b in bones.items()
+    }
+
+
+def corrected_column(overrides: dict | None = None) -> tuple[ColumnBones, dict[str, JointGeometry]]:
+    """Return the default column with every facet in its published range, and its joints.
+
+    Facets measured outside the range of ``joints.csv`` (and facets named in
+    ``overrides``) are turned by :func:`warp_surface`; every joint's bone surfaces are
+    set :data:`CARTILAGE_MM` twice plus the tabled clearance apart. The warp is
+    repeated until the re-measured normals stand within 0.1 deg of their targets.
+    """
+    column = column_bones()
+    bones = dict(column.bones)
+    jt = joint_table()
+    gaps = {seg: 2.0 * CARTILAGE_MM + float(jt[seg]["clearance_mm"]) for seg in SEGMENTS}
+    joints = measure_joints(ColumnBones(bones, column.rest_poses))
+    targets = target_normals(joints, overrides)
+    for _ in range(_WARP_PASSES):
+        bones = warp_joint_surfaces(bones, joints, targets, gaps)
+        joints = measure_joints(ColumnBones(bones, column.rest_poses))
+    return ColumnBones(bones, column.rest_poses), joints
