@@ -24,7 +24,7 @@ Ribs
     the other is the **anterior end**. Ribs are numbered 1-12 from the top by the height
     of the head.
 Cartilages and sternum
-    The sternocostal piece is Loop-subdivided once, then cut along its faces. The
+    The sternocostal piece is refined (see below), then cut along its faces. The
     **sternum** is the column ``|z| <= w(y)``: ``w(y)`` is the half-width of the
     piece's section through the mid-sagittal plane at height ``y`` (the section
     interval that contains ``z = 0``), opened (grey-scale morphological opening) over
@@ -158,11 +158,11 @@ def thorax_parts(mesh: trimesh.Trimesh | None = None) -> dict[str, RibPart]:
         np.asarray(src.faces, dtype=np.int64),
         process=True,
     )
-    bones, _ = _sort_pieces(mm)
+    pieces = _pieces(mm)
+    bones, _ = _sort_pieces(pieces)
     mirrored = [i for i, twin in bones.items() if twin == i]
     if len(mirrored) != 1:
         raise ValueError(f"expected one self-mirrored sternocostal piece, found {len(mirrored)}")
-    pieces = _pieces(mm)
     sternocostal = pieces[mirrored[0]]
     parts: dict[str, RibPart] = {}
     ribs = _ribs([pieces[i] for i in bones if i != mirrored[0]])
@@ -196,9 +196,8 @@ def _face_labels(adjacency: np.ndarray, n: int) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _sort_pieces(mesh: trimesh.Trimesh) -> tuple[dict[int, int], list[int]]:
+def _sort_pieces(pieces: list[trimesh.Trimesh]) -> tuple[dict[int, int], list[int]]:
     """Sort pieces into bones (index to its mirror twin's index) and the rest."""
-    pieces = _pieces(mesh)
     closed = [i for i, p in enumerate(pieces) if p.is_watertight]
     trees = {i: cKDTree(pieces[i].vertices) for i in closed}
     bones: dict[int, int] = {}
