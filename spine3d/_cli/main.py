@@ -53,16 +53,13 @@ def _cmd_solve(args) -> int:
 def _cmd_meshes_build(args) -> int:
     from rich.progress import Progress
 
-    import spine3d
+    from spine3d.anatomy import LEVELS
     from spine3d.geometry import build_meshes
 
-    model = spine3d.load_model()
     with Progress(transient=True) as bar:
-        task = bar.add_task("Building meshes", total=len(model.level_names))
-        path = build_meshes(
-            model, out_dir=args.out, lod=args.lod, progress=lambda lv: bar.advance(task)
-        )
-    print(f"wrote {len(model.level_names)} meshes and {path}")
+        task = bar.add_task("Building bones", total=len(LEVELS) + 1)
+        path = build_meshes(out_dir=args.out, progress=lambda name: bar.advance(task))
+    print(f"wrote the bones of {len(LEVELS)} levels, the rib cage, the pelvis and {path}")
     return 0
 
 
@@ -245,9 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("meshes", help="build or preview the vertebra meshes")
     msub = m.add_subparsers(dest="meshes_command", required=True, parser_class=_Parser)
-    b = msub.add_parser("build", help="regenerate meshes/ from the anatomy tables")
+    b = msub.add_parser("build", help="rebuild meshes/ from the myo-sim bones, measured")
     b.add_argument("--out", type=Path, help="output folder (default: the shipped meshes/)")
-    b.add_argument("--lod", choices=("coarse", "default", "fine"), default="default")
     b.set_defaults(func=_cmd_meshes_build)
     v = msub.add_parser("preview", help="render the column and two vertebrae to a PNG")
     v.add_argument("--out", required=True, help="PNG file to write")

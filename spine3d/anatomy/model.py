@@ -20,9 +20,10 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import SpineInputError
-from .frames import invert, rot_z, translate
 from .levels import LEVELS, SEGMENTS, region_of, segment_index
-from .tables import joint_table, morphometry_table, pose_constants, tables_version
+from .frames import invert
+from .measured import MEASURED_PATH, measured_geometry
+from .tables import joint_table, morphometry_table, tables_version
 
 __all__ = [
     "FACET_KEYS",
@@ -314,15 +315,38 @@ def _body_wedge_deg(m: Mapping[str, float]) -> float:
     )
 
 
+def _measured() -> Mapping:
+    """Return the manifest of the default bones (the measured geometry).
+
+    Raises
+    ------
+    SpineInputError
+        Naming the manifest, if it is missing or was not written by ``meshes build``.
+    """
+    try:
+        return measured_geometry()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SpineInputError(
+            f"{MEASURED_PATH}: cannot read the measured bone geometry ({exc}); "
+            "rebuild with `spine3d meshes build`"
+        ) from None
+
+
 def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> SpineModel:
-    """Compile the spine model from the anatomy tables, with optional facet overrides.
+    """Compile the spine model from the geometry measured on the bones, with overrides.
+
+    Every joint's disc frame, disc size and articular surfaces (centre, normal, extent)
+    and every vertebra's rest pose come from the mesh manifest, which ``spine3d meshes
+    build`` measures on the bones; the tables add what bones do not show (cartilage
+    clearance, the axis of axial rotation, disc heights already used for the pose).
 
     Parameters
     ----------
     facets : mapping, optional
         ``{joint: {key: value}}`` with keys from :data:`FACET_KEYS`, each optionally
         prefixed ``left_`` or ``right_`` for one side (facet tropism), e.g.
-        ``{"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}}``.
+        ``{"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}}``. An angle
+        override turns the facet about its measured centre.
 
     Returns
     -------
@@ -336,65 +360,44 @@ def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> Spine
     overrides = _check_overrides(facets)
     morph = morphometry_table()
     jt = joint_table()
-    slope = math.radians(pose_constants()["sacral_slope_deg"])
-
-    wedges = {lv: _body_wedge_deg(morph[lv]) for lv in LEVELS}
-    heights = {
-        lv: 0.5 * (morph[lv]["body_height_post_mm"] + morph[lv]["body_height_ant_mm"])
-        for lv in LEVELS
-    }
+    measured = _measured()
 
     joints: list[Joint] = []
     for seg in SEGMENTS:
         upper, lower = seg.split("-")
         row = jt[seg]
-        d = row["disc_height_mm"]
-        wl, wu = math.radians(wedges[lower]), math.radians(wedges[upper])
-        disc_wedge = math.radians(row["sagittal_deg"]) - 0.5 * (wl + wu)
-        in_lower = (
-            translate(y=heights[lower] / 2)
-            @ rot_z(wl / 2)
-            @ translate(y=d / 2)
-            @ rot_z(disc_wedge / 2)
-        )
-        to_upper = (
-            rot_z(disc_wedge / 2)
-            @ translate(y=d / 2)
-            @ rot_z(wu / 2)
-            @ translate(y=heights[upper] / 2)
-        )
-        depth = 0.5 * (morph[upper]["body_depth_mm"] + morph[lower]["body_depth_mm"])
-        width = 0.5 * (morph[upper]["body_width_mm"] + morph[lower]["body_width_mm"])
+        m = measured["joints"][seg]
         sides = overrides.get(seg, {"left": {}, "right": {}})
         facet_objs = []
         for side in SIDES:
+            f = m["facets"][side]
             p = {
-                "coronal_deg": row["coronal_deg"],
-                "transverse_deg": row["transverse_deg"],
+                "coronal_deg": f["coronal_deg"],
+                "transverse_deg": f["transverse_deg"],
                 "clearance_mm": row["clearance_mm"],
-                "facet_width_mm": row["facet_width_mm"],
-                "facet_height_mm": row["facet_height_mm"],
+                "facet_width_mm": f["width_mm"],
+                "facet_height_mm": f["height_mm"],
                 **sides[side],
             }
-            centre = np.array(
-                [
-                    -depth / 2 - row["posterior_mm"],
-                    row["height_mm"],
-                    _SIDE_Z[side] * row["half_interfacet_mm"],
-                ]
+            turned = "coronal_deg" in sides[side] or "transverse_deg" in sides[side]
+            normal = (
+                facet_normal(p["coronal_deg"], p["transverse_deg"], side)
+                if turned
+                else np.asarray(f["normal"], dtype=float)
             )
             facet_objs.append(
                 Facet(
                     side=side,
-                    coronal_deg=p["coronal_deg"],
-                    transverse_deg=p["transverse_deg"],
-                    centre_mm=_frozen(centre),
-                    normal=_frozen(facet_normal(p["coronal_deg"], p["transverse_deg"], side)),
-                    width_mm=p["facet_width_mm"],
-                    height_mm=p["facet_height_mm"],
-                    clearance_mm=p["clearance_mm"],
+                    coronal_deg=float(p["coronal_deg"]),
+                    transverse_deg=float(p["transverse_deg"]),
+                    centre_mm=_frozen(f["centre_mm"]),
+                    normal=_frozen(normal / np.linalg.norm(normal)),
+                    width_mm=float(p["facet_width_mm"]),
+                    height_mm=float(p["facet_height_mm"]),
+                    clearance_mm=float(p["clearance_mm"]),
                 )
             )
+        depth = float(m["disc_depth_mm"])
         joints.append(
             Joint(
                 name=seg,
@@ -403,18 +406,19 @@ def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> Spine
                 region=region_of(seg),
                 facets=(facet_objs[0], facet_objs[1]),
                 axis_point_mm=_frozen([-depth / 2 + row["axis_anterior_mm"], 0.0, 0.0]),
-                disc_height_mm=d,
-                disc_width_mm=width,
+                disc_height_mm=float(m["disc_height_mm"]),
+                disc_width_mm=float(m["disc_width_mm"]),
                 disc_depth_mm=depth,
                 sagittal_deg=row["sagittal_deg"],
-                disc_frame_in_lower=_frozen(in_lower),
-                disc_frame_in_upper=_frozen(invert(to_upper)),
-                source=str(row["source"]),
+                disc_frame_in_lower=_frozen(m["disc_frame_in_lower"]),
+                disc_frame_in_upper=_frozen(m["disc_frame_in_upper"]),
+                source=f"measured on the bones ({measured['source']['package']}); "
+                + str(row["source"]),
             )
         )
 
-    # Rest poses from the sacrum up: upper = lower @ disc_in_lower @ inv(disc_in_upper).
-    poses = {"S1": rot_z(-slope)}
+    # Rest poses from the sacrum up, so that they agree with the disc frames exactly.
+    poses = {"S1": np.asarray(measured["levels"]["S1"]["local_frame"], dtype=float)}
     for j in reversed(joints):
         poses[j.upper] = poses[j.lower] @ j.disc_frame_in_lower @ invert(j.disc_frame_in_upper)
 
@@ -426,7 +430,7 @@ def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> Spine
                 {k: float(v) for k, v in morph[lv].items() if k != "source"}
             ),
             rest_pose=_frozen(poses[lv]),
-            body_wedge_deg=wedges[lv],
+            body_wedge_deg=_body_wedge_deg(morph[lv]),
             source=str(morph[lv]["source"]),
         )
         for lv in LEVELS

@@ -96,16 +96,26 @@ class ColumnBones:
         T1 ... S1.
     rest_poses : dict of str to (4, 4) float
         Local-to-global transforms, mm.
+    endplates : dict of str to dict of str to Surface
+        Each vertebra's ``"superior"`` and ``"inferior"`` endplate in its local frame,
+        fitted once on the bones as built (facet warps never move the pose).
     """
 
     bones: dict[str, Bone]
     rest_poses: dict[str, np.ndarray]
+    endplates: dict[str, dict[str, Surface]]
+
+    def with_bones(self, bones: dict[str, Bone]) -> ColumnBones:
+        """Return the same column with (warped) ``bones``."""
+        return ColumnBones(bones, self.rest_poses, self.endplates)
 
 
-def _disc_frame_in_lower(lower: Bone, upper: Bone, sagittal_deg: float, disc_mm: float):
-    """Return the (4, 4) upper-in-lower transform and the disc frame in the lower."""
-    sup = lower.endplate("superior")
-    inf = upper.endplate("inferior")
+def _disc_frame_in_lower(sup: Surface, inf: Surface, sagittal_deg: float, disc_mm: float):
+    """Return the (4, 4) upper-in-lower transform and the disc frame in the lower.
+
+    ``sup`` is the lower vertebra's superior endplate, ``inf`` the upper one's inferior
+    endplate, each in its own local frame.
+    """
     rel_rot = rot_z(math.radians(sagittal_deg))
     n_upper = rel_rot[:3, :3] @ (-inf.normal)
     m = sup.normal + n_upper
@@ -122,19 +132,23 @@ def column_bones() -> ColumnBones:
     """Return the default bones T1-S1 and their rest pose (cached; treat as read-only)."""
     bones = {lv: vertebra_bone(lv) for lv in LEVELS[:-1]}
     bones["S1"] = sacrum_bone()
+    plates = {
+        lv: {w: b.endplate(w) for w in ("superior", "inferior") if lv != "S1" or w == "superior"}
+        for lv, b in bones.items()
+    }
     jt = joint_table()
     slope = math.radians(float(pose_constants()["sacral_slope_deg"]))
     poses = {"S1": rot_z(-slope)}
     for seg in reversed(SEGMENTS):
         upper, lower = seg.split("-")
         rel, _ = _disc_frame_in_lower(
-            bones[lower],
-            bones[upper],
+            plates[lower]["superior"],
+            plates[upper]["inferior"],
             float(jt[seg]["sagittal_deg"]),
             float(jt[seg]["disc_height_mm"]),
         )
         poses[upper] = poses[lower] @ rel
-    return ColumnBones(bones, {lv: poses[lv] for lv in LEVELS})
+    return ColumnBones(bones, {lv: poses[lv] for lv in LEVELS}, plates)
 
 
 @dataclass(frozen=True)
@@ -212,7 +226,10 @@ def measure_joints(column: ColumnBones) -> dict[str, JointGeometry]:
         upper_name, lower_name = seg.split("-")
         lower, upper = column.bones[lower_name], column.bones[upper_name]
         rel, disc_in_lower = _disc_frame_in_lower(
-            lower, upper, float(jt[seg]["sagittal_deg"]), float(jt[seg]["disc_height_mm"])
+            column.endplates[lower_name]["superior"],
+            column.endplates[upper_name]["inferior"],
+            float(jt[seg]["sagittal_deg"]),
+            float(jt[seg]["disc_height_mm"]),
         )
         # The upper bone expressed in the lower's frame, then everything in the disc frame.
         to_disc = invert(disc_in_lower)
@@ -382,9 +399,9 @@ def corrected_column(overrides: dict | None = None) -> tuple[ColumnBones, dict[s
     bones = dict(column.bones)
     jt = joint_table()
     gaps = {seg: 2.0 * CARTILAGE_MM + float(jt[seg]["clearance_mm"]) for seg in SEGMENTS}
-    joints = measure_joints(ColumnBones(bones, column.rest_poses))
+    joints = measure_joints(column.with_bones(bones))
     targets = target_normals(joints, overrides)
     for _ in range(_WARP_PASSES):
         bones = warp_joint_surfaces(bones, joints, targets, gaps)
-        joints = measure_joints(ColumnBones(bones, column.rest_poses))
-    return ColumnBones(bones, column.rest_poses), joints
+        joints = measure_joints(column.with_bones(bones))
+    return column.with_bones(bones), joints

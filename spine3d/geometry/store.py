@@ -21,9 +21,14 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from ..anatomy import SpineModel
+from ..anatomy import LEVELS, SIDES, region_of, tables_version
+from ..anatomy.frames import apply
+from ..anatomy.model import facet_angles
 from ..errors import MeshFileError
-from .builder import articular_surfaces, build_vertebra
+from . import myo
+from .bones import Surface
+from .column import JointGeometry, corrected_column, joint_gap_mm, joint_normal
+from .parts import CHANGES, CREDIT, context_parts
 
 __all__ = [
     "MANIFEST",
@@ -75,80 +80,144 @@ def _ply_bytes(mesh: trimesh.Trimesh) -> bytes:
     return trimesh.exchange.ply.export_ply(mesh, encoding="binary", include_attributes=False)
 
 
-def _r(a, nd: int = 4) -> list[float]:
-    return [round(float(x), nd) for x in np.asarray(a).ravel()]
+def _r(a, nd: int = 4) -> list:
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 2:
+        return [_r(row, nd) for row in a]
+    return [round(float(x), nd) for x in a.ravel()]
 
 
-def _entry(model: SpineModel, level: str, mesh: trimesh.Trimesh, data: bytes) -> dict:
-    v = model.vertebra(level)
+def _surface(s: Surface, frame: np.ndarray | None = None) -> dict:
+    if frame is not None:
+        s = Surface(
+            apply(frame, s.centre_mm), frame[:3, :3] @ s.normal, s.area_mm2, s.width_mm, s.height_mm
+        )
     return {
-        "file": f"{level}.ply",
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "triangles": int(len(mesh.faces)),
-        "region": v.region,
-        "local_frame": [_r(row) for row in v.rest_pose],
-        "body_centre_mm": [0.0, 0.0, 0.0],
-        "endplate_centres_mm": {
-            "superior": _r(v.endplate_centre("superior")),
-            "inferior": _r(v.endplate_centre("inferior")),
-        },
-        "facets": [
-            {
-                "joint": s["joint"],
-                "side": s["side"],
-                "process": s["process"],
-                "centre_mm": _r(s["centre_mm"]),
-                "normal": _r(s["normal"], 6),
-                "area_mm2": round(s["area_mm2"], 2),
-            }
-            for s in articular_surfaces(model, level)
-        ],
+        "centre_mm": _r(s.centre_mm),
+        "normal": _r(s.normal, 6),
+        "area_mm2": round(float(s.area_mm2), 2),
+        "width_mm": round(float(s.width_mm), 3),
+        "height_mm": round(float(s.height_mm), 3),
     }
 
 
+def _joint_entry(g: JointGeometry) -> dict:
+    facets = {}
+    for side in SIDES:
+        n = joint_normal(g, side)
+        sup, inf = g.superior[side], g.inferior[side]
+        coronal, transverse = facet_angles(n, side)
+        facets[side] = {
+            "centre_mm": _r(0.5 * (sup.centre_mm + inf.centre_mm)),
+            "normal": _r(n, 6),
+            "coronal_deg": round(coronal, 2),
+            "transverse_deg": round(transverse, 2),
+            "width_mm": round(float(sup.width_mm), 3),
+            "height_mm": round(float(sup.height_mm), 3),
+            "area_mm2": round(float(sup.area_mm2), 2),
+            "bone_gap_mm": round(joint_gap_mm(g, side), 3),
+        }
+    return {
+        "disc_frame_in_lower": _r(g.disc_frame_in_lower, 10),
+        "disc_frame_in_upper": _r(g.disc_frame_in_upper, 10),
+        "disc_height_mm": round(g.disc_height_mm, 3),
+        "disc_width_mm": round(g.disc_width_mm, 3),
+        "disc_depth_mm": round(g.disc_depth_mm, 3),
+        "facets": facets,
+    }
+
+
+def _mesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
+    # float32 in the file: round once so the manifest's numbers are the file's numbers.
+    return trimesh.Trimesh(np.asarray(vertices, dtype=np.float32), faces, process=False)
+
+
 def build_meshes(
-    model: SpineModel,
     out_dir: Path | None = None,
-    lod: str = "default",
-    levels: Iterable[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Build every level's mesh and write it with the manifest into ``out_dir``.
+    """Build every bone from the ``myo-sim`` package and write it with the manifest.
+
+    Vertebrae T1-L5 and the sacrum go to ``LEVEL.ply`` in their local frames; the rib
+    cage (``rib_5_left.ply``, ``cartilage_5_left.ply``, ``sternum.ply``) and the hip
+    bones (``pelvis_left.ply``) go to ``PART.ply`` in the local frame of the vertebra
+    they move with. The manifest records every measured frame, endplate, articular
+    surface and joint (see :mod:`spine3d.geometry.column`).
 
     Parameters
     ----------
-    model : SpineModel
     out_dir : path, optional
         Defaults to :func:`default_mesh_dir`.
-    lod : str, default: "default"
-    levels : iterable of str, optional
-        Defaults to all levels.
     progress : callable, optional
-        Called with each level's name after it is written.
+        Called with each bone's name after it is written.
 
     Returns
     -------
     Path
-        The manifest's path. A second build from the same tables is byte-identical.
+        The manifest's path. A second build is byte-identical.
     """
     out = Path(out_dir) if out_dir is not None else default_mesh_dir()
     out.mkdir(parents=True, exist_ok=True)
-    entries = {}
-    for level in levels or model.level_names:
-        mesh = build_vertebra(model, level, lod)
-        data = _ply_bytes(mesh)
-        write_atomic(out / f"{level}.ply", data)
-        entries[level] = _entry(model, level, mesh, data)
+    column, joints = corrected_column()
+    files: dict[str, bytes] = {}
+    levels = {}
+    for level in LEVELS:
+        bone = column.bones[level]
+        data = _ply_bytes(_mesh(bone.vertices, bone.faces))
+        files[f"{level}.ply"] = data
+        surfaces = {}
+        for seg, g in joints.items():
+            upper, lower = seg.split("-")
+            for side in SIDES:
+                if lower == level:
+                    surfaces[f"superior_{side}"] = _surface(g.superior[side], g.disc_frame_in_lower)
+                if upper == level:
+                    surfaces[f"inferior_{side}"] = _surface(g.inferior[side], g.disc_frame_in_upper)
+        entry = {
+            "file": f"{level}.ply",
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "triangles": int(len(bone.faces)),
+            "region": region_of(level),
+            "local_frame": _r(column.rest_poses[level], 10),
+            "package_to_local": _r(bone.package_to_local, 6),
+            "endplates": {w: _surface(p) for w, p in column.endplates[level].items()},
+            "facets": surfaces,
+        }
+        levels[level] = entry
         if progress:
             progress(level)
+    parts = {}
+    for name, part in context_parts(column).items():
+        data = _ply_bytes(_mesh(part.vertices, part.faces))
+        files[f"{name}.ply"] = data
+        parts[name] = {
+            "file": f"{name}.ply",
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "triangles": int(len(part.faces)),
+            "kind": part.kind,
+            "moves_with": part.moves_with,
+            "landmarks_mm": {k: _r(v) for k, v in part.landmarks.items()},
+        }
+    if progress:
+        progress("rib cage and pelvis")
     manifest = {
-        "format": 1,
+        "format": 2,
         "units": "mm",
         "frame": "ISB: +X anterior, +Y superior, +Z right; origin at the body centre",
-        "tables_version": model.tables_version,
-        "lod": lod,
-        "levels": entries,
+        "tables_version": tables_version(),
+        "source": {
+            "package": myo.PACKAGE,
+            "version": myo.package_version(),
+            "licence": "Apache-2.0",
+            "credit": CREDIT,
+            "changes": CHANGES,
+        },
+        "levels": levels,
+        "joints": {seg: _joint_entry(g) for seg, g in joints.items()},
+        "parts": parts,
     }
+    for name, data in files.items():
+        write_atomic(out / name, data)
     path = out / MANIFEST
     write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
     return path
@@ -223,4 +292,36 @@ def load_meshes(
         if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
             raise MeshFileError(f"{path}: corrupt mesh file (no triangles); {REBUILD}")
         out[level] = mesh
+    return out
+
+
+def facet_mask(level: str, mesh: trimesh.Trimesh, mesh_dir: Path | None = None) -> np.ndarray:
+    """Return the triangles of ``level``'s bone that lie on its measured articular surfaces.
+
+    A triangle is on a surface when it faces the same way (within 60 deg), lies within
+    2 mm of the surface plane and within the ellipse of the surface's measured extent
+    (plus 1 mm) around its centre.
+
+    Parameters
+    ----------
+    level : str
+    mesh : trimesh.Trimesh
+        The level's bone in its local frame.
+    mesh_dir : path, optional
+
+    Returns
+    -------
+    (m,) bool
+    """
+    entry = load_manifest(mesh_dir)["levels"][level]
+    tri = np.asarray(mesh.triangles_center)
+    normals = np.asarray(mesh.face_normals)
+    out = np.zeros(len(tri), dtype=bool)
+    for s in entry["facets"].values():
+        c, n = np.asarray(s["centre_mm"]), np.asarray(s["normal"])
+        d = tri - c
+        off = d @ n
+        radius = 0.5 * max(s["width_mm"], s["height_mm"]) + 1.0
+        inplane = np.linalg.norm(d - np.outer(off, n), axis=1)
+        out |= (normals @ n > 0.5) & (np.abs(off) < 2.0) & (inplane < radius)
     return out

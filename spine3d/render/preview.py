@@ -23,7 +23,7 @@ BACKGROUND = "white"
 def _add_vertebra(pl, model, level, mesh, pose):
     # The shared PolyData loaded once for figures; a copy takes this figure's facet mask.
     poly = _polydata()[level].copy()
-    poly.cell_data["facet"] = facet_mask(model, level, mesh).astype(float)
+    poly.cell_data["facet"] = facet_mask(level, mesh).astype(float)
     actor = pl.add_mesh(
         poly,
         scalars="facet",

@@ -1,0 +1,131 @@
+"""Context bones: the rib cage and the hip bones, placed beside the column.
+
+The rib cage (:mod:`spine3d.geometry.ribcage`) keeps the shape it has in the
+``myo-sim`` chain: one rigid transform, fitted to the twelve thoracic vertebrae (the
+package's rest pose of their local frames against ours), places it at rest. Each part
+is then stored in the local frame of the vertebra it moves with: a rib and its costal
+cartilage with the vertebra whose body its head meets (rib 5 with T5), the sternum with
+:data:`STERNUM_MOVES_WITH`. The hip bones share the sacrum's frame in the package and
+move with S1. Until the mechanics models the rib cage, each part moves rigidly with its
+vertebra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+
+from ..anatomy.frames import apply, invert
+from . import myo
+from .column import ColumnBones
+from .ribcage import thorax_parts
+
+__all__ = ["CHANGES", "CREDIT", "STERNUM_MOVES_WITH", "ContextPart", "context_parts"]
+
+CREDIT = (
+    "Bones: myo-sim (MyoSuite, Apache-2.0), from the OpenSim lumbar and thoracolumbar spine models"
+)
+"""The credit line figures and the README carry."""
+
+CHANGES = (
+    "Loop-subdivided twice and framed from their endplates; articular processes turned "
+    "into the published facet ranges and set a cartilage gap apart by smooth local warps; "
+    "restacked on the tabled sagittal curve; thorax split into ribs, costal cartilages and "
+    "sternum, its logo dropped; hip bones split twice and Taubin-smoothed."
+)
+"""What was changed in the package's meshes (also in NOTICE)."""
+
+STERNUM_MOVES_WITH = "T4"
+"""The sternum is carried by the vertebra at the level of its sternal angle."""
+
+_PELVIS_SUBDIVISIONS = 2
+
+
+@dataclass(frozen=True)
+class ContextPart:
+    """A bone drawn for context.
+
+    Attributes
+    ----------
+    name : str
+        ``rib_5_left``, ``cartilage_5_left``, ``sternum``, ``pelvis_left``.
+    kind : str
+        ``"rib"``, ``"cartilage"``, ``"sternum"`` or ``"pelvis"``.
+    moves_with : str
+        The level whose local frame the vertices are in.
+    vertices : (n, 3) float
+        Millimetres, in that level's local frame.
+    faces : (m, 3) int
+    landmarks : dict of str to (3,) float
+        In the same frame (rib head, anterior end, ...).
+    """
+
+    name: str
+    kind: str
+    moves_with: str
+    vertices: np.ndarray
+    faces: np.ndarray
+    landmarks: dict[str, np.ndarray]
+
+
+def _kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Return the (4, 4) rigid transform that best maps ``src`` (k, 3) onto ``dst``."""
+    cs, cd = src.mean(axis=0), dst.mean(axis=0)
+    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    rot = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    m = np.eye(4)
+    m[:3, :3] = rot
+    m[:3, 3] = cd - rot @ cs
+    return m
+
+
+def context_parts(column: ColumnBones) -> dict[str, ContextPart]:
+    """Place the rib cage and the hip bones beside ``column`` in its rest pose.
+
+    Returns
+    -------
+    dict of str to ContextPart
+    """
+    chain = myo.chain_poses()
+    thoracic = [f"T{i}" for i in range(1, 13)]
+    # The package's local frames of T1-T12 (sacrum-body frame) against ours (global).
+    theirs = {lv: chain[lv] @ invert(column.bones[lv].package_to_local) for lv in thoracic}
+    src = np.concatenate([apply(theirs[lv], np.eye(3) * 20.0) for lv in thoracic])
+    src = np.concatenate([src, np.array([theirs[lv][:3, 3] for lv in thoracic])])
+    dst = np.concatenate([apply(column.rest_poses[lv], np.eye(3) * 20.0) for lv in thoracic])
+    dst = np.concatenate([dst, np.array([column.rest_poses[lv][:3, 3] for lv in thoracic])])
+    place = _kabsch(src, dst) @ chain["thorax"]
+    out: dict[str, ContextPart] = {}
+    for name, part in thorax_parts().items():
+        kind = name.split("_")[0]
+        level = STERNUM_MOVES_WITH if kind == "sternum" else f"T{name.split('_')[1]}"
+        to_local = invert(column.rest_poses[level]) @ place
+        out[name] = ContextPart(
+            name=name,
+            kind=kind,
+            moves_with=level,
+            vertices=apply(to_local, np.asarray(part.mesh.vertices)),
+            faces=np.asarray(part.mesh.faces),
+            landmarks={k: apply(to_local, v) for k, v in part.landmarks.items()},
+        )
+    s1 = column.bones["S1"].package_to_local @ invert(chain["S1"])
+    for side in ("left", "right"):
+        v, f = myo.read_bone(f"pelvis_{side}")
+        # The hip bones are open, with a few edges of three triangles: Loop subdivision
+        # cannot take them, so split at midpoints and smooth with Taubin's filter.
+        for _ in range(_PELVIS_SUBDIVISIONS):
+            v, f = trimesh.remesh.subdivide(v, f)
+        mesh = trimesh.Trimesh(v, f, process=False)
+        trimesh.smoothing.filter_taubin(mesh, iterations=10)
+        out[f"pelvis_{side}"] = ContextPart(
+            name=f"pelvis_{side}",
+            kind="pelvis",
+            moves_with="S1",
+            vertices=apply(s1, np.asarray(mesh.vertices)),
+            faces=np.asarray(mesh.faces),
+            landmarks={},
+        )
+    return out
