@@ -20,8 +20,8 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import SpineInputError
-from .levels import LEVELS, SEGMENTS, region_of, segment_index
 from .frames import invert
+from .levels import LEVELS, SEGMENTS, region_of, segment_index
 from .measured import MEASURED_PATH, measured_geometry
 from .tables import joint_table, morphometry_table, tables_version
 

@@ -292,9 +292,9 @@ def vertebra_bone(level: str, iterations: int = SUBDIVISIONS) -> Bone:
     return Bone(level, local, f, MappingProxyType(sets), to_local)
 
 
-WARP_INNER_MM = 7.0
+WARP_INNER_MM = 4.0
 """Vertices within this distance of a warped surface's centre move with it fully, mm."""
-WARP_OUTER_MM = 18.0
+WARP_OUTER_MM = 11.0
 """Vertices beyond this distance of a warped surface's centre do not move, mm."""
 
 

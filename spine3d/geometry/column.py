@@ -36,6 +36,8 @@ _S1_HALF_WIDTH_MM = 20.0
 """Half-width about the mid-sagittal plane searched for the S1 endplate, mm."""
 _FACING_COS = 0.3
 """An articular triangle faces its partner's process within ~72 deg."""
+_DIRECTION_DEG = 50.0
+"""A triangle of a surface chosen by direction faces within this angle of it, deg."""
 _NEAR_MM = 4.0
 """An articular triangle lies within this much of the nearest partner point, mm."""
 
@@ -180,8 +182,14 @@ def _transform_surface(m: np.ndarray, s: Surface) -> Surface:
     return Surface(apply(m, s.centre_mm), m[:3, :3] @ s.normal, s.area_mm2, s.width_mm, s.height_mm)
 
 
-def articular_surface(bone: Bone, process: str, partner: np.ndarray) -> Surface:
+def articular_surface(
+    bone: Bone, process: str, partner: np.ndarray, direction: np.ndarray | None = None
+) -> Surface:
     """Fit the part of ``bone``'s ``process`` set that faces and nears ``partner`` points.
+
+    With a ``direction``, the part that faces that way (within
+    :data:`_DIRECTION_DEG`) and toward the partner at all: the surface a joint of that
+    orientation would use, so that turning it there is a small warp.
 
     Parameters
     ----------
@@ -191,6 +199,8 @@ def articular_surface(bone: Bone, process: str, partner: np.ndarray) -> Surface:
         A set name, e.g. ``"superior_process_left"``.
     partner : (k, 3) float
         The facing process's vertices.
+    direction : (3,) float, optional
+        Unit vector in the same frame.
 
     Returns
     -------
@@ -204,7 +214,13 @@ def articular_surface(bone: Bone, process: str, partner: np.ndarray) -> Surface:
     dist, idx = cKDTree(partner).query(centres)
     towards = partner[idx] - centres
     towards /= np.maximum(np.linalg.norm(towards, axis=1, keepdims=True), 1e-9)
-    facing = (normals * towards).sum(axis=1) > _FACING_COS
+    toward_partner = (normals * towards).sum(axis=1)
+    if direction is None:
+        facing = toward_partner > _FACING_COS
+    else:
+        facing = (normals @ direction > math.cos(math.radians(_DIRECTION_DEG))) & (
+            toward_partner > 0.0
+        )
     cand = faces & facing
     if not cand.any():
         raise myo.MeshFileError(f"{bone.name}: no articular surface found on {process}")
@@ -212,8 +228,18 @@ def articular_surface(bone: Bone, process: str, partner: np.ndarray) -> Surface:
     return fit_surface(bone.vertices, bone.faces, near)
 
 
-def measure_joints(column: ColumnBones) -> dict[str, JointGeometry]:
+def measure_joints(
+    column: ColumnBones, targets: dict[tuple[str, str], np.ndarray] | None = None
+) -> dict[str, JointGeometry]:
     """Measure every joint's disc and articular surfaces from the posed bones.
+
+    Parameters
+    ----------
+    column : ColumnBones
+    targets : dict of (joint, side) to (3,) float, optional
+        Joint normals (disc frame) to select the surfaces by (see
+        :func:`articular_surface`); by default each surface is the part of its process
+        that faces the partner process.
 
     Returns
     -------
@@ -237,15 +263,18 @@ def measure_joints(column: ColumnBones) -> dict[str, JointGeometry]:
         upper_in_lower = Bone(upper.name, up_v, upper.faces, upper.sets, np.eye(4))
         sup, inf = {}, {}
         for side in SIDES:
+            n = None if targets is None else disc_in_lower[:3, :3] @ targets[seg, side]
             s = articular_surface(
                 lower,
                 f"superior_process_{side}",
                 up_v[upper.sets[f"inferior_process_{side}"]],
+                n,
             )
             i = articular_surface(
                 upper_in_lower,
                 f"inferior_process_{side}",
                 lower.vertices[lower.sets[f"superior_process_{side}"]],
+                None if n is None else -n,
             )
             sup[side] = _transform_surface(to_disc, s)
             inf[side] = _transform_surface(to_disc, i)
@@ -399,9 +428,9 @@ def corrected_column(overrides: dict | None = None) -> tuple[ColumnBones, dict[s
     bones = dict(column.bones)
     jt = joint_table()
     gaps = {seg: 2.0 * CARTILAGE_MM + float(jt[seg]["clearance_mm"]) for seg in SEGMENTS}
-    joints = measure_joints(column.with_bones(bones))
-    targets = target_normals(joints, overrides)
+    targets = target_normals(measure_joints(column), overrides)
+    joints = measure_joints(column, targets)
     for _ in range(_WARP_PASSES):
         bones = warp_joint_surfaces(bones, joints, targets, gaps)
-        joints = measure_joints(column.with_bones(bones))
+        joints = measure_joints(column.with_bones(bones), targets)
     return column.with_bones(bones), joints
