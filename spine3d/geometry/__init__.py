@@ -7,6 +7,7 @@ from .store import (
     facet_mask,
     load_manifest,
     load_meshes,
+    turned_facet_vertices,
     write_atomic,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "facet_mask",
     "load_manifest",
     "load_meshes",
+    "turned_facet_vertices",
     "write_atomic",
 ]

@@ -187,7 +187,8 @@ def fit_surface(vertices: np.ndarray, faces: np.ndarray, face_mask: np.ndarray) 
     ----------
     vertices : (n, 3) float
     faces : (m, 3) int
-    face_mask : (m,) bool
+    face_mask : (m,) bool or (k,) int
+        The triangles, as a mask or as indices.
 
     Returns
     -------

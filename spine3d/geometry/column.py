@@ -84,7 +84,10 @@ def sacrum_bone() -> Bone:
     sets = dict(sets)
     sets["superior_process_left"] = sap & (local[:, 2] < -6.0)
     sets["superior_process_right"] = sap & (local[:, 2] > 6.0)
-    sets["body"] = sets["body"] & (local[:, 0] > x_back)
+    # The body set is the S1 endplate itself, so that Bone.endplate finds this plate.
+    plate_vertices = np.zeros(len(v), dtype=bool)
+    plate_vertices[f[mask].ravel()] = True
+    sets["body"] = plate_vertices
     return Bone("S1", local, f, sets, to_local)
 
 
@@ -166,6 +169,8 @@ class JointGeometry:
     superior, inferior : dict of str to Surface
         Per side, the lower vertebra's superior articular surface and the upper
         vertebra's inferior one, in the disc frame.
+    superior_faces, inferior_faces : dict of str to (k,) int
+        The triangles of each surface, numbered as in its bone.
     """
 
     name: str
@@ -176,16 +181,18 @@ class JointGeometry:
     disc_depth_mm: float
     superior: dict[str, Surface]
     inferior: dict[str, Surface]
+    superior_faces: dict[str, np.ndarray]
+    inferior_faces: dict[str, np.ndarray]
 
 
 def _transform_surface(m: np.ndarray, s: Surface) -> Surface:
     return Surface(apply(m, s.centre_mm), m[:3, :3] @ s.normal, s.area_mm2, s.width_mm, s.height_mm)
 
 
-def articular_surface(
+def articular_faces(
     bone: Bone, process: str, partner: np.ndarray, direction: np.ndarray | None = None
-) -> Surface:
-    """Fit the part of ``bone``'s ``process`` set that faces and nears ``partner`` points.
+) -> np.ndarray:
+    """Find the part of ``bone``'s ``process`` set that faces and nears ``partner`` points.
 
     With a ``direction``, the part that faces that way (within
     :data:`_DIRECTION_DEG`) and toward the partner at all: the surface a joint of that
@@ -204,8 +211,9 @@ def articular_surface(
 
     Returns
     -------
-    Surface
-        Its normal points out of the bone, toward the partner.
+    (k,) int
+        The triangles of the surface; :func:`~.bones.fit_surface` on them gives a
+        normal out of the bone, toward the partner.
     """
     faces = bone.face_mask(process)
     tri = bone.vertices[bone.faces]
@@ -225,11 +233,13 @@ def articular_surface(
     if not cand.any():
         raise myo.MeshFileError(f"{bone.name}: no articular surface found on {process}")
     near = cand & (dist < dist[cand].min() + _NEAR_MM)
-    return fit_surface(bone.vertices, bone.faces, near)
+    return np.flatnonzero(near)
 
 
 def measure_joints(
-    column: ColumnBones, targets: dict[tuple[str, str], np.ndarray] | None = None
+    column: ColumnBones,
+    targets: dict[tuple[str, str], np.ndarray] | None = None,
+    faces: dict[str, JointGeometry] | None = None,
 ) -> dict[str, JointGeometry]:
     """Measure every joint's disc and articular surfaces from the posed bones.
 
@@ -240,6 +250,9 @@ def measure_joints(
         Joint normals (disc frame) to select the surfaces by (see
         :func:`articular_surface`); by default each surface is the part of its process
         that faces the partner process.
+    faces : dict of str to JointGeometry, optional
+        Keep the surfaces' triangles of an earlier measurement instead of choosing
+        them again.
 
     Returns
     -------
@@ -261,21 +274,27 @@ def measure_joints(
         to_disc = invert(disc_in_lower)
         up_v = apply(rel, upper.vertices)
         upper_in_lower = Bone(upper.name, up_v, upper.faces, upper.sets, np.eye(4))
-        sup, inf = {}, {}
+        sup, inf, sup_f, inf_f = {}, {}, {}, {}
         for side in SIDES:
-            n = None if targets is None else disc_in_lower[:3, :3] @ targets[seg, side]
-            s = articular_surface(
-                lower,
-                f"superior_process_{side}",
-                up_v[upper.sets[f"inferior_process_{side}"]],
-                n,
-            )
-            i = articular_surface(
-                upper_in_lower,
-                f"inferior_process_{side}",
-                lower.vertices[lower.sets[f"superior_process_{side}"]],
-                None if n is None else -n,
-            )
+            if faces is not None:
+                sup_f[side] = faces[seg].superior_faces[side]
+                inf_f[side] = faces[seg].inferior_faces[side]
+            else:
+                n = None if targets is None else disc_in_lower[:3, :3] @ targets[seg, side]
+                sup_f[side] = articular_faces(
+                    lower,
+                    f"superior_process_{side}",
+                    up_v[upper.sets[f"inferior_process_{side}"]],
+                    n,
+                )
+                inf_f[side] = articular_faces(
+                    upper_in_lower,
+                    f"inferior_process_{side}",
+                    lower.vertices[lower.sets[f"superior_process_{side}"]],
+                    None if n is None else -n,
+                )
+            s = fit_surface(lower.vertices, lower.faces, sup_f[side])
+            i = fit_surface(up_v, upper.faces, inf_f[side])
             sup[side] = _transform_surface(to_disc, s)
             inf[side] = _transform_surface(to_disc, i)
         body_l = lower.vertices[lower.sets["body"]]
@@ -291,6 +310,8 @@ def measure_joints(
             disc_depth_mm=float(depth),
             superior=sup,
             inferior=inf,
+            superior_faces=sup_f,
+            inferior_faces=inf_f,
         )
     return out
 
@@ -298,7 +319,8 @@ def measure_joints(
 CARTILAGE_MM = 0.75
 """Articular cartilage on each facet surface, mm (0.5-1 mm per side, calibration notes):
 the drawn bone surfaces of a joint stand two layers plus the clearance apart."""
-_WARP_PASSES = 12
+_WARP_PASSES = 16
+_CHOOSE_PASSES = 6
 
 
 def joint_normal(geometry: JointGeometry, side: str) -> np.ndarray:
@@ -430,7 +452,10 @@ def corrected_column(overrides: dict | None = None) -> tuple[ColumnBones, dict[s
     gaps = {seg: 2.0 * CARTILAGE_MM + float(jt[seg]["clearance_mm"]) for seg in SEGMENTS}
     targets = target_normals(measure_joints(column), overrides)
     joints = measure_joints(column, targets)
-    for _ in range(_WARP_PASSES):
+    for k in range(_WARP_PASSES):
         bones = warp_joint_surfaces(bones, joints, targets, gaps)
-        joints = measure_joints(column.with_bones(bones), targets)
+        # Choose the surfaces afresh while the warp is large, then keep them: the last
+        # passes turn fixed patches, which converges.
+        frozen = joints if k >= _CHOOSE_PASSES else None
+        joints = measure_joints(column.with_bones(bones), targets, frozen)
     return column.with_bones(bones), joints

@@ -82,6 +82,53 @@ def _kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m
 
 
+_SETTLE_STEP_MM = 0.25
+_SETTLE_STEPS = 40
+_OVERLAP_TOL_MM3 = 0.01
+"""Largest overlap of a rib with a vertebra counted as touching, mm³."""
+
+
+def _manifold(vertices: np.ndarray, faces: np.ndarray):
+    import manifold3d as mf
+
+    return mf.Manifold(mf.Mesh(np.asarray(vertices, np.float32), np.asarray(faces, np.uint32)))
+
+
+def _settle_ribs(
+    column: ColumnBones, ribs: dict[str, np.ndarray], faces: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Return a small translation per rib that frees it from the vertebrae it meets.
+
+    Placed as a whole, the rib cage sits on our column as it sat on the package's; a
+    rib head that reaches into a vertebral body there is moved away from the overlap
+    in :data:`_SETTLE_STEP_MM` steps (with its cartilage) until it only touches.
+    """
+    bodies = {
+        lv: _manifold(
+            apply(column.rest_poses[lv], column.bones[lv].vertices), column.bones[lv].faces
+        )
+        for lv in column.bones
+    }
+    out = {}
+    for name, v in ribs.items():
+        k = int(name.split("_")[1])
+        near = [bodies[f"T{i}"] for i in (k - 1, k, k + 1) if 1 <= i <= 12]
+        shift = np.zeros(3)
+        for _ in range(_SETTLE_STEPS):
+            rib = _manifold(v + shift, faces[name])
+            hits = [rib ^ b for b in near]
+            hits = [h for h in hits if h.volume() > _OVERLAP_TOL_MM3]
+            if not hits:
+                break
+            pts = np.concatenate([np.asarray(h.to_mesh().vert_properties)[:, :3] for h in hits])
+            away = (v + shift).mean(axis=0) - pts.mean(axis=0)
+            shift += _SETTLE_STEP_MM * away / np.linalg.norm(away)
+        m = np.eye(4)
+        m[:3, 3] = shift
+        out[name] = m
+    return out
+
+
 def context_parts(column: ColumnBones) -> dict[str, ContextPart]:
     """Place the rib cage and the hip bones beside ``column`` in its rest pose.
 
@@ -98,11 +145,22 @@ def context_parts(column: ColumnBones) -> dict[str, ContextPart]:
     dst = np.concatenate([apply(column.rest_poses[lv], np.eye(3) * 20.0) for lv in thoracic])
     dst = np.concatenate([dst, np.array([column.rest_poses[lv][:3, 3] for lv in thoracic])])
     place = _kabsch(src, dst) @ chain["thorax"]
+    parts = thorax_parts()
+    shifts = _settle_ribs(
+        column,
+        {
+            n: apply(place, np.asarray(p.mesh.vertices))
+            for n, p in parts.items()
+            if n.startswith("rib_")
+        },
+        {n: np.asarray(p.mesh.faces) for n, p in parts.items()},
+    )
     out: dict[str, ContextPart] = {}
-    for name, part in thorax_parts().items():
+    for name, part in parts.items():
         kind = name.split("_")[0]
         level = STERNUM_MOVES_WITH if kind == "sternum" else f"T{name.split('_')[1]}"
-        to_local = invert(column.rest_poses[level]) @ place
+        rib = "rib_" + name.split("_", 1)[1] if kind in ("rib", "cartilage") else None
+        to_local = invert(column.rest_poses[level]) @ shifts.get(rib, np.eye(4)) @ place
         out[name] = ContextPart(
             name=name,
             kind=kind,

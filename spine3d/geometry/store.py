@@ -15,19 +15,20 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import trimesh
 
-from ..anatomy import LEVELS, SIDES, region_of, tables_version
+from ..anatomy import LEVELS, SIDES, SpineModel, region_of, tables_version
 from ..anatomy.frames import apply
 from ..anatomy.model import facet_angles
 from ..errors import MeshFileError
 from . import myo
-from .bones import Surface
-from .column import JointGeometry, corrected_column, joint_gap_mm, joint_normal
+from .bones import Surface, vertebra_bone, warp_surface
+from .column import JointGeometry, corrected_column, joint_gap_mm, joint_normal, sacrum_bone
 from .parts import CHANGES, CREDIT, context_parts
 
 __all__ = [
@@ -87,17 +88,18 @@ def _r(a, nd: int = 4) -> list:
     return [round(float(x), nd) for x in a.ravel()]
 
 
-def _surface(s: Surface, frame: np.ndarray | None = None) -> dict:
+def _surface(s: Surface, frame: np.ndarray | None = None, faces=None) -> dict:
     if frame is not None:
         s = Surface(
             apply(frame, s.centre_mm), frame[:3, :3] @ s.normal, s.area_mm2, s.width_mm, s.height_mm
         )
     return {
         "centre_mm": _r(s.centre_mm),
-        "normal": _r(s.normal, 6),
+        "normal": _r(s.normal, 9),
         "area_mm2": round(float(s.area_mm2), 2),
         "width_mm": round(float(s.width_mm), 3),
         "height_mm": round(float(s.height_mm), 3),
+        **({} if faces is None else {"faces": [int(f) for f in faces]}),
     }
 
 
@@ -109,7 +111,7 @@ def _joint_entry(g: JointGeometry) -> dict:
         coronal, transverse = facet_angles(n, side)
         facets[side] = {
             "centre_mm": _r(0.5 * (sup.centre_mm + inf.centre_mm)),
-            "normal": _r(n, 6),
+            "normal": _r(n, 9),
             "coronal_deg": round(coronal, 2),
             "transverse_deg": round(transverse, 2),
             "width_mm": round(float(sup.width_mm), 3),
@@ -170,9 +172,13 @@ def build_meshes(
             upper, lower = seg.split("-")
             for side in SIDES:
                 if lower == level:
-                    surfaces[f"superior_{side}"] = _surface(g.superior[side], g.disc_frame_in_lower)
+                    surfaces[f"superior_{side}"] = _surface(
+                        g.superior[side], g.disc_frame_in_lower, g.superior_faces[side]
+                    )
                 if upper == level:
-                    surfaces[f"inferior_{side}"] = _surface(g.inferior[side], g.disc_frame_in_upper)
+                    surfaces[f"inferior_{side}"] = _surface(
+                        g.inferior[side], g.disc_frame_in_upper, g.inferior_faces[side]
+                    )
         entry = {
             "file": f"{level}.ply",
             "sha256": hashlib.sha256(data).hexdigest(),
@@ -246,12 +252,13 @@ def load_manifest(mesh_dir: Path | None = None) -> dict:
 def load_meshes(
     levels: Iterable[str] | None = None, mesh_dir: Path | None = None, verify: bool = True
 ) -> dict[str, trimesh.Trimesh]:
-    """Load meshes from ``meshes/`` in their local frames.
+    """Load bones from ``meshes/``, each in the local frame of the level it moves with.
 
     Parameters
     ----------
     levels : iterable of str, optional
-        Defaults to every level in the manifest.
+        Names of levels (``"L3"``) or context parts (``"rib_5_left"``, ``"sternum"``,
+        ``"pelvis_left"``); defaults to every bone in the manifest.
     mesh_dir : path, optional
         Defaults to :func:`default_mesh_dir`.
     verify : bool, default: True
@@ -260,7 +267,7 @@ def load_meshes(
     Returns
     -------
     dict
-        ``{level: trimesh.Trimesh}``.
+        ``{name: trimesh.Trimesh}``.
 
     Raises
     ------
@@ -269,7 +276,7 @@ def load_meshes(
     """
     d = Path(mesh_dir) if mesh_dir is not None else default_mesh_dir()
     manifest = load_manifest(d)
-    entries = manifest["levels"]
+    entries = {**manifest["levels"], **manifest.get("parts", {})}
     out = {}
     for level in levels or entries:
         if level not in entries:
@@ -296,32 +303,83 @@ def load_meshes(
 
 
 def facet_mask(level: str, mesh: trimesh.Trimesh, mesh_dir: Path | None = None) -> np.ndarray:
-    """Return the triangles of ``level``'s bone that lie on its measured articular surfaces.
+    """Return the triangles of ``level``'s bone that form its measured articular surfaces.
 
-    A triangle is on a surface when it faces the same way (within 60 deg), lies within
-    2 mm of the surface plane and within the ellipse of the surface's measured extent
-    (plus 1 mm) around its centre.
+    They are the triangles the build measured each surface on (the manifest's
+    ``faces``), so the drawn facets are the computed ones.
 
     Parameters
     ----------
     level : str
     mesh : trimesh.Trimesh
-        The level's bone in its local frame.
+        The level's bone.
     mesh_dir : path, optional
 
     Returns
     -------
     (m,) bool
     """
-    entry = load_manifest(mesh_dir)["levels"][level]
-    tri = np.asarray(mesh.triangles_center)
-    normals = np.asarray(mesh.face_normals)
-    out = np.zeros(len(tri), dtype=bool)
-    for s in entry["facets"].values():
-        c, n = np.asarray(s["centre_mm"]), np.asarray(s["normal"])
-        d = tri - c
-        off = d @ n
-        radius = 0.5 * max(s["width_mm"], s["height_mm"]) + 1.0
-        inplane = np.linalg.norm(d - np.outer(off, n), axis=1)
-        out |= (normals @ n > 0.5) & (np.abs(off) < 2.0) & (inplane < radius)
+    out = np.zeros(len(mesh.faces), dtype=bool)
+    for surface in load_manifest(mesh_dir)["levels"][level]["facets"].values():
+        out[np.asarray(surface["faces"], dtype=int)] = True
+    return out
+
+
+_TURN_TOL_DEG = 0.05
+"""A facet turned by less than this from its measured orientation is drawn as measured."""
+
+
+@cache
+def _template_sets(level: str) -> dict[str, np.ndarray]:
+    if level == "S1":
+        return dict(sacrum_bone().sets)
+    return dict(vertebra_bone(level).sets)
+
+
+def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> dict[str, np.ndarray]:
+    """Return the vertices of every bone whose facets ``model`` turns from the measured ones.
+
+    A facet override (``coronal_deg``, ``transverse_deg``) turns a joint's normal; the
+    drawn bones follow with the warp the build uses (:func:`~.bones.warp_surface`): the
+    lower vertebra's superior articular process and the upper one's inferior process
+    turn about their surfaces' centres, so a figure shows the joint the mechanics uses.
+
+    Parameters
+    ----------
+    model : SpineModel
+    mesh_dir : path, optional
+
+    Returns
+    -------
+    dict of str to (n, 3) float
+        ``{level: vertices}`` in the level's local frame, only for the levels that
+        change; the faces are those of ``meshes/<level>.ply``.
+    """
+    manifest = load_manifest(mesh_dir)
+    meshes: dict[str, trimesh.Trimesh] = {}
+    out: dict[str, np.ndarray] = {}
+    for j in model.joints:
+        measured = manifest["joints"][j.name]["facets"]
+        for side, facet in zip(SIDES, j.facets, strict=True):
+            n0 = np.asarray(measured[side]["normal"], dtype=float)
+            n0 /= np.linalg.norm(n0)
+            n1 = np.asarray(facet.normal, dtype=float)
+            if np.degrees(np.linalg.norm(np.cross(n0, n1))) < _TURN_TOL_DEG and n0 @ n1 > 0:
+                continue
+            for level, frame, process, sign in (
+                (j.lower, j.disc_frame_in_lower, f"superior_{side}", 1.0),
+                (j.upper, j.disc_frame_in_upper, f"inferior_{side}", -1.0),
+            ):
+                if level not in out:
+                    meshes.update(load_meshes([level], mesh_dir, verify=False))
+                    out[level] = np.asarray(meshes[level].vertices, dtype=float).copy()
+                surface = manifest["levels"][level]["facets"][process]
+                region = _template_sets(level)[process.replace("_", "_process_", 1)]
+                out[level] = warp_surface(
+                    out[level],
+                    np.asarray(surface["centre_mm"]),
+                    sign * (frame[:3, :3] @ n0),
+                    sign * (frame[:3, :3] @ n1),
+                    region=out[level][region],
+                )
     return out
