@@ -27,7 +27,7 @@ from ..anatomy.frames import apply
 from ..anatomy.model import facet_angles
 from ..errors import MeshFileError
 from . import myo
-from .bones import Surface, vertebra_bone, warp_surface
+from .bones import Surface, fit_surface, vertebra_bone, warp_surface
 from .column import JointGeometry, corrected_column, joint_gap_mm, joint_normal, sacrum_bone
 from .parts import CHANGES, CREDIT, context_parts
 
@@ -325,6 +325,7 @@ def facet_mask(level: str, mesh: trimesh.Trimesh, mesh_dir: Path | None = None) 
     return out
 
 
+_TURN_PASSES = 8
 _TURN_TOL_DEG = 0.05
 """A facet turned by less than this from its measured orientation is drawn as measured."""
 
@@ -375,11 +376,14 @@ def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> di
                     out[level] = np.asarray(meshes[level].vertices, dtype=float).copy()
                 surface = manifest["levels"][level]["facets"][process]
                 region = _template_sets(level)[process.replace("_", "_process_", 1)]
-                out[level] = warp_surface(
-                    out[level],
-                    np.asarray(surface["centre_mm"]),
-                    sign * (frame[:3, :3] @ n0),
-                    sign * (frame[:3, :3] @ n1),
-                    region=out[level][region],
-                )
+                faces = np.asarray(meshes[level].faces)
+                target = sign * (frame[:3, :3] @ n1)
+                # Repeat on the same triangles: the falloff leaves a residual each time.
+                for _ in range(_TURN_PASSES):
+                    fit = fit_surface(out[level], faces, surface["faces"])
+                    if np.degrees(np.linalg.norm(np.cross(fit.normal, target))) < 0.1:
+                        break
+                    out[level] = warp_surface(
+                        out[level], fit.centre_mm, fit.normal, target, region=out[level][region]
+                    )
     return out
