@@ -63,6 +63,22 @@ def _cmd_meshes_build(args) -> int:
     return 0
 
 
+def _cmd_meshes_info(args) -> int:
+    from spine3d.anatomy import joint_table
+    from spine3d.geometry import load_manifest
+
+    from .tables import print_bone_info
+
+    manifest = load_manifest(args.dir)
+    if manifest.get("format") != 2 or "joints" not in manifest:
+        raise SpineInputError(
+            f"{args.dir or 'meshes'}/manifest.json: not measured bones; rebuild with "
+            "`spine3d meshes build`"
+        )
+    print_bone_info(manifest, joint_table())
+    return 0
+
+
 def _cmd_meshes_preview(args) -> int:
     import spine3d
     from spine3d.render.preview import render_preview
@@ -245,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     b = msub.add_parser("build", help="rebuild meshes/ from the myo-sim bones, measured")
     b.add_argument("--out", type=Path, help="output folder (default: the shipped meshes/)")
     b.set_defaults(func=_cmd_meshes_build)
+    i = msub.add_parser("info", help="print the facet angles measured on the bones")
+    i.add_argument("--dir", type=Path, help="mesh folder (default: the shipped meshes/)")
+    i.set_defaults(func=_cmd_meshes_info)
     v = msub.add_parser("preview", help="render the column and two vertebrae to a PNG")
     v.add_argument("--out", required=True, help="PNG file to write")
     v.add_argument("--width", type=int, default=2400)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["print_run", "print_schedule", "print_solve_table"]
+__all__ = ["print_bone_info", "print_run", "print_schedule", "print_solve_table"]
 
 
 def print_solve_table(state) -> None:
@@ -111,3 +111,55 @@ def print_schedule(schedule) -> None:
             style="bold" if change > 0.1 else None,
         )
     _console().print(t)
+
+
+def print_bone_info(manifest: dict, table: dict) -> None:
+    """Print every joint's facet angles measured on the bones beside the published ones.
+
+    Parameters
+    ----------
+    manifest : dict
+        The mesh manifest (format 2).
+    table : mapping
+        :func:`spine3d.anatomy.joint_table`.
+    """
+    src = manifest["source"]
+    t = Table(
+        title="Facet joints measured on the bones (left / right)",
+        caption=(
+            f"bones: {src['package']} {src['version']} ({src['licence']}); coronal: angle "
+            "to the coronal plane seen from above, < 90 facing posteromedially, > 90 "
+            "posterolaterally; transverse: inclination to the transverse plane"
+        ),
+    )
+    for col in (
+        "joint",
+        "coronal °",
+        "published",
+        "transverse °",
+        "published",
+        "area mm²",
+        "bone gap mm",
+    ):
+        t.add_column(col, justify="left" if col == "joint" else "right")
+    for seg, entry in manifest["joints"].items():
+        f = entry["facets"]
+        row = table[seg]
+
+        def pair(key: str, fmt: str = "{:.0f}") -> str:
+            return " / ".join(fmt.format(f[s][key]) for s in ("left", "right"))
+
+        t.add_row(
+            seg,
+            pair("coronal_deg"),
+            f"{row['coronal_deg']:.0f} ({row['coronal_min_deg']:.0f}-{row['coronal_max_deg']:.0f})",
+            pair("transverse_deg"),
+            f"{row['transverse_deg']:.0f} ({row['transverse_min_deg']:.0f}-"
+            f"{row['transverse_max_deg']:.0f})",
+            pair("area_mm2"),
+            pair("bone_gap_mm", "{:.1f}"),
+        )
+    console = Console()
+    console.width = max(console.width, 110)
+    console.print(t)
+    console.print(src["credit"])

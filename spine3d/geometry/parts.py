@@ -12,12 +12,15 @@ vertebra.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import trimesh
+from scipy.spatial import cKDTree
 
 from ..anatomy.frames import apply, invert
+from ..anatomy.tables import pose_constants
 from . import myo
 from .column import ColumnBones
 from .ribcage import thorax_parts
@@ -169,7 +172,39 @@ def context_parts(column: ColumnBones) -> dict[str, ContextPart]:
             faces=np.asarray(part.mesh.faces),
             landmarks={k: apply(to_local, v) for k, v in part.landmarks.items()},
         )
-    s1 = column.bones["S1"].package_to_local @ invert(chain["S1"])
+    for name, part in _hip_bones(column).items():
+        out[name] = part
+    return out
+
+
+def _hip_landmarks(hip: np.ndarray) -> tuple[int, int]:
+    """Return the vertex numbers of the ASIS and the pubic tubercle of a hip bone.
+
+    Found in the package's frame, where the pelvis stands anatomically: the ASIS is the
+    most anterior point of the upper half, the pubic tubercle the most anterior and
+    lowest of the tenth of the vertices nearest the mid-sagittal plane.
+    """
+    upper = np.flatnonzero(hip[:, 1] > np.median(hip[:, 1]))
+    asis = upper[np.argmax(hip[upper, 0])]
+    medial = np.argsort(np.abs(hip[:, 2]))[: len(hip) // 10]
+    pubis = medial[np.argmax(hip[medial, 0] - 0.5 * hip[medial, 1])]
+    return int(asis), int(pubis)
+
+
+def _hip_bones(column: ColumnBones) -> dict[str, ContextPart]:
+    """The hip bones beside the sacrum, turned about the sacroiliac joints to stand.
+
+    The package's sacrum stands almost upright in its pelvis (its S1 endplate 2 deg
+    from horizontal with the anterior pelvic plane vertical), so the tabled sacral
+    slope would tip the hip bones forward with it. They turn instead about the axis
+    through the two sacroiliac joints (where each hip bone comes closest to the
+    sacrum) until the anterior pelvic plane (mid-ASIS to pubic symphysis) stands at
+    the tabled pelvic tilt: the joints stay in contact and the pelvis stands as in a
+    standing radiograph.
+    """
+    chain = myo.chain_poses()
+    to_s1 = column.bones["S1"].package_to_local @ invert(chain["S1"])
+    hips, faces, marks = {}, {}, {}
     for side in ("left", "right"):
         v, f = myo.read_bone(f"pelvis_{side}")
         # The hip bones are open, with a few edges of three triangles: Loop subdivision
@@ -178,12 +213,44 @@ def context_parts(column: ColumnBones) -> dict[str, ContextPart]:
             v, f = trimesh.remesh.subdivide(v, f)
         mesh = trimesh.Trimesh(v, f, process=False)
         trimesh.smoothing.filter_taubin(mesh, iterations=10)
-        out[f"pelvis_{side}"] = ContextPart(
+        hips[side] = apply(to_s1, np.asarray(mesh.vertices))
+        faces[side] = np.asarray(mesh.faces)
+        marks[side] = _hip_landmarks(np.asarray(mesh.vertices))
+    sacrum = column.bones["S1"].vertices
+    tree = cKDTree(sacrum)
+    joints = []
+    for v in hips.values():
+        d, _ = tree.query(v)
+        joints.append(v[d < np.percentile(d, 2)].mean(axis=0))
+    axis = joints[1] - joints[0]
+    axis /= np.linalg.norm(axis)
+    pose = column.rest_poses["S1"]
+    tilt = float(pose_constants()["pelvic_tilt_deg"])
+
+    def turned(angle: float) -> tuple[np.ndarray, float]:
+        m = trimesh.transformations.rotation_matrix(angle, axis, point=joints[0])
+        asis = np.mean([apply(m, hips[k][marks[k][0]]) for k in hips], axis=0)
+        pubis = np.mean([apply(m, hips[k][marks[k][1]]) for k in hips], axis=0)
+        app = pose[:3, :3] @ (asis - pubis)
+        return m, math.degrees(math.atan2(app[0], app[1]))
+
+    _, now = turned(0.0)
+    turn = min(
+        (turned(math.radians(s * (now - tilt))) for s in (1.0, -1.0)),
+        key=lambda mt: abs(mt[1] - tilt),
+    )[0]
+    return {
+        f"pelvis_{side}": ContextPart(
             name=f"pelvis_{side}",
             kind="pelvis",
             moves_with="S1",
-            vertices=apply(s1, np.asarray(mesh.vertices)),
-            faces=np.asarray(mesh.faces),
-            landmarks={},
+            vertices=apply(turn, hips[side]),
+            faces=faces[side],
+            landmarks={
+                "sacroiliac_mm": apply(turn, joints[i]),
+                "asis_mm": apply(turn, hips[side][marks[side][0]]),
+                "pubic_tubercle_mm": apply(turn, hips[side][marks[side][1]]),
+            },
         )
-    return out
+        for i, side in enumerate(("left", "right"))
+    }

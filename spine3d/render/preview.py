@@ -8,7 +8,7 @@ import numpy as np
 
 from ..anatomy import SpineModel
 from ..anatomy.frames import apply
-from ..geometry import facet_mask, load_meshes
+from ..geometry import facet_mask, load_manifest, load_meshes
 from ..scene.describe import facet_trace
 from ._offscreen import prepare_offscreen, save_png
 from .figure import _polydata
@@ -18,6 +18,9 @@ __all__ = ["render_preview"]
 BONE = "#e9dcc3"
 FACET = "#c0392b"
 BACKGROUND = "white"
+CONTEXT = {"rib": "#e3d3b4", "cartilage": "#b7d3e6", "sternum": "#b7d3e6"}
+"""Rib cage colours: bone for the ribs, a cartilage blue for cartilage and sternum."""
+CONTEXT_OPACITY = 0.45
 
 
 def _add_vertebra(pl, model, level, mesh, pose):
@@ -79,7 +82,9 @@ def render_preview(
     prepare_offscreen()
     import pyvista as pv
 
-    meshes = load_meshes()
+    bones = load_meshes()
+    parts = load_manifest()["parts"]
+    meshes = {lv: m for lv, m in bones.items() if lv not in parts}
     pl = pv.Plotter(
         off_screen=True,
         shape=(2, 3),
@@ -94,12 +99,12 @@ def render_preview(
     views = [
         (
             "Posterior-oblique",
-            (-600, 60, 420),
+            (-800, 80, 560),
             lambda m: [0.0, 0.0, 0.5 * m["transverse_span_mm"] + 8],
         ),
         (
             "Lateral, from the left",
-            (0, 0, -700),
+            (0, 0, -900),
             lambda m: [0.5 * m["body_depth_mm"] + 14, 0.0, 0.0],
         ),
     ]
@@ -107,6 +112,15 @@ def render_preview(
         pl.subplot(0, i)
         for lv, mesh in meshes.items():
             _add_vertebra(pl, model, lv, mesh, poses[lv])
+        for name, entry in parts.items():
+            actor = pl.add_mesh(
+                _polydata()[name],
+                color=CONTEXT.get(entry["kind"], BONE),
+                opacity=1.0 if entry["kind"] == "pelvis" else CONTEXT_OPACITY,
+                smooth_shading=True,
+                specular=0.2,
+            )
+            actor.user_matrix = poses[entry["moves_with"]]
         labels = [apply(poses[lv], label_at(model.vertebra(lv).morphometry)) for lv in meshes]
         pl.add_point_labels(
             np.array(labels),
