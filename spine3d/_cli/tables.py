@@ -146,7 +146,7 @@ def print_bone_info(manifest: dict, table: dict) -> None:
         f = entry["facets"]
         row = table[seg]
 
-        def pair(key: str, fmt: str = "{:.0f}") -> str:
+        def pair(key: str, fmt: str = "{:.0f}", f: dict = f) -> str:
             return " / ".join(fmt.format(f[s][key]) for s in ("left", "right"))
 
         t.add_row(

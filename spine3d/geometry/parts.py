@@ -192,7 +192,7 @@ def _hip_landmarks(hip: np.ndarray) -> tuple[int, int]:
 
 
 def _hip_bones(column: ColumnBones) -> dict[str, ContextPart]:
-    """The hip bones beside the sacrum, turned about the sacroiliac joints to stand.
+    """Place the hip bones beside the sacrum, turned about the sacroiliac joints to stand.
 
     The package's sacrum stands almost upright in its pelvis (its S1 endplate 2 deg
     from horizontal with the anterior pelvic plane vertical), so the tabled sacral
