@@ -367,3 +367,57 @@ def warp_surface(
         out[moving] = c + np.einsum("kij,kj->ki", rot, v[moving] - c)
     out[moving] += (shift_mm * w[moving])[:, None] * n1
     return out
+
+
+_SPINOUS_PASSES = 6
+SPINOUS_BASE_MM = 6.0
+"""Length over which a turned spinous process blends into its lamina, mm."""
+
+
+def spinous_axis(bone: Bone) -> tuple[np.ndarray, np.ndarray]:
+    """Return the base (3,) and the unit direction (3,) of a vertebra's spinous process.
+
+    The base is the centre of the process's border with the lamina (its vertices next
+    to vertices outside the set); the direction points from it to the centroid of the
+    process (a lumbar process is taller than it is long, so its principal axis would
+    stand upright).
+    """
+    inside = bone.sets["spinous_process"]
+    edge_in = inside[bone.faces]
+    border = bone.faces[edge_in.any(axis=1) & ~edge_in.all(axis=1)]
+    ring = np.unique(border[inside[border]])
+    base = bone.vertices[ring].mean(axis=0)
+    u = bone.vertices[inside].mean(axis=0) - base
+    return base, u / np.linalg.norm(u)
+
+
+def spinous_slope_deg(bone: Bone) -> float:
+    """Return the angle of the spinous process below the local transverse plane, deg."""
+    _, u = spinous_axis(bone)
+    return float(np.degrees(np.arctan2(-u[1], -u[0])))
+
+
+def turn_spinous(bone: Bone, slope_deg: float) -> Bone:
+    """Turn a vertebra's spinous process in the sagittal plane to ``slope_deg``.
+
+    A smooth local warp about the process's base: the weight rises from 0 at the base
+    to 1 at :data:`SPINOUS_BASE_MM` along the process and fades out within
+    :data:`WARP_REGION_MM` of the process, so the laminae and the articular processes
+    stay where they are.
+    """
+    out = bone
+    for _ in range(_SPINOUS_PASSES):
+        base, u = spinous_axis(out)
+        angle = np.radians(slope_deg - spinous_slope_deg(out))
+        if abs(angle) < np.radians(0.2):
+            break
+        v = out.vertices
+        along = (v - base) @ u
+        gap, _ = cKDTree(v[bone.sets["spinous_process"]]).query(v)
+        w = _smoothstep(along / SPINOUS_BASE_MM) * _smoothstep(1.0 - gap / WARP_REGION_MM)
+        moving = w > 0.0
+        rot = _rotation(np.array([0.0, 0.0, 1.0]), angle * w[moving])
+        turned = v.copy()
+        turned[moving] = base + np.einsum("kij,kj->ki", rot, v[moving] - base)
+        out = Bone(bone.name, turned, bone.faces, bone.sets, bone.package_to_local)
+    return out

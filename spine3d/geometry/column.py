@@ -26,7 +26,15 @@ from ..anatomy.frames import apply, invert, rot_z
 from ..anatomy.model import facet_angles, facet_normal
 from ..anatomy.tables import joint_table, morphometry_table, pose_constants
 from . import myo
-from .bones import Bone, Surface, fit_surface, subdivide, vertebra_bone, warp_surface
+from .bones import (
+    Bone,
+    Surface,
+    fit_surface,
+    subdivide,
+    turn_spinous,
+    vertebra_bone,
+    warp_surface,
+)
 
 __all__ = ["ColumnBones", "JointGeometry", "column_bones", "measure_joints", "sacrum_bone"]
 
@@ -135,7 +143,13 @@ def _disc_frame_in_lower(sup: Surface, inf: Surface, sagittal_deg: float, disc_m
 @cache
 def column_bones() -> ColumnBones:
     """Return the default bones T1-S1 and their rest pose (cached; treat as read-only)."""
-    bones = {lv: vertebra_bone(lv) for lv in LEVELS[:-1]}
+    morph = morphometry_table()
+    # The package's spinous processes slope alike at every level; turn each to the
+    # published slope of its level (long and steep mid-thoracic, level lumbar).
+    bones = {
+        lv: turn_spinous(vertebra_bone(lv), float(morph[lv]["spinous_slope_deg"]))
+        for lv in LEVELS[:-1]
+    }
     bones["S1"] = sacrum_bone()
     plates = {
         lv: {w: b.endplate(w) for w in ("superior", "inferior") if lv != "S1" or w == "superior"}

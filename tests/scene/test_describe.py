@@ -40,11 +40,16 @@ def test_panels_share_scale_and_colour_limits():
     assert fig.panels[0].colorbar.clim == fig.panels[1].colorbar.clim
 
 
-def test_facet_traces_show_the_table_angles():
+def test_facet_traces_show_the_measured_angles(model):
     fig = describe(load_scene(ROOT / "scenes" / "facet_orientation.toml"))
     texts = [[lb.text for lb in p.labels] for p in fig.panels]
-    assert texts[0] == ["20°", "20°"]
-    assert texts[1] == ["57°", "57°"]
+    for level, got in zip(("T6", "L3"), texts, strict=True):
+        joint = next(j for j in model.joints if j.lower == level)
+        want = [min(f.coronal_deg, 180 - f.coronal_deg) for f in joint.facets]
+        assert got == [f"{a:.0f}°" for a in want]
+    # thoracic facets lie near the coronal plane, lumbar ones far from it
+    t6, l3 = (float(t[0].rstrip("°")) for t in texts)
+    assert t6 < 30 < l3
 
 
 def test_twist_changes_the_picture():
