@@ -315,24 +315,35 @@ def _body_wedge_deg(m: Mapping[str, float]) -> float:
     )
 
 
-def _measured() -> Mapping:
-    """Return the manifest of the default bones (the measured geometry).
+def _measured(bones: str | None) -> Mapping:
+    """Return the manifest of a set of bones (the measured geometry).
 
     Raises
     ------
     SpineInputError
-        Naming the manifest, if it is missing or was not written by ``meshes build``.
+        Naming the manifest, if it is missing, was not written by ``meshes build`` or
+        ``import``, or lacks a level.
     """
+    where = MEASURED_PATH if bones is None else f"{bones}/manifest.json"
     try:
-        return measured_geometry()
+        data = measured_geometry(bones)
     except (OSError, ValueError, KeyError, TypeError) as exc:
+        hint = "rebuild with `spine3d meshes build`" if bones is None else "import it again"
         raise SpineInputError(
-            f"{MEASURED_PATH}: cannot read the measured bone geometry ({exc}); "
-            "rebuild with `spine3d meshes build`"
+            f"{where}: cannot read the measured bone geometry ({exc}); {hint}"
         ) from None
+    missing = [lv for lv in LEVELS if lv not in data["levels"]]
+    missing += [s for s in SEGMENTS if s not in data["joints"]]
+    if missing:
+        raise SpineInputError(
+            f"{where}: the bones lack {', '.join(missing)}; the model needs T1 to S1"
+        )
+    return data
 
 
-def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> SpineModel:
+def load_model(
+    facets: Mapping[str, Mapping[str, float]] | None = None, bones: str | None = None
+) -> SpineModel:
     """Compile the spine model from the geometry measured on the bones, with overrides.
 
     Every joint's disc frame, disc size and articular surfaces (centre, normal, extent)
@@ -347,6 +358,8 @@ def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> Spine
         prefixed ``left_`` or ``right_`` for one side (facet tropism), e.g.
         ``{"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}}``. An angle
         override turns the facet about its measured centre.
+    bones : str, optional
+        A folder of measured bones (an imported pack); by default the shipped bones.
 
     Returns
     -------
@@ -360,7 +373,7 @@ def load_model(facets: Mapping[str, Mapping[str, float]] | None = None) -> Spine
     overrides = _check_overrides(facets)
     morph = morphometry_table()
     jt = joint_table()
-    measured = _measured()
+    measured = _measured(None if bones is None else str(bones))
 
     joints: list[Joint] = []
     for seg in SEGMENTS:

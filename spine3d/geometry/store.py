@@ -13,7 +13,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -28,8 +28,15 @@ from ..anatomy.model import facet_angles
 from ..errors import MeshFileError
 from . import myo
 from .bones import Surface, fit_surface, vertebra_bone, warp_surface
-from .column import JointGeometry, corrected_column, joint_gap_mm, joint_normal, sacrum_bone
-from .parts import CHANGES, CREDIT, context_parts
+from .column import (
+    ColumnBones,
+    JointGeometry,
+    corrected_column,
+    joint_gap_mm,
+    joint_normal,
+    sacrum_bone,
+)
+from .parts import CHANGES, CREDIT, ContextPart, context_parts
 
 __all__ = [
     "MANIFEST",
@@ -158,12 +165,53 @@ def build_meshes(
     Path
         The manifest's path. A second build is byte-identical.
     """
+    column, joints = corrected_column()
+    source = {
+        "package": myo.PACKAGE,
+        "version": myo.package_version(),
+        "licence": "Apache-2.0",
+        "credit": CREDIT,
+        "changes": CHANGES,
+    }
+    parts = context_parts(column)
+    return write_bone_set(out_dir, column, joints, source, parts, progress)
+
+
+def write_bone_set(
+    out_dir: Path | None,
+    column: ColumnBones,
+    joints: Mapping[str, JointGeometry],
+    source: Mapping,
+    parts: Mapping[str, ContextPart] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write a set of measured bones: one PLY per bone and ``manifest.json`` (format 2).
+
+    Parameters
+    ----------
+    out_dir : path or None
+        Folder to write; :func:`default_mesh_dir` when None.
+    column : ColumnBones
+        The vertebrae (a run of adjacent levels) in their local frames and rest pose.
+    joints : mapping of str to JointGeometry
+        The joints between them, measured (:func:`~.column.measure_joints`).
+    source : mapping
+        Provenance: at least ``credit`` and ``licence``, recorded as the manifest's
+        ``source``.
+    parts : mapping of str to ContextPart, optional
+        Rib cage and hip bones.
+    progress : callable, optional
+
+    Returns
+    -------
+    Path
+        The manifest's path.
+    """
     out = Path(out_dir) if out_dir is not None else default_mesh_dir()
     out.mkdir(parents=True, exist_ok=True)
-    column, joints = corrected_column()
     files: dict[str, bytes] = {}
     levels = {}
-    for level in LEVELS:
+    for level in (lv for lv in LEVELS if lv in column.bones):
         bone = column.bones[level]
         data = _ply_bytes(_mesh(bone.vertices, bone.faces))
         files[f"{level}.ply"] = data
@@ -179,7 +227,7 @@ def build_meshes(
                     surfaces[f"inferior_{side}"] = _surface(
                         g.inferior[side], g.disc_frame_in_upper, g.inferior_faces[side]
                     )
-        entry = {
+        levels[level] = {
             "file": f"{level}.ply",
             "sha256": hashlib.sha256(data).hexdigest(),
             "triangles": int(len(bone.faces)),
@@ -189,14 +237,13 @@ def build_meshes(
             "endplates": {w: _surface(p) for w, p in column.endplates[level].items()},
             "facets": surfaces,
         }
-        levels[level] = entry
         if progress:
             progress(level)
-    parts = {}
-    for name, part in context_parts(column).items():
+    part_entries = {}
+    for name, part in (parts or {}).items():
         data = _ply_bytes(_mesh(part.vertices, part.faces))
         files[f"{name}.ply"] = data
-        parts[name] = {
+        part_entries[name] = {
             "file": f"{name}.ply",
             "sha256": hashlib.sha256(data).hexdigest(),
             "triangles": int(len(part.faces)),
@@ -204,23 +251,17 @@ def build_meshes(
             "moves_with": part.moves_with,
             "landmarks_mm": {k: _r(v) for k, v in part.landmarks.items()},
         }
-    if progress:
+    if parts and progress:
         progress("rib cage and pelvis")
     manifest = {
         "format": 2,
         "units": "mm",
         "frame": "ISB: +X anterior, +Y superior, +Z right; origin at the body centre",
         "tables_version": tables_version(),
-        "source": {
-            "package": myo.PACKAGE,
-            "version": myo.package_version(),
-            "licence": "Apache-2.0",
-            "credit": CREDIT,
-            "changes": CHANGES,
-        },
+        "source": dict(source),
         "levels": levels,
         "joints": {seg: _joint_entry(g) for seg, g in joints.items()},
-        "parts": parts,
+        "parts": part_entries,
     }
     for name, data in files.items():
         write_atomic(out / name, data)
