@@ -421,3 +421,35 @@ def turn_spinous(bone: Bone, slope_deg: float) -> Bone:
         turned[moving] = base + np.einsum("kij,kj->ki", rot, v[moving] - base)
         out = Bone(bone.name, turned, bone.faces, bone.sets, bone.package_to_local)
     return out
+
+
+def landmarks(bone: Bone) -> dict[str, np.ndarray]:
+    """Return a vertebra's named landmarks in its local frame, mm.
+
+    ``anterior_body`` and ``posterior_body``: the most anterior and posterior points of
+    the body on the mid-sagittal plane at mid-height (where the longitudinal ligaments
+    run); ``spinous_base`` and ``spinous_tip``; ``transverse_tip_left`` and ``_right``
+    (the most lateral points of the transverse processes). A bone without a set (the
+    sacrum has no spinous or transverse process sets) has no such landmark.
+    """
+    v = bone.vertices
+    out: dict[str, np.ndarray] = {}
+    body = bone.sets.get("body")
+    if body is not None and body.any():
+        mid = body & (np.abs(v[:, 2]) < 3.0)
+        if mid.any():
+            pts = v[mid]
+            pts = pts[np.abs(pts[:, 1] - np.median(pts[:, 1])) < 4.0]
+            out["anterior_body"] = pts[np.argmax(pts[:, 0])]
+            out["posterior_body"] = pts[np.argmin(pts[:, 0])]
+    if "spinous_process" in bone.sets and bone.sets["spinous_process"].any():
+        base, u = spinous_axis(bone)
+        pts = v[bone.sets["spinous_process"]]
+        out["spinous_base"] = base
+        out["spinous_tip"] = pts[np.argmax((pts - base) @ u)]
+        # The most lateral points behind the body: the transverse process tips (the
+        # template's transverse-process box does not reach the thoracic tips).
+        behind = v[(v[:, 0] < out["posterior_body"][0]) & ~bone.sets["spinous_process"]]
+        out["transverse_tip_left"] = behind[np.argmin(behind[:, 2])]
+        out["transverse_tip_right"] = behind[np.argmax(behind[:, 2])]
+    return out

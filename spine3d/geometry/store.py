@@ -27,7 +27,7 @@ from ..anatomy.frames import apply
 from ..anatomy.model import facet_angles
 from ..errors import MeshFileError
 from . import myo
-from .bones import Surface, fit_surface, vertebra_bone, warp_surface
+from .bones import Surface, fit_surface, landmarks, vertebra_bone, warp_surface
 from .column import (
     ColumnBones,
     JointGeometry,
@@ -235,6 +235,7 @@ def write_bone_set(
             "local_frame": _r(column.rest_poses[level], 10),
             "package_to_local": _r(bone.package_to_local, 6),
             "endplates": {w: _surface(p) for w, p in column.endplates[level].items()},
+            "landmarks_mm": {k: _r(p) for k, p in landmarks(bone).items()},
             "facets": surfaces,
         }
         if progress:

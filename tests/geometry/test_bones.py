@@ -229,3 +229,13 @@ def test_missing_and_corrupt_files(tmp_path):
         load_meshes(mesh_dir=d)
     with pytest.raises(MeshFileError, match="missing mesh manifest"):
         load_meshes(mesh_dir=tmp_path / "empty")
+
+
+def test_landmarks_lie_where_their_names_say(manifest):
+    for level, entry in manifest["levels"].items():
+        mark = {k: np.asarray(v) for k, v in entry["landmarks_mm"].items()}
+        assert mark["anterior_body"][0] > 0 > mark["posterior_body"][0], level
+        if level == "S1":
+            continue
+        assert mark["spinous_tip"][0] < mark["spinous_base"][0] < mark["posterior_body"][0]
+        assert mark["transverse_tip_left"][2] < -20 and mark["transverse_tip_right"][2] > 20
