@@ -28,5 +28,8 @@ def test_wheel_ships_meshes_and_tables(tmp_path):
     for level in ("T1", "L5", "S1"):
         assert f"spine3d/meshes_data/{level}.ply" in names
     assert "spine3d/meshes_data/manifest.json" in names
+    for part in ("rib_5_left", "sternum", "pelvis_right"):
+        assert f"spine3d/meshes_data/{part}.ply" in names
+    assert "spine3d/meshes_data/NOTICE" in names and "spine3d/meshes_data/LICENSE.myo-sim" in names
     assert "spine3d/anatomy/data/joints.csv" in names
     assert "spine3d/mechanics/data/tissue.csv" in names

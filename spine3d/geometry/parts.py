@@ -33,10 +33,12 @@ CREDIT = (
 """The credit line figures and the README carry."""
 
 CHANGES = (
-    "Loop-subdivided twice and framed from their endplates; articular processes turned "
-    "into the published facet ranges and set a cartilage gap apart by smooth local warps; "
-    "restacked on the tabled sagittal curve; thorax split into ribs, costal cartilages and "
-    "sternum, its logo dropped; hip bones split twice and Taubin-smoothed."
+    "Loop-subdivided twice and framed from their endplates; spinous processes turned to "
+    "the published slope of each level and articular processes into the published facet "
+    "ranges, set a cartilage gap apart, by smooth local warps; restacked on the tabled "
+    "sagittal curve; thorax split into ribs, costal cartilages and sternum, its logo "
+    "dropped; hip bones split twice, Taubin-smoothed and turned about the sacroiliac "
+    "joints to a standing pelvis. See NOTICE."
 )
 """What was changed in the package's meshes (also in NOTICE)."""
 
