@@ -1,7 +1,8 @@
 """Speed of the foundation and the mechanics, with each figure beside a bare baseline.
 
 Run: ``python benchmarks/bench_core.py``. Targets (this machine, 2 cores):
-loading all bones (vertebrae, ribs, pelvis) <= 0.2 s; one full-spine solve <= 0.2 ms; a 1,000-value sweep <= 20 ms.
+loading all bones (vertebrae, ribs, pelvis) <= 0.2 s; one full-spine solve <= 0.2 ms;
+a 1,000-value sweep <= 20 ms.
 Ratios compare with the bare library cost of the same work in the same run.
 """
 
