@@ -121,6 +121,9 @@ class Theme:
         millimetre, gapping up to about one.
     restricted, hypermobile : str
         Label colours of a segment's state: far from every colour of both maps.
+    bubble : str
+        A cavitated joint: far from every colour of both maps, as the facet balls beside
+        it take the gap map's colours.
     font_pt : float
         The smallest text, points, on a figure the width of a slide
         (:data:`SLIDE_WIDTH_CM`); every other size is a multiple of it.
@@ -138,9 +141,9 @@ class Theme:
     accent: str = "#c0392b"
     facet: str = "#8e5a9b"
     axis: str = "#2d2d2d"
-    restricted: str = "#d62728"
+    restricted: str = "#117a3d"
     hypermobile: str = "#a3159a"
-    bubble: str = "#35c4f0"
+    bubble: str = "#00ffd0"
     bubble_scale: float = 1.8
     flash: str = "#fff27a"
     flash_ms: float = 30.0
@@ -183,7 +186,7 @@ DARK_THEME = Theme(
     accent="#ff7b6b",
     facet="#c39bd3",
     axis="#e6e6e6",
-    restricted="#ff6b6b",
+    restricted="#5fd38d",
     hypermobile="#ff79e1",
     neutral_bar="#8a8a8a",
 )
