@@ -86,8 +86,8 @@ class Layout:
     def px(self, box: Box) -> tuple[int, int, int, int]:
         """Return ``box`` in whole pixels."""
         k = self.px_per_pt
-        x, y = int(round(box[0] * k)), int(round(box[1] * k))
-        return x, y, int(round((box[0] + box[2]) * k)) - x, int(round((box[1] + box[3]) * k)) - y
+        # Sizes rounded on their own: boxes of one size stay one size wherever they are.
+        return tuple(int(round(v * k)) for v in box)  # type: ignore[return-value]
 
     def area_px(self, i: int) -> tuple[int, int, int, int]:
         """Panel ``i``'s 3D area in whole pixels (at least 1 x 1)."""
@@ -287,25 +287,19 @@ def place_labels(
         room0 = bx + bw - (ax + aw + 1.6 * fs_px) - 0.6 * fs_px
         if pb.colorbar is not None:
             room0 = lay.px(pb.colorbar)[0] - (ax + aw + 1.6 * fs_px)
-        tall = [
-            2 if text_width_pt(levels[j].text, 1.0, bold=True) * fs_px > room0 else 1 for j in order
-        ]
+        said_all = [_fit_line(levels[j].text, fs_px, room0) for j in order]
+        tall = [t.count("\n") + 1 for t in said_all]
         for k in range(1, len(ys)):
-            ys[k] = max(ys[k], ys[k - 1] + line_h * (tall[k - 1] + tall[k]) / 2)
+            ys[k] = max(ys[k], ys[k - 1] + line_h * (tall[k - 1] + tall[k]) / 2 + 1.0)
         over = ys[-1] + line_h / 2 - (by + bh)
         if over > 0:
             ys -= over
         for k in range(len(ys) - 2, -1, -1):  # pushed up: keep them apart from the top too
-            ys[k] = min(ys[k], ys[k + 1] - line_h * (tall[k] + tall[k + 1]) / 2)
+            ys[k] = min(ys[k], ys[k + 1] - line_h * (tall[k] + tall[k + 1]) / 2 - 1.0)
         x_text = ax + aw + 1.6 * fs_px
-        room = bx + bw - x_text - 0.6 * fs_px
-        if pb.colorbar is not None:
-            room = lay.px(pb.colorbar)[0] - x_text
         for k, idx in enumerate(order):
             lb = levels[idx]
-            said = lb.text
-            if text_width_pt(said, 1.0, bold=True) * fs_px > room:
-                said = said.replace("  (", "\n(", 1)
+            said = said_all[k]
             w = text_width_pt(said, 1.0, bold=True) * fs_px
             rows = said.count("\n") + 1
             box = (x_text, ys[k] - line_h * rows / 2, w, line_h * rows)
@@ -351,6 +345,16 @@ def place_labels(
     return placed
 
 
+def _fit_line(text: str, fs_px: float, room_px: float) -> str:
+    """Break a label that is wider than ``room_px``: a state onto its own line, else words."""
+    if text_width_pt(text, 1.0, bold=True) * fs_px <= room_px:
+        return text
+    if "  (" in text:
+        return text.replace("  (", "\n(", 1)
+    per_char = text_width_pt(text, 1.0, bold=True) * fs_px / len(text)
+    return "\n".join(textwrap.wrap(text, max(6, int(room_px / per_char))))
+
+
 def _leave_bone(mask: np.ndarray, a, b) -> tuple[float, float] | None:
     """Return the point past the last drawn pixel on the segment ``a`` -> ``b`` (area pixels).
 
@@ -368,6 +372,63 @@ def _leave_bone(mask: np.ndarray, a, b) -> tuple[float, float] | None:
     last = np.flatnonzero(hit)
     k = min(int(last[-1]) + 3, n - 1) if len(last) else 0
     return float(xs[k]), float(ys[k])
+
+
+def _draw_chart(mfig, frac, put, panel: PanelDrawing, box: Box, th, language: str) -> None:
+    """Draw a panel's bar chart or timeline in its column ``box`` (points).
+
+    A column too small for the axes at this type size gets no chart rather than a
+    crushed one.
+    """
+    from .chart import draw_bars, draw_timeline
+
+    cx, cy, cw, ch = box
+    fs = th.font_pt
+    if panel.timeline is not None:
+        tl = panel.timeline
+        rows = len(tl.series) + (tl.band is not None) + bool(tl.marks)
+        rows += sum(text_width_pt(lb, fs) > cw - 3 * fs for lb, _, _ in tl.series)
+        rows += bool(tl.marks) and text_width_pt(tl.marks[0][1], fs) > cw - 9 * fs
+        rect = (
+            cx + 3.6 * fs,
+            cy + 2.0 * fs,
+            cw - 4.2 * fs,
+            ch - 5.0 * fs - rows * 1.3 * fs,
+        )
+        if min(rect[2], rect[3]) < 2 * fs:
+            return
+        ax = mfig.add_axes(frac(rect))
+        # The legend goes under the axis title, within the column.
+        below = (cx, rect[1] + rect[3] + 3.0 * fs)
+        draw_timeline(
+            ax,
+            tl,
+            th,
+            legend_at=(
+                (below[0] - rect[0]) / rect[2],
+                -(below[1] - rect[1] - rect[3]) / rect[3],
+            ),
+            wrap_pt=cw - 3.0 * fs,
+            x_bins=max(1, int(rect[2] / (3.2 * fs))),
+        )
+    else:
+        chart = panel.chart
+        label_w = max(text_width_pt(nm, fs) for nm in chart.names)
+        title = _wrap(chart.title, fs, cw - 0.5 * fs)
+        top = (_lines(title) * 1.25 + 0.5) * fs
+        rect = (
+            cx + label_w + 1.0 * fs,
+            cy + top,
+            cw - label_w - 2.0 * fs,
+            ch - top - 2.2 * fs,
+        )
+        if min(rect[2], rect[3]) < 2 * fs:
+            return
+        ax = mfig.add_axes(frac(rect))
+        bins = max(1, min(4, int(rect[2] / (2.6 * fs))))
+        draw_bars(ax, replace(chart, title=""), th, language, bins)
+        # The title spans the column, not only the bars.
+        put(title, cx, cy, fs, ha="left", va="top", linespacing=1.25)
 
 
 def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
@@ -390,7 +451,7 @@ def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
     from matplotlib.figure import Figure as MplFigure
     from matplotlib.lines import Line2D
 
-    from .chart import _rc, draw_bars, draw_colorbar, draw_timeline
+    from .chart import _rc, draw_colorbar
 
     th = fig.theme
     k = lay.px_per_pt
@@ -464,49 +525,7 @@ def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
                     linespacing=1.3,
                 )
             if pb.chart is not None:
-                cx, cy, cw, ch = pb.chart
-                fs = th.font_pt
-                if panel.timeline is not None:
-                    tl = panel.timeline
-                    rows = len(tl.series) + (tl.band is not None) + bool(tl.marks)
-                    rows += sum(text_width_pt(lb, fs) > cw - 3 * fs for lb, _, _ in tl.series)
-                    rows += bool(tl.marks) and text_width_pt(tl.marks[0][1], fs) > cw - 9 * fs
-                    rect = (
-                        cx + 3.6 * fs,
-                        cy + 2.0 * fs,
-                        cw - 4.2 * fs,
-                        ch - 5.0 * fs - rows * 1.3 * fs,
-                    )
-                    ax = mfig.add_axes(frac(rect))
-                    # The legend goes under the axis title, within the column.
-                    below = (cx, rect[1] + rect[3] + 3.0 * fs)
-                    draw_timeline(
-                        ax,
-                        tl,
-                        th,
-                        legend_at=(
-                            (below[0] - rect[0]) / rect[2],
-                            -(below[1] - rect[1] - rect[3]) / rect[3],
-                        ),
-                        wrap_pt=cw - 3.0 * fs,
-                        x_bins=max(1, int(rect[2] / (3.2 * fs))),
-                    )
-                else:
-                    chart = panel.chart
-                    label_w = max(text_width_pt(nm, fs) for nm in chart.names)
-                    title = _wrap(chart.title, fs, cw - 0.5 * fs)
-                    top = (_lines(title) * 1.25 + 0.5) * fs
-                    rect = (
-                        cx + label_w + 1.0 * fs,
-                        cy + top,
-                        cw - label_w - 2.0 * fs,
-                        ch - top - 2.2 * fs,
-                    )
-                    ax = mfig.add_axes(frac(rect))
-                    bins = max(1, min(4, int(rect[2] / (2.6 * fs))))
-                    draw_bars(ax, replace(chart, title=""), th, fig.language, bins)
-                    # The title spans the column, not only the bars.
-                    put(title, cx, cy, fs, ha="left", va="top", linespacing=1.25)
+                _draw_chart(mfig, frac, put, panel, pb.chart, th, fig.language)
             bar_box = pb.colorbar or (lay.colorbar if i == len(fig.panels) - 1 else None)
             if panel.colorbar is not None and bar_box is not None:
                 bx, by, _, bh = bar_box

@@ -253,7 +253,12 @@ class PanelActors:
 def _link(fig: Figure) -> bool:
     """Link cameras when every panel shows the same levels from the same place."""
     views = {
-        (p.levels, tuple(np.round(p.view.position, 3)), tuple(np.round(p.view.focal_point, 3)))
+        (
+            p.levels,
+            tuple(np.round(p.view.position, 3)),
+            tuple(np.round(p.view.focal_point, 3)),
+            round(p.view.view_angle_deg, 6),  # a close-up is not linked to the whole
+        )
         for p in fig.panels
     }
     return len(fig.panels) > 1 and len(views) == 1

@@ -358,23 +358,24 @@ def fit_view(
     right, true_up = _basis(d, np.asarray(up, dtype=float))
     t = math.tan(math.radians(_VIEW_ANGLE_DEG / 2))
     focal = 0.5 * (pts.min(0) + pts.max(0))
-    a = aspect
     for _ in range(4):
         rel = pts - focal
         x, y, z = rel @ right, rel @ true_up, rel @ d
         if distance_mm is not None:
             dist = float(distance_mm)
         else:
-            need_h = z + np.abs(y) / (t * _FILL)
-            need_w = z + np.abs(x) / (t * _FILL * (a if a else 1e9))
-            dist = float(max(need_h.max(), need_w.max(), 1.0))
+            need = z + np.abs(y) / (t * _FILL)
+            if aspect is not None:
+                need = np.maximum(need, z + np.abs(x) / (t * _FILL * aspect))
+            dist = float(max(need.max(), 1.0))
         depth = np.maximum(dist - z, 1e-3)
         u, v = x / depth, y / depth
         # Re-centre the outline: shift the focal point across the view.
         du, dv = 0.5 * (u.max() + u.min()), 0.5 * (v.max() + v.min())
         focal = focal + (du * right + dv * true_up) * dist
-        if aspect is None:
-            a = max((u.max() - u.min()) / max(v.max() - v.min(), 1e-9), 0.05)
+    a = aspect
+    if a is None:  # the area takes the outline's shape, with the same margin across
+        a = max((u.max() - u.min()) / max(v.max() - v.min(), 1e-9), 0.05)
     angle = 2 * math.degrees(math.atan(t / zoom))
     return View(focal + d * dist, focal, true_up, angle, a)
 
@@ -635,7 +636,8 @@ def _twist_arrow(model, state, panel, theme, language) -> tuple[list[Line], list
     tangent = arc[-1] - arc[-2]
     tangent /= np.linalg.norm(tangent)
     turn = text(language, "turns_left" if sign > 0 else "turns_right")
-    label = Label(turn, centre + [0.0, 8.0, r + 14.0], color)
+    # Set beside the bone like a level label, its leader pointing at the arrowhead.
+    label = Label(turn, centre + [0.0, 8.0, r + 14.0], color, kind="level", anchor=arc[-1])
     return (
         [axis, Line(arc, color, 5.0)],
         [Cone(arc[-1] + tangent * 5, tangent, 12.0, 5.0, color)],
