@@ -88,6 +88,9 @@ def draw_timeline(
     keep = np.ones(len(x), bool) if not tl.past_only or tl.now is None else x <= tl.now + 1e-9
     ymax = max(float(np.max(s[1])) for s in tl.series) * 1.1 or 1.0
     if tl.band is not None:
+        band = tl.text[0].format(tl.band_label) if tl.text[0] else tl.band_label or None
+        if band and wrap_pt:
+            band = _wrap(band, theme.font_pt, wrap_pt)
         ax.fill_between(
             x[keep],
             0,
@@ -95,7 +98,7 @@ def draw_timeline(
             color=theme.restricted,
             alpha=0.22,
             linewidth=0,
-            label=tl.text[0].format(tl.band_label) if tl.text[0] else tl.band_label or None,
+            label=band,
         )
     for label, y, colour in tl.series:
         if wrap_pt:

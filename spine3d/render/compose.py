@@ -49,7 +49,7 @@ def _wrap(text: str, size_pt: float, width_pt: float) -> str:
     if not text or text_width_pt(text, size_pt) <= width_pt:
         return text
     per_char = text_width_pt(text, size_pt) / len(text)
-    return "\n".join(textwrap.wrap(text, max(8, int(width_pt / per_char))))
+    return "\n".join(textwrap.wrap(text, max(8, int(width_pt / per_char)), break_long_words=False))
 
 
 def _lines(text: str) -> int:
@@ -115,31 +115,41 @@ def _colorbar_width(fig: Figure) -> float:
 
 
 def _longest(p: PanelDrawing, fs: float) -> float:
-    """Width of the widest level label as set (a state breaks onto its own line)."""
-    parts = [part for lb in p.labels if lb.kind == "level" for part in lb.text.split("  ")]
-    return max((text_width_pt(t, fs, bold=True) for t in parts), default=0.0)
+    """Width of the widest line of the labels beside the bone, as they may be broken.
+
+    A segment's state goes onto its own line; a phrase of several words onto two.
+    """
+    widths = []
+    for lb in p.labels:
+        if lb.kind != "level":
+            continue
+        for part in lb.text.split("  "):
+            w = text_width_pt(part, fs, bold=True)
+            if " " in part and "(" not in part and w > 8 * fs:
+                w = 0.6 * w
+            widths.append(w)
+    return max(widths, default=0.0)
 
 
 def _side(p: PanelDrawing, panel_w: float, fs: float, spare: float | None = None) -> float:
     """Width of a panel's chart column, points: more of what the 3D view leaves over."""
     if p.chart is None and p.timeline is None:
         return 0.0
-    least, most = 0.3 * panel_w, min(0.42 * panel_w, 200.0 if p.timeline is None else 320.0)
+    least = (0.3 if p.timeline is None else 0.34) * panel_w
+    most = max(least, min(0.42 * panel_w, 200.0 if p.timeline is None else 320.0))
     if spare is None:
         return least
     return float(np.clip(spare - _longest(p, fs) - 2.6 * fs, least, most))
 
 
 def _gutter(p: PanelDrawing, fs: float) -> float:
-    """Least width of a panel's label gutter, points: a leader and the widest word.
+    """Least width of a panel's label gutter, points: a leader and the label lines.
 
     A label longer than the room right of the 3D area breaks into lines there.
     """
-    levels = [lb for lb in p.labels if lb.kind == "level"]
-    if not levels:
+    if not any(lb.kind == "level" for lb in p.labels):
         return 0.0
-    words = [w for lb in levels for w in lb.text.split()]
-    return max(text_width_pt(w, fs, bold=True) for w in words) * 1.6 + 2.2 * fs
+    return _longest(p, fs) + 2.2 * fs
 
 
 def figure_layout(fig: Figure, scale: int = 1) -> Layout:
@@ -201,7 +211,7 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
         ay = body_top + 0.5 * (body_h - area_h)
         chart = None
         if side:
-            ch = body_h * 0.6
+            ch = body_h  # a timeline's legend goes under it
             if p.timeline is None:  # a row per level
                 ch = min(body_h, (len(p.chart.names) * 1.3 + 5.5) * fs)
             chart = (x0 + 0.5 * pad, body_top, side - pad, ch)
@@ -386,9 +396,12 @@ def _draw_chart(mfig, frac, put, panel: PanelDrawing, box: Box, th, language: st
     fs = th.font_pt
     if panel.timeline is not None:
         tl = panel.timeline
-        rows = len(tl.series) + (tl.band is not None) + bool(tl.marks)
-        rows += sum(text_width_pt(lb, fs) > cw - 3 * fs for lb, _, _ in tl.series)
-        rows += bool(tl.marks) and text_width_pt(tl.marks[0][1], fs) > cw - 9 * fs
+        legend = [lb for lb, _, _ in tl.series]
+        if tl.band is not None:
+            legend.append(tl.text[0].format(tl.band_label) if tl.text[0] else tl.band_label)
+        if tl.marks:
+            legend.append(tl.text[1].format(tl.marks[0][1] + " (+9)") if tl.text[1] else "")
+        rows = sum(_lines(_wrap(lb, fs, cw - 3.0 * fs)) or 1 for lb in legend)
         rect = (
             cx + 3.6 * fs,
             cy + 2.0 * fs,
