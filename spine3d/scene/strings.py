@@ -25,7 +25,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "mobilisation": "mobilisation",
         "left": "left",
         "right": "right",
-        "moment": "{name}, t = {t} ms: {torque}\u00a0N\u00a0m, guarding {guarding}%, popped: {popped}",
+        "moment": "{name}, t = {t} ms: {torque}\u00a0N\u00a0m, guarding {guarding}%, "
+        "popped: {popped}",
         "none_yet": "none yet",
         "and_more": "{first} and {n} more",
         "specificity": "specificity {value}%",
