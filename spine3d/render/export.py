@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import SpineInputError
 from ..scene import SceneSpec
 from ..scene.describe import describe, scene_theme
-from ..scene.theme import Theme
+from ..scene.theme import Theme, min_height_px
 from .figure import MAX_FRAMEBUFFER_PX, check_size, render_figure
 
 __all__ = ["check_scene", "render_scene"]
@@ -30,6 +30,11 @@ def check_scene(scene: SceneSpec, size: tuple[int, int] | None = None, scale: in
         Naming the scene, the size and the limit.
     """
     w, h = size or (scene.width, scene.height)
+    if h < min_height_px(w, scene.font_pt):
+        raise SpineInputError(
+            f"{scene.source}: image {w}x{h}: too flat to hold its text at {scene.font_pt:g} pt: "
+            f"at least {min_height_px(w, scene.font_pt)} pixels high for that width"
+        )
     if max(w, h) * scale > MAX_FRAMEBUFFER_PX:
         raise SpineInputError(
             f"{scene.source}: image {w * scale}x{h * scale}: at most {MAX_FRAMEBUFFER_PX} "

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import SpineInputError
 from ..geometry import write_atomic
 from ..scene.describe import ColorBar, Figure, PanelDrawing, meshes
-from ..scene.theme import hex_to_rgb
+from ..scene.theme import hex_to_rgb, min_height_px
 from ._offscreen import prepare_offscreen, save_png
 from .chart import _rc
 from .compose import Layout, bone_mask, compose, figure_layout, to_array
@@ -277,6 +277,12 @@ def check_size(fig: Figure, scale: int = 1) -> None:
     SpineInputError
         Naming the size and the limit.
     """
+    least = min_height_px(fig.width, fig.theme.font_pt)
+    if fig.height < least:
+        raise SpineInputError(
+            f"{fig.name}: image {fig.width}x{fig.height}: too flat to hold its text at "
+            f"{fig.theme.font_pt:g} pt: at least {least} pixels high for that width"
+        )
     lay = figure_layout(fig, scale)
     w, h = _window(lay)
     if max(w, h, fig.width * scale, fig.height * scale) > MAX_FRAMEBUFFER_PX:

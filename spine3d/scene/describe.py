@@ -311,9 +311,12 @@ def mesh_hulls() -> dict[str, np.ndarray]:
     A placed hull projects to the same outline as the placed mesh: cameras are
     fitted to these.
     """
+    from scipy.spatial import ConvexHull
+
     out = {}
     for lv, m in meshes().items():
-        v = np.asarray(m.convex_hull.vertices, dtype=float)
+        v = np.asarray(m.vertices, dtype=float)
+        v = v[ConvexHull(v).vertices]
         out[lv] = np.hstack([v, np.ones((len(v), 1))])
     return out
 

@@ -20,7 +20,7 @@ from ..mechanics import mobility_factors
 from ..mechanics.timedomain import Maneuver
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
-from .theme import THEMES
+from .theme import THEMES, min_height_px
 
 __all__ = ["DEFAULT_SCENE", "default_scene_path", "load_scene", "parse_scene"]
 
@@ -287,6 +287,13 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         raise SpineInputError(f'{where}: [animation] kind = "maneuver" needs a [maneuver]')
     view = sections["view"]
     get = lambda k: view.get(k, SCHEMA["view"][k].default)  # noqa: E731
+    font_pt = top.get("font_pt", SCHEMA[""]["font_pt"].default)
+    least = min_height_px(get("width"), font_pt)
+    if get("height") < least:
+        raise SpineInputError(
+            f"{where}: [view] width = {get('width')}, height = {get('height')}: too flat to "
+            f"hold its text at {font_pt:g} pt: at least {least} pixels high for that width"
+        )
     return SceneSpec(
         name=name,
         source=where,

@@ -25,6 +25,7 @@ __all__ = [
     "fraction",
     "hex_to_rgb",
     "lab",
+    "min_height_px",
     "theme_named",
 ]
 
@@ -196,6 +197,21 @@ THEMES = {"light": DEFAULT_THEME, "dark": DARK_THEME}
 
 TEST_THEME = replace(DEFAULT_THEME, anti_aliasing=False)
 """For image regression: no anti-aliasing (used at small sizes, e.g. 400x300)."""
+
+
+TEXT_ROWS = 20.0
+"""A figure is at least this many lines of its smallest text tall (title, panel titles,
+readouts, caption and a 3D area): a flatter one cannot hold its text."""
+
+
+def min_height_px(width_px: int, font_pt: float) -> int:
+    """Least height, pixels, of a figure ``width_px`` wide that holds its text.
+
+    The figure is as wide as a slide (:data:`SLIDE_WIDTH_CM`), so its height in points
+    is fixed by its shape.
+    """
+    width_pt = SLIDE_WIDTH_CM / 2.54 * 72.0
+    return int(np.ceil(TEXT_ROWS * font_pt * width_px / width_pt))
 
 
 def theme_named(name: str, font_pt: float | None = None) -> Theme:

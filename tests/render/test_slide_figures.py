@@ -274,6 +274,16 @@ def test_too_large_a_figure_is_refused_naming_the_limit(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
 
 
+def test_a_figure_too_flat_for_its_text_is_refused_before_anything_is_written(tmp_path):
+    good = str(ROOT / "scenes" / "self_twist.toml")
+    other = str(ROOT / "scenes" / "tropism.toml")
+    r = cli("render", good, other, "--width", "7200", "--height", "160", "--out", str(tmp_path))
+    assert r.returncode == 2 and "too flat to hold its text" in r.stderr, r.stderr
+    assert not list(tmp_path.iterdir())
+    r = cli("render", good, "--font-pt", "30", "--height", "700", "--out", str(tmp_path / "x.png"))
+    assert r.returncode == 2 and "at 30 pt: at least 1200 pixels" in r.stderr, r.stderr
+
+
 def test_a_panel_that_draws_no_bone_fails_loudly(tmp_path):
     bad = tmp_path / "away.toml"
     bad.write_text("[view]\nposition = [0, 0, 2000]\nfocal_point = [0, 0, 4000]\nup = [0, 1, 0]\n")

@@ -166,6 +166,10 @@ def test_zoom_narrows_the_view_of_one_panel():
         ),
         ('[view]\nbackground = "whte"\n', r'background = "whte": expected a colour name'),
         ("[view]\nwidth = 16\n", r"width = 16: expected an integer from 160 to 7200"),
+        (
+            "[view]\nwidth = 7200\nheight = 160\n",
+            r"too flat to hold its text at 14 pt: at least 2100 pixels high",
+        ),
         ("[view]\nheight = 8000\n", r"height = 8000: expected an integer from 160 to 7200"),
         ('title = "' + "x" * 2_000_000 + '"\n', r"title = \"x{40}\.\.\. \(2000000 characters\)\""),
     ],
