@@ -96,41 +96,72 @@ def _cmd_meshes_preview(args) -> int:
 
 
 def _cmd_render(args) -> int:
+    from dataclasses import replace
+
     from rich.progress import Progress
 
-    from spine3d.render.export import render_scene
+    from spine3d.render.export import check_scene, render_scene
+    from spine3d.render.figure import FORMATS
     from spine3d.scene import load_scene
 
     for name in ("width", "height"):
         value = getattr(args, name)
-        if value is not None and not 16 <= value * args.scale <= 16384:
-            raise SpineInputError(f"--{name} {value}: expected 16 to 16384 pixels (after --scale)")
+        if value is not None and not 160 <= value <= 7200:
+            raise SpineInputError(f"--{name} {value}: expected 160 to 7200 pixels")
     if not 1 <= args.scale <= 8:
         raise SpineInputError(f"--scale {args.scale}: expected 1 to 8")
+    if args.font_pt is not None and not 8 <= args.font_pt <= 40:
+        raise SpineInputError(f"--font-pt {args.font_pt}: expected 8 to 40 points")
     # Validate every scene before writing anything.
     scenes = [load_scene(p) for p in args.scenes]
+    if args.theme or args.font_pt:
+        scenes = [
+            replace(s, theme=args.theme or s.theme, font_pt=args.font_pt or s.font_pt)
+            for s in scenes
+        ]
+        if args.theme:  # a scene without its own background takes the theme's
+            from spine3d.scene.theme import THEMES
+
+            scenes = [
+                replace(s, background=THEMES[args.theme].background)
+                if s.background == THEMES["light" if args.theme == "dark" else "dark"].background
+                else s
+                for s in scenes
+            ]
     names = [s.name for s in scenes]
     if len(set(names)) != len(names):
         raise SpineInputError("two scenes share a name: their pictures would overwrite each other")
-    for s in scenes:
-        w = (args.width or s.width) * args.scale
-        h = (args.height or s.height) * args.scale
-        if max(w, h) > 16384:
-            raise SpineInputError(f"{s.source}: image {w}x{h} after --scale: at most 16384 a side")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise SpineInputError(f"--out {args.out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
     size = None
+    for s in scenes:
+        if args.width or args.height:
+            size = (args.width or s.width, args.height or s.height)
+        check_scene(s, size, args.scale)
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    # One scene and a file name: that file. Several scenes, or a folder: a folder.
+    to_file = len(scenes) == 1 and suffix in FORMATS and not out.is_dir()
+    if suffix in FORMATS and len(scenes) > 1 and not out.is_dir():
+        raise SpineInputError(
+            f"--out {args.out}: {len(scenes)} scenes need a folder, not a {suffix} file"
+        )
+    if to_file:
+        if not out.parent.is_dir():
+            raise SpineInputError(f"--out {args.out}: folder {out.parent} does not exist")
+        targets = [out]
+    else:
+        if out.exists() and not out.is_dir():
+            raise SpineInputError(f"--out {args.out}: exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        targets = [out / f"{s.name}.png" for s in scenes]
     written = []
     with Progress(transient=True) as bar:
         task = bar.add_task("Rendering", total=len(scenes))
-        for s in scenes:
+        for s, target in zip(scenes, targets, strict=True):
             if args.width or args.height:
                 size = (args.width or s.width, args.height or s.height)
             path = render_scene(
                 s,
-                out / f"{s.name}.png",
+                target,
                 size=size,
                 scale=args.scale,
                 transparent=True if args.transparent else None,
@@ -227,13 +258,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=_cmd_solve)
 
-    r = sub.add_parser("render", help="render scene files to PNG, off-screen")
+    r = sub.add_parser("render", help="render scene files to PNG, SVG or PDF, off-screen")
     r.add_argument("scenes", nargs="+", metavar="SCENE", help="scene files (.toml)")
-    r.add_argument("--out", default=".", help="output folder (default: here)")
+    r.add_argument(
+        "--out",
+        default=".",
+        help="FILE.png, FILE.svg or FILE.pdf for one scene, else a folder of PNGs (default: here)",
+    )
     r.add_argument("--width", type=int, help="image width, pixels (default: the scene's)")
     r.add_argument("--height", type=int, help="image height, pixels (default: the scene's)")
-    r.add_argument("--scale", type=int, default=1, help="multiply the size, fonts too (default: 1)")
+    r.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="multiply the pixels; text keeps its share of the figure (default: 1)",
+    )
     r.add_argument("--transparent", action="store_true", help="transparent background")
+    r.add_argument(
+        "--theme", choices=("light", "dark"), help="light or dark slides (default: the scene's)"
+    )
+    r.add_argument(
+        "--font-pt", type=float, help="smallest text, points on a 33.9 cm slide (default: 14)"
+    )
     r.set_defaults(func=_cmd_render)
 
     a = sub.add_parser("animate", help="render a scene's clip to MP4 or GIF, off-screen")

@@ -1,171 +1,190 @@
-"""The inset bar chart of rotation per segment, drawn with Pillow and composited.
+"""Charts beside the 3D view, drawn with matplotlib.
 
-Pillow draws the few bars and labels in milliseconds; the font is the DejaVu Sans that
-matplotlib ships (a pyvista dependency), so nothing is fetched at run time.
+The rotation bar chart, the timeline of a manoeuvre, the neutral zone over sessions and
+the colour bars.
+
+They draw into axes of the composed figure (vector in SVG and PDF), in the figure's
+theme and typeface; :func:`chart_svg` writes one chart alone as SVG.
 """
 
 from __future__ import annotations
 
-import math
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..scene.describe import ChartData
-from ..scene.theme import Theme, hex_to_rgb
+from ..scene.describe import ChartData, ColorBar, TimelineData
+from ..scene.strings import number
+from ..scene.theme import Theme
 
-__all__ = ["chart_image", "font", "timeline_image"]
-
-
-@lru_cache(maxsize=32)
-def font(size: int):
-    """Return DejaVu Sans at ``size`` pixels (the font matplotlib ships)."""
-    import matplotlib
-    from PIL import ImageFont
-
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    return ImageFont.truetype(str(path), size)
+__all__ = ["draw_bars", "draw_colorbar", "draw_timeline", "chart_svg", "style_axes"]
 
 
-def _ticks(ymax: float) -> list[float]:
-    """Round tick values from 0 to at most ``ymax`` (at most 7 of them)."""
-    mag = 10 ** math.floor(math.log10(ymax)) if ymax > 0 else 1.0
-    for m in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
-        step = m * mag
-        if ymax / step <= 6:
-            return [round(i * step, 10) for i in range(int(ymax / step + 1e-9) + 1)]
-    return [0.0, ymax]
+def _formatter(language: str):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: number(round(v, 10) + 0.0, "g", language))
 
 
-def _rgb255(c) -> tuple[int, int, int]:
-    return tuple(int(round(255 * x)) for x in c)  # type: ignore[return-value]
+def style_axes(ax, theme: Theme, language: str) -> None:
+    """Theme an axes: text, spines and ticks in the theme's ink, no box, local numbers."""
+    ax.set_facecolor("none")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color(theme.text)
+    ax.tick_params(colors=theme.text, labelsize=theme.font_pt, labelcolor=theme.text)
+    ax.yaxis.set_major_formatter(_formatter(language))
+    ax.title.set_color(theme.text)
 
 
-def chart_image(chart: ChartData, theme: Theme, size_px: tuple[int, int]) -> np.ndarray:
-    """Draw ``chart`` on a transparent background; return (h, w, 4) uint8."""
-    from PIL import Image, ImageDraw
-
-    w, h = size_px
-    img = Image.new("RGBA", (w, h), (255, 255, 255, 0))
-    draw = ImageDraw.Draw(img)
-    text = _rgb255(hex_to_rgb(theme.text)) + (255,)
-    fs = max(9, int(min(h * 0.065, w * 0.058)))
-    small = font(max(6, int(fs * 0.85)))
-    big = font(fs)
-    # Plot area: room for the title above, y labels left, rotated x labels below.
-    label_w = max(draw.textlength(n, font=small) for n in chart.names)
-    left, top = int(fs * 2.6), int(fs * 1.8)
-    bottom = h - int(label_w + fs * 2.2)
-    right = w - int(fs * 0.5)
-    draw.text(((left + right) / 2, 0), chart.title, font=big, fill=text, anchor="ma")
-    ymax = chart.ymax if chart.ymax > 0 else 1.0
-    scale = (bottom - top) / ymax
-    for t in _ticks(ymax):
-        y = bottom - t * scale
-        draw.line([(left - 4, y), (left, y)], fill=text, width=1)
-        draw.text((left - 6, y), f"{t:g}", font=small, fill=text, anchor="rm")
-    draw.line([(left, top), (left, bottom)], fill=text, width=1)
-    draw.line([(left, bottom), (right, bottom)], fill=text, width=1)
+def draw_bars(ax, chart: ChartData, theme: Theme, language: str, x_bins: int = 3) -> None:
+    """Bar chart of rotation per segment: one row per level, top of the column on top."""
+    style_axes(ax, theme, language)
+    ax.xaxis.set_major_formatter(_formatter(language))
     n = len(chart.values)
-    slot = (right - left) / max(n, 1)
-    edge = text
-    for i, (value, colour) in enumerate(zip(chart.values, chart.colors, strict=True)):
-        x0 = left + slot * (i + 0.12)
-        x1 = left + slot * (i + 0.88)
-        y0 = bottom - min(value, ymax) * scale
-        draw.rectangle([x0, y0, x1, bottom], fill=_rgb255(colour) + (255,), outline=edge, width=1)
-        # Rotated tick label: draw on its own layer, turn it, paste it under the bar.
-        tw = int(draw.textlength(chart.names[i], font=small)) + 2
-        layer = Image.new("RGBA", (tw, fs + 2), (255, 255, 255, 0))
-        ImageDraw.Draw(layer).text((0, 0), chart.names[i], font=small, fill=text)
-        layer = layer.rotate(90, expand=True)
-        img.alpha_composite(layer, (int((x0 + x1) / 2 - layer.width / 2), bottom + 4))
-    draw.text(
-        ((left + right) / 2, h - 2),
-        "level (segment below it)",
-        font=small,
-        fill=text,
-        anchor="md",
+    ax.barh(
+        np.arange(n),
+        chart.values,
+        height=0.74,
+        color=chart.colors,
+        edgecolor=theme.text,
+        linewidth=0.6,
     )
-    return np.asarray(img).copy()
+    ax.set_yticks(np.arange(n), chart.names)
+    ax.set_ylim(n - 0.4, -0.6)
+    ax.set_xlim(0, chart.ymax if chart.ymax > 0 else 1.0)
+    ax.xaxis.set_major_locator(_locator(x_bins))
+    # Left-aligned: a title wider than the bars must not run into the 3D view.
+    ax.set_title(chart.title, fontsize=theme.font_pt, color=theme.text, loc="left")
 
 
-def timeline_image(tl, theme: Theme, size_px: tuple[int, int]) -> np.ndarray:
-    """Draw a :class:`~spine3d.scene.describe.TimelineData` line plot; return (h, w, 4) uint8."""
-    from PIL import Image, ImageDraw
+def _locator(nbins: int = 4):
+    from matplotlib.ticker import MaxNLocator
 
-    w, h = size_px
-    img = Image.new("RGBA", (w, h), (255, 255, 255, 0))
-    draw = ImageDraw.Draw(img)
-    text = _rgb255(hex_to_rgb(theme.text)) + (255,)
-    fs = max(9, int(min(h * 0.065, w * 0.05)))
-    small, big = font(max(7, int(fs * 0.85))), font(fs)
-    left, top = int(fs * 3.0), int(fs * 1.9)
-    right, bottom = w - int(fs * 1.8), h - int(fs * 3.6)
-    draw.text(((left + right) / 2, 0), tl.title, font=big, fill=text, anchor="ma")
+    return MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10])
+
+
+def draw_timeline(
+    ax,
+    tl: TimelineData,
+    theme: Theme,
+    legend_at: tuple[float, float] | None = None,
+    wrap_pt: float | None = None,
+    x_bins: int = 4,
+) -> None:
+    """Line plot over time or sessions; a clip's frame draws only the past.
+
+    ``legend_at`` is the legend's upper left in axes fractions (default: inside, upper
+    left); ``wrap_pt`` breaks legend entries wider than that many points; ``x_bins`` is
+    the most intervals between the time ticks.
+    """
+    from .compose import _wrap
+
+    lang = tl.text[2] or "en"
+    style_axes(ax, theme, lang)
+    ax.xaxis.set_major_formatter(_formatter(lang))
     x = np.asarray(tl.x, dtype=float)
-    x0, x1 = float(x.min()), float(x.max()) if x.max() > x.min() else float(x.min()) + 1
+    keep = np.ones(len(x), bool) if not tl.past_only or tl.now is None else x <= tl.now + 1e-9
     ymax = max(float(np.max(s[1])) for s in tl.series) * 1.1 or 1.0
-    ticks = _ticks(ymax)
-    ymax = max(ymax, ticks[-1])
-
-    def px(xv, yv):
-        return left + (xv - x0) / (x1 - x0) * (right - left), bottom - yv / ymax * (bottom - top)
-
     if tl.band is not None:
-        # Shaded band: its height is the band's value (0-1) of the plot height.
-        band_rgb = _rgb255(hex_to_rgb(theme.restricted)) + (60,)
-        pts = [px(xv, bv * ymax) for xv, bv in zip(x, tl.band, strict=True)]
-        draw.polygon([(left, bottom), *pts, (right, bottom)], fill=band_rgb)
-        draw.text(
-            (right - 4, bottom - 4),
-            f"shaded: {tl.band_label}",
-            font=small,
-            fill=band_rgb[:3] + (255,),
-            anchor="rd",
+        band = tl.text[0].format(tl.band_label) if tl.text[0] else tl.band_label or None
+        if band and wrap_pt:
+            band = _wrap(band, theme.font_pt, wrap_pt)
+        ax.fill_between(
+            x[keep],
+            0,
+            np.asarray(tl.band)[keep] * ymax,
+            color=theme.restricted,
+            alpha=0.22,
+            linewidth=0,
+            label=band,
         )
-    for t in ticks:
-        _, y = px(x0, t)
-        draw.line([(left - 4, y), (left, y)], fill=text, width=1)
-        draw.text((left - 6, y), f"{t:g}", font=small, fill=text, anchor="rm")
-    for xt in _ticks(x1 - x0 if x1 > x0 else 1.0):
-        xv = x0 + xt
-        if xv > x1 + 1e-9:
-            break
-        xp, _ = px(xv, 0)
-        draw.line([(xp, bottom), (xp, bottom + 4)], fill=text, width=1)
-        draw.text((xp, bottom + 6), f"{xv:g}", font=small, fill=text, anchor="ma")
-    draw.line([(left, top), (left, bottom)], fill=text, width=1)
-    draw.line([(left, bottom), (right, bottom)], fill=text, width=1)
-    for _, y, colour in tl.series:
-        draw.line(
-            [px(xv, yv) for xv, yv in zip(x, y, strict=True)],
-            fill=_rgb255(colour) + (255,),
-            width=max(2, fs // 6),
-        )
-    pop = _rgb255(hex_to_rgb(theme.bubble)) + (255,)
-    for xv, _ in tl.marks:
-        xp, _ = px(xv, 0)
-        draw.line([(xp, top), (xp, bottom)], fill=pop, width=2)
-    if tl.marks:
-        # One label for all the pops, under the legend: the first, and how many more.
-        xp, _ = px(tl.marks[0][0], 0)
-        more = f" (+{len(tl.marks) - 1})" if len(tl.marks) > 1 else ""
-        label_y = top + int(fs * 1.1) * len(tl.series) + 6
-        draw.text((xp + 4, label_y), f"pop: {tl.marks[0][1]}{more}", font=small, fill=pop)
+    for label, y, colour in tl.series:
+        if wrap_pt:
+            label = _wrap(label, theme.font_pt, wrap_pt)
+        ax.plot(x[keep], np.asarray(y)[keep], color=colour, linewidth=2.0, label=label)
+    for k, (xv, _) in enumerate(tl.marks):
+        label = None
+        if k == 0:  # one legend entry for all the pops: the first, and how many more
+            more = f" (+{len(tl.marks) - 1})" if len(tl.marks) > 1 else ""
+            label = tl.text[1].format(tl.marks[0][1] + more) if tl.text[1] else tl.marks[0][1]
+            if wrap_pt:
+                label = _wrap(label, theme.font_pt, wrap_pt)
+        ax.axvline(xv, color=theme.bubble, linewidth=2.0, label=label)
     if tl.now is not None:
-        xp, _ = px(tl.now, 0)
-        for yy in range(top, bottom, 8):
-            draw.line([(xp, yy), (xp, min(yy + 4, bottom))], fill=text, width=1)
-    draw.text(((left + right) / 2, h - 2), tl.x_label, font=small, fill=text, anchor="md")
-    legend_y = top + 2
-    for label, _, colour in tl.series:
-        draw.line(
-            [(left + 8, legend_y + fs // 2), (left + 28, legend_y + fs // 2)],
-            fill=_rgb255(colour) + (255,),
-            width=3,
-        )
-        draw.text((left + 32, legend_y), label, font=small, fill=text)
-        legend_y += int(fs * 1.1)
-    return np.asarray(img).copy()
+        ax.axvline(tl.now, color=theme.text, linewidth=1.0, linestyle=(0, (3, 3)))
+    ax.set_xlim(float(x.min()), float(x.max()) if x.max() > x.min() else float(x.min()) + 1)
+    ax.set_ylim(0, ymax)
+    ax.xaxis.set_major_locator(_locator(x_bins))
+    ax.yaxis.set_major_locator(_locator())
+    ax.set_title(tl.title, fontsize=theme.font_pt, color=theme.text, loc="left")
+    ax.set_xlabel(tl.x_label, fontsize=theme.font_pt, color=theme.text, loc="left")
+    legend = ax.legend(
+        loc="upper left",
+        bbox_to_anchor=legend_at,
+        fontsize=theme.font_pt,
+        frameon=False,
+        labelcolor=theme.text,
+        handlelength=1.2,
+        borderaxespad=0.2,
+    )
+    legend.set_zorder(3)
+
+
+def draw_colorbar(cax, bar: ColorBar, theme: Theme, language: str) -> None:
+    """Draw a vertical colour bar: the map (diverging maps centred), round ticks, its title."""
+    import matplotlib
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colorbar import Colorbar
+    from matplotlib.colors import Normalize, TwoSlopeNorm
+
+    lo, hi = bar.clim
+    norm = Normalize(lo, hi) if bar.centre is None else TwoSlopeNorm(bar.centre, lo, hi)
+    mappable = ScalarMappable(norm=norm, cmap=matplotlib.colormaps[bar.cmap])
+    cb = Colorbar(cax, mappable, orientation="vertical")
+    cb.outline.set_edgecolor(theme.text)
+    cb.ax.tick_params(colors=theme.text, labelsize=theme.font_pt, labelcolor=theme.text)
+    cb.set_ticks(np.round(np.linspace(lo, hi, bar.n_labels), 10) + 0.0)
+    cb.ax.yaxis.set_major_formatter(_formatter(language))
+    cb.set_label(bar.title, fontsize=theme.font_pt, color=theme.text)
+
+
+def chart_svg(draw, path: Path, theme: Theme, size_cm: tuple[float, float] = (12.0, 9.0)) -> Path:
+    """Write one chart alone as SVG: ``draw(ax)`` draws it; written atomically.
+
+    ``draw`` is e.g. ``lambda ax: draw_bars(ax, chart, theme, "en", label)``.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+
+    from ..geometry import write_atomic
+
+    fig = Figure(figsize=(size_cm[0] / 2.54, size_cm[1] / 2.54))
+    fig.patch.set_alpha(0.0)
+    with _rc(theme):
+        ax = fig.add_subplot()
+        draw(ax)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", transparent=True)
+    write_atomic(Path(path), buf.getvalue())
+    return Path(path)
+
+
+def _rc(theme: Theme, halo: bool = False):
+    """Matplotlib settings of a figure: the theme's typeface, text as text in SVG, a halo."""
+    import matplotlib
+    from matplotlib import patheffects
+
+    rc = {
+        "font.family": theme.font_family,
+        "svg.fonttype": "none",
+        "pdf.fonttype": 42,
+        "text.color": theme.text,
+        "axes.unicode_minus": False,
+    }
+    if halo:
+        rc["path.effects"] = [patheffects.withStroke(linewidth=2.5, foreground=theme.halo)]
+    return matplotlib.rc_context(rc)

@@ -1,102 +1,591 @@
-"""Lay a rendered panel strip out as a figure: title, caption, panel titles, charts.
+"""Lay a figure out on the slide and compose it with matplotlib.
 
-Text and charts are drawn with Pillow onto the image pyvista rendered, so the GL
-window only holds the 3D panels (the costly pixels), and type is set the same on every
-machine (DejaVu Sans, shipped with matplotlib).
+The layout is set in points on a figure as wide as a 16:9 slide
+(:data:`~spine3d.scene.theme.SLIDE_WIDTH_CM`), so text takes the same share of the slide
+at any pixel size. Each panel gets a 3D area shaped like what its camera frames (the
+GL window renders only these areas), a column for its chart on the left, a gutter on
+the right for the level labels and, when panels' colours mean different things, its
+own colour bar. Title, panel titles, readouts and caption take rows only when they
+have text. Everything but the 3D pixels is drawn by matplotlib: vector in SVG and PDF.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from ..scene.describe import Figure
-from ..scene.theme import hex_to_rgb
-from .chart import chart_image, font, timeline_image
+from ..scene.describe import Figure, PanelDrawing, project
+from ..scene.theme import SLIDE_WIDTH_CM
 
-__all__ = ["compose"]
+__all__ = ["Layout", "PanelBoxes", "compose", "figure_layout", "text_width_pt"]
+
+Box = tuple[float, float, float, float]  # x, y (from the top), width, height; points
 
 
-def _wrap(text: str, size: int, width: int, draw_font) -> str:
-    """Wrap ``text`` into lines no wider than ``width`` pixels at font ``size``."""
-    if draw_font.getlength(text) <= width:
+@lru_cache(maxsize=4)
+def _font(bold: bool):
+    """DejaVu Sans at 100 px, the typeface matplotlib draws (for measuring text)."""
+    import matplotlib
+    from PIL import ImageFont
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name), 100)
+
+
+def text_width_pt(text: str, size_pt: float, bold: bool = False) -> float:
+    """Width of one line of ``text`` at ``size_pt``, points."""
+    return max((_font(bold).getlength(line) for line in text.split("\n")), default=0.0) * (
+        size_pt / 100.0
+    )
+
+
+def _wrap(text: str, size_pt: float, width_pt: float) -> str:
+    """Wrap ``text`` to lines at most ``width_pt`` wide."""
+    if not text or text_width_pt(text, size_pt) <= width_pt:
         return text
-    per_line = max(10, int(len(text) * width / draw_font.getlength(text)))
-    return "\n".join(textwrap.wrap(text, per_line))
+    per_char = text_width_pt(text, size_pt) / len(text)
+    return "\n".join(textwrap.wrap(text, max(8, int(width_pt / per_char)), break_long_words=False))
 
 
-def compose(fig: Figure, panels: np.ndarray, height: int) -> np.ndarray:
-    """Return the whole figure: ``panels`` (the GL render) between title and caption.
+def _lines(text: str) -> int:
+    return text.count("\n") + 1 if text else 0
+
+
+@dataclass(frozen=True)
+class PanelBoxes:
+    """Where one panel's parts go, points from the figure's top left."""
+
+    box: Box
+    area: Box
+    gutter: Box
+    chart: Box | None
+    colorbar: Box | None
+    title: str
+    readout: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The figure on the slide: size in points, pixels per point, the parts' boxes."""
+
+    width_pt: float
+    height_pt: float
+    px_per_pt: float
+    title: str
+    title_box: Box | None
+    caption: str
+    caption_box: Box | None
+    panels: tuple[PanelBoxes, ...]
+    colorbar: Box | None
+
+    def px(self, box: Box) -> tuple[int, int, int, int]:
+        """Return ``box`` in whole pixels."""
+        k = self.px_per_pt
+        # Sizes rounded on their own: boxes of one size stay one size wherever they are.
+        return tuple(int(round(v * k)) for v in box)  # type: ignore[return-value]
+
+    def area_px(self, i: int) -> tuple[int, int, int, int]:
+        """Panel ``i``'s 3D area in whole pixels (at least 1 x 1)."""
+        x, y, w, h = self.px(self.panels[i].area)
+        return x, y, max(w, 1), max(h, 1)
+
+
+def _bars_differ(fig: Figure) -> bool:
+    bars = {(p.colorbar.title, p.colorbar.clim, p.colorbar.cmap) for p in fig.panels if p.colorbar}
+    return len(bars) > 1
+
+
+def _colorbar_width(fig: Figure) -> float:
+    fs = fig.theme.font_pt
+    ticks = max(
+        (
+            text_width_pt(f"{v:g}", fs)
+            for p in fig.panels
+            if p.colorbar
+            for v in np.linspace(*p.colorbar.clim, p.colorbar.n_labels)
+        ),
+        default=0.0,
+    )
+    return 1.0 * fs + 0.5 * fs + ticks + 0.6 * fs + 1.3 * fs + 0.6 * fs
+
+
+def _longest(p: PanelDrawing, fs: float) -> float:
+    """Width of the widest line of the labels beside the bone, as they may be broken.
+
+    A segment's state goes onto its own line; a phrase of several words onto two.
+    """
+    widths = []
+    for lb in p.labels:
+        if lb.kind != "level":
+            continue
+        for part in lb.text.split("  "):
+            w = text_width_pt(part, fs, bold=True)
+            if " " in part and "(" not in part and w > 8 * fs:
+                w = 0.6 * w
+            widths.append(w)
+    return max(widths, default=0.0)
+
+
+def _side(p: PanelDrawing, panel_w: float, fs: float, spare: float | None = None) -> float:
+    """Width of a panel's chart column, points: more of what the 3D view leaves over."""
+    if p.chart is None and p.timeline is None:
+        return 0.0
+    least = (0.3 if p.timeline is None else 0.34) * panel_w
+    most = max(least, min(0.42 * panel_w, 200.0 if p.timeline is None else 320.0))
+    if spare is None:
+        return least
+    return float(np.clip(spare - _longest(p, fs) - 2.6 * fs, least, most))
+
+
+def _gutter(p: PanelDrawing, fs: float) -> float:
+    """Least width of a panel's label gutter, points: a leader and the label lines.
+
+    A label longer than the room right of the 3D area breaks into lines there.
+    """
+    if not any(lb.kind == "level" for lb in p.labels):
+        return 0.0
+    return _longest(p, fs) + 2.2 * fs
+
+
+def figure_layout(fig: Figure, scale: int = 1) -> Layout:
+    """Lay ``fig`` out at ``fig.width`` x ``fig.height`` pixels times ``scale``."""
+    th = fig.theme
+    fs = th.font_pt
+    width_pt = SLIDE_WIDTH_CM / 2.54 * 72.0
+    height_pt = width_pt * fig.height / fig.width
+    pad = 0.6 * fs
+    y = pad
+    title = _wrap(fig.title, th.title_pt, width_pt - 2 * pad)
+    title_box = None
+    if title:
+        h = _lines(title) * th.title_pt * 1.25
+        title_box = (pad, y, width_pt - 2 * pad, h)
+        y += h + 0.5 * pad
+    caption = _wrap(fig.caption, th.caption_pt, width_pt - 2 * pad)
+    caption_h = _lines(caption) * th.caption_pt * 1.3
+    bottom = height_pt - pad - (caption_h + 0.5 * pad if caption else 0.0)
+    caption_box = (pad, bottom + 0.5 * pad, width_pt - 2 * pad, caption_h) if caption else None
+
+    n = len(fig.panels)
+    shared_bar = any(p.colorbar for p in fig.panels) and not _bars_differ(fig)
+    bar_w = _colorbar_width(fig) if any(p.colorbar for p in fig.panels) else 0.0
+    panels_w = width_pt - (bar_w if shared_bar else 0.0)
+    panel_w = panels_w / n
+    titles = [_wrap(p.title, th.panel_title_pt, panel_w - pad) for p in fig.panels]
+    readouts = [_wrap(p.twist_text, fs, panel_w - 2 * pad) for p in fig.panels]
+    titles_h = max(_lines(t) for t in titles) * th.panel_title_pt * 1.25
+    readout_h = max(_lines(t) for t in readouts) * fs * 1.3
+    body_top = y + titles_h + (0.3 * pad if titles_h else 0.0)
+    body_bottom = bottom - readout_h - (0.3 * pad if readout_h else 0.0)
+    body_h = max(body_bottom - body_top, fs)
+    colorbar_box = None
+    if shared_bar:
+        colorbar_box = (panels_w, body_top + 0.1 * body_h, bar_w, 0.6 * body_h)
+
+    # Panels share one height of 3D area: the smallest any of them can have.
+    heights = []
+    for p in fig.panels:
+        avail = panel_w - _side(p, panel_w, fs) - (bar_w if p.colorbar and not shared_bar else 0.0)
+        room = avail - pad - _gutter(p, fs)
+        aspect = p.view.aspect or room / body_h
+        heights.append(min(max(room, fs), body_h * aspect) / aspect)
+    area_h = min(heights)
+    boxes = []
+    for i, p in enumerate(fig.panels):
+        x0 = i * panel_w
+        own_bar = bar_w if (p.colorbar and not shared_bar) else 0.0
+        side = _side(p, panel_w, fs, panel_w - own_bar - pad - area_h * (p.view.aspect or 0.5))
+        gutter = _gutter(p, fs)
+        avail = panel_w - side - own_bar - pad
+        aspect = p.view.aspect or (avail - gutter) / body_h
+        area_w = area_h * aspect
+        # The 3D block (area and its labels) is centred in the room the chart leaves,
+        # as far as its longest label allows.
+        slack = max(avail - area_w - max(gutter, _longest(p, fs) + 2.6 * fs), 0.0)
+        ax = x0 + side + 0.5 * pad + 0.5 * slack
+        ay = body_top + 0.5 * (body_h - area_h)
+        chart = None
+        if side:
+            ch = body_h  # a timeline's legend goes under it
+            if p.timeline is None:  # a row per level
+                ch = min(body_h, (len(p.chart.names) * 1.3 + 5.5) * fs)
+            chart = (x0 + 0.5 * pad, body_top, side - pad, ch)
+        own = None
+        if own_bar:
+            own = (x0 + panel_w - own_bar, body_top + 0.1 * body_h, own_bar, 0.6 * body_h)
+        boxes.append(
+            PanelBoxes(
+                box=(x0, body_top, panel_w, body_h),
+                area=(ax, ay, area_w, area_h),
+                gutter=(ax + area_w, ay, x0 + panel_w - own_bar - ax - area_w, area_h),
+                chart=chart,
+                colorbar=own,
+                title=titles[i],
+                readout=readouts[i],
+            )
+        )
+    return Layout(
+        width_pt=width_pt,
+        height_pt=height_pt,
+        px_per_pt=fig.width * scale / width_pt,
+        title=title,
+        title_box=title_box,
+        caption=caption,
+        caption_box=caption_box,
+        panels=tuple(boxes),
+        colorbar=colorbar_box,
+    )
+
+
+def bone_mask(area: np.ndarray) -> np.ndarray:
+    """(h, w) bool: pixels of a rendered 3D area (RGBA) where something was drawn."""
+    return area[..., 3] > 8
+
+
+@dataclass(frozen=True)
+class PlacedLabel:
+    """A label as drawn: text, box (pixels, x, y from the top, w, h) and panel."""
+
+    panel: int
+    text: str
+    box: tuple[float, float, float, float]
+    leader: tuple[tuple[float, float], tuple[float, float]] | None
+    source: str = ""  # the label's text before it was broken into lines
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _free(mask, box, ox, oy) -> bool:
+    """No drawn pixel of the area (at ``ox``, ``oy``) under ``box`` (pixels)."""
+    h, w = mask.shape
+    x0, y0 = int(math.floor(box[0] - ox)), int(math.floor(box[1] - oy))
+    x1, y1 = int(math.ceil(box[0] + box[2] - ox)), int(math.ceil(box[1] + box[3] - oy))
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    return x1 <= x0 or y1 <= y0 or not mask[y0:y1, x0:x1].any()
+
+
+def place_labels(
+    lay: Layout, i: int, panel: PanelDrawing, mask: np.ndarray, fs_px: float
+) -> list[PlacedLabel]:
+    """Place panel ``i``'s labels in pixels, off the bone.
+
+    Level labels stand in the gutter right of the 3D area, at the height of their
+    vertebra, spread so they never touch, each with a leader line that starts where the
+    bone ends. Notes stand near their point, moved along a spiral to the first spot
+    that covers no drawn pixel and no other label.
+    """
+    ax, ay, aw, ah = lay.area_px(i)
+    pb = lay.panels[i]
+    bx, by, bw, bh = lay.px(pb.box)
+    placed: list[PlacedLabel] = []
+    line_h = fs_px * 1.25
+    levels = [lb for lb in panel.labels if lb.kind == "level"]
+    notes = [lb for lb in panel.labels if lb.kind != "level"]
+    blocked = [lay.px(b) for b in (pb.chart, pb.colorbar) if b is not None]
+    if levels:
+        anchors = project(panel.view, np.array([lb.anchor for lb in levels]), (aw, ah))
+        anchors += (ax, ay)
+        order = np.argsort(anchors[:, 1])
+        ys = anchors[order, 1].copy()
+        room0 = bx + bw - (ax + aw + 1.6 * fs_px) - 0.6 * fs_px
+        if pb.colorbar is not None:
+            room0 = lay.px(pb.colorbar)[0] - (ax + aw + 1.6 * fs_px)
+        said_all = [_fit_line(levels[j].text, fs_px, room0) for j in order]
+        tall = [t.count("\n") + 1 for t in said_all]
+        for k in range(1, len(ys)):
+            ys[k] = max(ys[k], ys[k - 1] + line_h * (tall[k - 1] + tall[k]) / 2 + 1.0)
+        over = ys[-1] + line_h / 2 - (by + bh)
+        if over > 0:
+            ys -= over
+        for k in range(len(ys) - 2, -1, -1):  # pushed up: keep them apart from the top too
+            ys[k] = min(ys[k], ys[k + 1] - line_h * (tall[k] + tall[k + 1]) / 2 - 1.0)
+        x_text = ax + aw + 1.6 * fs_px
+        for k, idx in enumerate(order):
+            lb = levels[idx]
+            said = said_all[k]
+            w = text_width_pt(said, 1.0, bold=True) * fs_px
+            rows = said.count("\n") + 1
+            box = (x_text, ys[k] - line_h * rows / 2, w, line_h * rows)
+            start = _leave_bone(mask, anchors[idx] - (ax, ay), (x_text - ax, ys[k] - ay))
+            leader = None
+            if start is not None:
+                leader = ((start[0] + ax, start[1] + ay), (x_text - 0.3 * fs_px, ys[k]))
+            placed.append(PlacedLabel(i, said, box, leader, lb.text))
+    if notes:
+        points = project(panel.view, np.array([lb.position for lb in notes]), (aw, ah)) + (ax, ay)
+        for lb, (px, py) in zip(notes, points, strict=True):
+            w = text_width_pt(lb.text, 1.0, bold=lb.bold) * fs_px
+            spot = None
+            for r in np.arange(0.0, 12.0, 0.5) * fs_px:
+                for a in np.linspace(0, 2 * np.pi, 16, endpoint=False) if r else [0.0]:
+                    cx, cy = px + r * math.cos(a), py - r * math.sin(a)
+                    box = (cx - w / 2, cy - line_h / 2, w, line_h)
+                    inside = (
+                        box[0] >= bx
+                        and box[1] >= by
+                        and box[0] + box[2] <= bx + bw
+                        and box[1] + box[3] <= by + bh
+                    )
+                    if (
+                        inside
+                        and _free(mask, box, ax, ay)
+                        and not any(_overlaps(box, q.box) for q in placed)
+                        and not any(_overlaps(box, b) for b in blocked)
+                    ):
+                        spot = box
+                        break
+                if spot is not None:
+                    break
+            if spot is None:  # nowhere free: keep it at its point rather than drop it
+                spot = (px - w / 2, py - line_h / 2, w, line_h)
+            moved = math.hypot(spot[0] + w / 2 - px, spot[1] + line_h / 2 - py)
+            leader = None
+            if moved > 2.5 * fs_px and 0 <= px - ax < aw and 0 <= py - ay < ah:
+                start = _leave_bone(mask, (px - ax, py - ay), (spot[0] - ax, spot[1] - ay))
+                if start is not None:
+                    leader = ((start[0] + ax, start[1] + ay), (spot[0] + w / 2, spot[1] + line_h))
+            placed.append(PlacedLabel(i, lb.text, spot, leader, lb.text))
+    return placed
+
+
+def _fit_line(text: str, fs_px: float, room_px: float) -> str:
+    """Break a label that is wider than ``room_px``: a state onto its own line, else words."""
+    if text_width_pt(text, 1.0, bold=True) * fs_px <= room_px:
+        return text
+    if "  (" in text:
+        return text.replace("  (", "\n(", 1)
+    per_char = text_width_pt(text, 1.0, bold=True) * fs_px / len(text)
+    return "\n".join(textwrap.wrap(text, max(6, int(room_px / per_char))))
+
+
+def _leave_bone(mask: np.ndarray, a, b) -> tuple[float, float] | None:
+    """Return the point past the last drawn pixel on the segment ``a`` -> ``b`` (area pixels).
+
+    None when ``a`` lies outside the area (a close-up that cut its vertebra off).
+    """
+    h, w = mask.shape
+    if not (0 <= a[0] < w and 0 <= a[1] < h):
+        return None
+    n = int(max(abs(b[0] - a[0]), abs(b[1] - a[1]))) + 1
+    xs = np.linspace(a[0], b[0], n)
+    ys = np.linspace(a[1], b[1], n)
+    inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+    hit = np.zeros(n, bool)
+    hit[inside] = mask[ys[inside].astype(int), xs[inside].astype(int)]
+    last = np.flatnonzero(hit)
+    k = min(int(last[-1]) + 3, n - 1) if len(last) else 0
+    return float(xs[k]), float(ys[k])
+
+
+def _draw_chart(mfig, frac, put, panel: PanelDrawing, box: Box, th, language: str) -> None:
+    """Draw a panel's bar chart or timeline in its column ``box`` (points).
+
+    A column too small for the axes at this type size gets no chart rather than a
+    crushed one.
+    """
+    from .chart import draw_bars, draw_timeline
+
+    cx, cy, cw, ch = box
+    fs = th.font_pt
+    if panel.timeline is not None:
+        tl = panel.timeline
+        legend = [lb for lb, _, _ in tl.series]
+        if tl.band is not None:
+            legend.append(tl.text[0].format(tl.band_label) if tl.text[0] else tl.band_label)
+        if tl.marks:
+            legend.append(tl.text[1].format(tl.marks[0][1] + " (+9)") if tl.text[1] else "")
+        rows = sum(_lines(_wrap(lb, fs, cw - 3.0 * fs)) or 1 for lb in legend)
+        rect = (
+            cx + 3.6 * fs,
+            cy + 2.0 * fs,
+            cw - 4.2 * fs,
+            ch - 5.0 * fs - rows * 1.3 * fs,
+        )
+        if min(rect[2], rect[3]) < 2 * fs:
+            return
+        ax = mfig.add_axes(frac(rect))
+        # The legend goes under the axis title, within the column.
+        below = (cx, rect[1] + rect[3] + 3.0 * fs)
+        draw_timeline(
+            ax,
+            tl,
+            th,
+            legend_at=(
+                (below[0] - rect[0]) / rect[2],
+                -(below[1] - rect[1] - rect[3]) / rect[3],
+            ),
+            wrap_pt=cw - 3.0 * fs,
+            x_bins=max(1, int(rect[2] / (3.2 * fs))),
+        )
+    else:
+        chart = panel.chart
+        label_w = max(text_width_pt(nm, fs) for nm in chart.names)
+        title = _wrap(chart.title, fs, cw - 0.5 * fs)
+        top = (_lines(title) * 1.25 + 0.5) * fs
+        rect = (
+            cx + label_w + 1.0 * fs,
+            cy + top,
+            cw - label_w - 2.0 * fs,
+            ch - top - 2.2 * fs,
+        )
+        if min(rect[2], rect[3]) < 2 * fs:
+            return
+        ax = mfig.add_axes(frac(rect))
+        bins = max(1, min(4, int(rect[2] / (2.6 * fs))))
+        draw_bars(ax, replace(chart, title=""), th, language, bins)
+        # The title spans the column, not only the bars.
+        put(title, cx, cy, fs, ha="left", va="top", linespacing=1.25)
+
+
+def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
+    """Compose the figure: ``areas`` (the rendered 3D areas) among text and charts.
 
     Parameters
     ----------
     fig : Figure
-    panels : (h, W, 3 or 4) uint8
-        The rendered panels, side by side, without title or caption rows.
-    height : int
-        Height of the whole figure, pixels.
+    lay : Layout
+        From :func:`figure_layout`.
+    areas : list of (h, w, 4) uint8
+        Each panel's rendered 3D area, ``lay.area_px(i)`` in size.
 
     Returns
     -------
-    (H, W, 3 or 4) uint8
+    (matplotlib.figure.Figure, list of PlacedLabel)
+        A figure that saves to PNG, SVG or PDF; where its labels went.
     """
-    from PIL import Image, ImageColor, ImageDraw
+    from matplotlib import patheffects
+    from matplotlib.figure import Figure as MplFigure
+    from matplotlib.lines import Line2D
 
-    h_body, width = panels.shape[:2]
-    top = int(round(height * fig.theme.title_row))
-    mode = "RGBA" if panels.shape[2] == 4 else "RGB"
-    background = ImageColor.getrgb(fig.background)[:3]
-    canvas = Image.new(mode, (width, height), background + ((0 if fig.transparent else 255),))
-    canvas.paste(Image.fromarray(np.ascontiguousarray(panels), mode), (0, top))
-    draw = ImageDraw.Draw(canvas)
-    theme = fig.theme
-    ink = tuple(int(round(255 * c)) for c in hex_to_rgb(theme.text)) + (255,)
-    ink = ink if mode == "RGBA" else ink[:3]
+    from .chart import _rc, draw_colorbar
 
-    def text(value: str, size: int, xy: tuple[float, float], anchor: str) -> None:
-        draw.multiline_text(
-            xy,
-            value,
-            font=font(size),
-            fill=ink,
-            anchor=anchor,
-            align="center" if anchor[0] == "m" else "left",
-            spacing=size // 4,
-        )
+    th = fig.theme
+    k = lay.px_per_pt
+    dpi = 72.0 * k
+    W, H = lay.px((0, 0, lay.width_pt, lay.height_pt))[2:]
+    transparent = fig.transparent
+    placed: list[PlacedLabel] = []
+    rc = _rc(th, halo=transparent)
+    rc.__enter__()
+    try:
+        mfig = MplFigure(figsize=(W / dpi, H / dpi), dpi=dpi)
+        mfig.patch.set_facecolor(fig.background)
+        mfig.patch.set_alpha(0.0 if transparent else 1.0)
 
-    size = max(8, int(theme.title_size * height))
-    if fig.title:
-        text(
-            _wrap(fig.title, size, int(width * 0.96), font(size)), size, (width / 2, top / 2), "mm"
-        )
-    size = max(7, int(theme.caption_size * height))
-    if fig.caption:
-        caption = _wrap(fig.caption, size, int(width * 0.94), font(size))
-        text(caption, size, (width / 2, top + h_body + (height - top - h_body) / 2), "mm")
-    n = len(fig.panels)
-    cw, ch = theme.chart_size
-    for i, panel in enumerate(fig.panels):
-        x0, x1 = width * i / n, width * (i + 1) / n
-        size = max(7, int(theme.panel_title_size * height))
-        if panel.title:
-            text(panel.title, size, ((x0 + x1) / 2, top + size * 0.3), "ma")
-        small = max(6, int(theme.caption_size * 0.8 * height))
-        if panel.twist_text:
-            text(panel.twist_text, small, (x0 + small * 0.6, top + h_body - small * 0.5), "ld")
-        timeline = getattr(panel, "timeline", None)
-        if panel.chart is not None or timeline is not None:
-            # Upper left of the panel, under its title: labels and the colour bar are right.
-            size_px = (int(width / n * cw), int(height * ch))
-            if timeline is not None:
-                size_px = (int(width / n * 0.36), int(height * 0.34))
-                pixels = timeline_image(timeline, theme, size_px)
-            else:
-                pixels = chart_image(panel.chart, theme, size_px)
-            chart = Image.fromarray(pixels, "RGBA")
-            at = (int(x0 + 0.01 * width / n), top + int(0.06 * height))
-            if mode == "RGBA":
-                canvas.alpha_composite(chart, at)
-            else:
-                canvas.paste(chart, at, mask=chart)
-    return np.asarray(canvas).copy()
+        def frac(box: Box):  # a box in points -> figure fraction, y up
+            return (
+                box[0] / lay.width_pt,
+                1 - (box[1] + box[3]) / lay.height_pt,
+                box[2] / lay.width_pt,
+                box[3] / lay.height_pt,
+            )
+
+        def put(text, x_pt, y_pt, size, **kw):
+            mfig.text(
+                x_pt / lay.width_pt,
+                1 - y_pt / lay.height_pt,
+                text,
+                fontsize=size,
+                color=kw.pop("color", th.text),
+                **kw,
+            )
+
+        if lay.title_box:
+            b = lay.title_box
+            put(lay.title, b[0] + b[2] / 2, b[1], th.title_pt, ha="center", va="top")
+        if lay.caption_box:
+            b = lay.caption_box
+            put(
+                lay.caption,
+                b[0] + b[2] / 2,
+                b[1],
+                th.caption_pt,
+                ha="center",
+                va="top",
+                multialignment="center",
+                linespacing=1.3,
+            )
+        fs_px = th.font_pt * k
+        for i, (panel, pb) in enumerate(zip(fig.panels, lay.panels, strict=True)):
+            ax_px, ay_px, aw, ah = lay.area_px(i)
+            area = areas[i]
+            mfig.figimage(area, xo=ax_px, yo=H - ay_px - ah, origin="upper", zorder=1)
+            x0, y0, w0, _ = pb.box
+            if pb.title:
+                put(
+                    pb.title,
+                    x0 + w0 / 2,
+                    y0 - 0.3 * th.font_pt,
+                    th.panel_title_pt,
+                    ha="center",
+                    va="bottom",
+                )
+            if pb.readout:
+                put(
+                    pb.readout,
+                    x0 + 0.6 * th.font_pt,
+                    y0 + pb.box[3] + 0.3 * th.font_pt,
+                    th.font_pt,
+                    ha="left",
+                    va="top",
+                    linespacing=1.3,
+                )
+            if pb.chart is not None:
+                _draw_chart(mfig, frac, put, panel, pb.chart, th, fig.language)
+            bar_box = pb.colorbar or (lay.colorbar if i == len(fig.panels) - 1 else None)
+            if panel.colorbar is not None and bar_box is not None:
+                bx, by, _, bh = bar_box
+                cax = mfig.add_axes(frac((bx + 0.5 * th.font_pt, by, 1.0 * th.font_pt, bh)))
+                draw_colorbar(cax, panel.colorbar, th, fig.language)
+            labels = place_labels(lay, i, panel, bone_mask(area), fs_px)
+            colours = {lb.text: lb.color for lb in panel.labels}
+            for lb in labels:
+                colour = colours[lb.source]
+                x, y, w, h = lb.box
+                mfig.text(
+                    x / W,
+                    1 - (y + h / 2) / H,
+                    lb.text,
+                    fontsize=th.font_pt,
+                    fontweight="bold",
+                    color=colour,
+                    ha="left",
+                    va="center",
+                    multialignment="left",
+                    linespacing=1.05,
+                    zorder=3,
+                )
+                if lb.leader is not None:
+                    (xa, ya), (xb, yb) = lb.leader
+                    mfig.add_artist(
+                        Line2D(
+                            [xa / W, xb / W],
+                            [1 - ya / H, 1 - yb / H],
+                            transform=mfig.transFigure,
+                            color=colour,
+                            linewidth=1.0,
+                            zorder=2,
+                            path_effects=[patheffects.Normal()] if not transparent else None,
+                        )
+                    )
+            placed += labels
+    finally:
+        rc.__exit__(None, None, None)
+    return mfig, placed
+
+
+def to_array(mfig, transparent: bool) -> np.ndarray:
+    """Draw a composed figure to pixels: (H, W, 3) or, when transparent, (H, W, 4) uint8."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(mfig)
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba())
+    return img.copy() if transparent else img[..., :3].copy()

@@ -6,22 +6,27 @@ matrix, so a figure costs about what a bare pyvista render of the same meshes do
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..geometry import load_meshes
-from ..scene.describe import ColorBar, Figure, PanelDrawing
-from ..scene.theme import colormap, hex_to_rgb
+from ..errors import SpineInputError
+from ..geometry import write_atomic
+from ..scene.describe import ColorBar, Figure, PanelDrawing, meshes
+from ..scene.theme import hex_to_rgb, min_height_px
 from ._offscreen import prepare_offscreen, save_png
-from .compose import compose
+from .chart import _rc
+from .compose import Layout, bone_mask, compose, figure_layout, to_array
 
 __all__ = [
+    "FORMATS",
+    "MAX_FRAMEBUFFER_PX",
     "FigureRenderer",
     "PanelActors",
     "add_colorbar",
-    "body_size",
+    "check_size",
     "render_figure",
     "render_image",
 ]
@@ -36,7 +41,7 @@ def _polydata() -> dict:
         lv: pv.PolyData.from_regular_faces(
             np.asarray(m.vertices), np.asarray(m.faces)
         ).compute_normals(split_vertices=False, auto_orient_normals=False)
-        for lv, m in load_meshes().items()
+        for lv, m in meshes().items()
     }
 
 
@@ -45,7 +50,7 @@ def _lut(bar: ColorBar):
 
     lut = pv.LookupTable()
     rgba = np.ones((256, 4))
-    rgba[:, :3] = colormap(bar.stops, np.linspace(0, 1, 256))
+    rgba[:, :3] = bar.colors(np.linspace(bar.clim[0], bar.clim[1], 256))
     lut.values = (rgba * 255).astype(np.uint8)
     lut.scalar_range = bar.clim
     return lut
@@ -106,10 +111,12 @@ class PanelActors:
         height: int,
         colorbar: bool = True,
         column: int = 0,
+        labels: bool = True,
     ):
         import pyvista as pv
 
         self.pl, self.theme, self.height, self.column = pl, theme, height, column
+        self.draw_labels = labels  # a figure sets its labels in 2D, off the bone
         pl.subplot(0, column)
         self._unit = pv.Sphere(radius=1.0, theta_resolution=24, phi_resolution=16)
         self.meshes: dict[tuple[str, str], object] = {}
@@ -210,7 +217,7 @@ class PanelActors:
         import pyvista as pv
 
         groups: dict[tuple, list] = {}
-        for lb in panel.labels:
+        for lb in panel.labels if self.draw_labels else ():
             groups.setdefault(lb.color, []).append(lb)
         for color in list(self.labels):
             if color not in groups:
@@ -246,21 +253,54 @@ class PanelActors:
 def _link(fig: Figure) -> bool:
     """Link cameras when every panel shows the same levels from the same place."""
     views = {
-        (p.levels, tuple(np.round(p.view.position, 3)), tuple(np.round(p.view.focal_point, 3)))
+        (
+            p.levels,
+            tuple(np.round(p.view.position, 3)),
+            tuple(np.round(p.view.focal_point, 3)),
+            round(p.view.view_angle_deg, 6),  # a close-up is not linked to the whole
+        )
         for p in fig.panels
     }
     return len(fig.panels) > 1 and len(views) == 1
 
 
-def body_size(fig: Figure, scale: int = 1) -> tuple[int, int]:
-    """Return the (width, height) in pixels of the GL window: the figure less its text rows."""
-    height = fig.height * scale
-    rows = fig.theme.title_row + fig.theme.caption_row
-    return fig.width * scale, int(round(height * (1.0 - rows)))
+MAX_FRAMEBUFFER_PX = 7200
+"""Largest side of the GL window the renderer is asked for, pixels: the software
+renderer's framebuffer stops near 7,300 (a larger one renders black)."""
+
+
+def check_size(fig: Figure, scale: int = 1) -> None:
+    """Refuse a figure whose 3D areas need a larger framebuffer than the renderer has.
+
+    Raises
+    ------
+    SpineInputError
+        Naming the size and the limit.
+    """
+    least = min_height_px(fig.width, fig.theme.font_pt)
+    if fig.height < least:
+        raise SpineInputError(
+            f"{fig.name}: image {fig.width}x{fig.height}: too flat to hold its text at "
+            f"{fig.theme.font_pt:g} pt: at least {least} pixels high for that width"
+        )
+    lay = figure_layout(fig, scale)
+    w, h = _window(lay)
+    if max(w, h, fig.width * scale, fig.height * scale) > MAX_FRAMEBUFFER_PX:
+        raise SpineInputError(
+            f"{fig.name}: image {fig.width * scale}x{fig.height * scale}: at most "
+            f"{MAX_FRAMEBUFFER_PX} pixels a side (the renderer's largest framebuffer); "
+            "use a smaller --scale or size"
+        )
+
+
+def _window(lay: Layout) -> tuple[int, int]:
+    """GL window size: the panels' 3D areas side by side."""
+    sizes = [lay.area_px(i)[2:] for i in range(len(lay.panels))]
+    return sum(w for w, _ in sizes), max(h for _, h in sizes)
 
 
 class FigureRenderer:
-    """One off-screen plotter for a figure's panels, re-used frame after frame.
+    """One off-screen plotter for a figure's 3D areas, re-used frame after frame.
 
     ``image(fig)`` updates every panel from ``fig`` (same panels, same levels) and
     returns the composed picture; :func:`render_image` is its single-frame use.
@@ -270,23 +310,35 @@ class FigureRenderer:
         prepare_offscreen()
         import pyvista as pv
 
+        check_size(fig, scale)
         n = len(fig.panels)
         self.scale = scale
+        self.layout = figure_layout(fig, scale)
+        win = _window(self.layout)
         pl = self.plotter = pv.Plotter(
-            off_screen=True,
-            shape=(1, n),
-            window_size=body_size(fig, scale),
-            border=False,
-            lighting="light kit",
+            off_screen=True, shape=(1, n), window_size=win, border=False, lighting="light kit"
         )
-        background = (
-            hex_to_rgb(fig.background) if fig.background.startswith("#") else fig.background
-        )
-        pl.set_background(background, all_renderers=True)
+        pl.set_background(hex_to_rgb(fig.background), all_renderers=True)
+        # Each renderer draws exactly its panel's 3D area, bottom-aligned, side by side.
+        x = 0
+        self.viewports = []
+        for i in range(n):
+            w, h = self.layout.area_px(i)[2:]
+            pl.renderers[i].SetViewport(x / win[0], 0.0, (x + w) / win[0], h / win[1])
+            self.viewports.append((x, win[1] - h, w, h))
+            x += w
         self.panels = []
         for i, panel in enumerate(fig.panels):
             self.panels.append(
-                PanelActors(pl, fig.theme, panel, fig.height * scale, colorbar=i == n - 1, column=i)
+                PanelActors(
+                    pl,
+                    fig.theme,
+                    panel,
+                    fig.height * scale,
+                    colorbar=False,
+                    column=i,
+                    labels=False,
+                )
             )
         if _link(fig):
             pl.link_views()
@@ -297,8 +349,14 @@ class FigureRenderer:
             pl.enable_anti_aliasing("ssaa")
         self.fig = fig
 
-    def image(self, fig: Figure | None = None) -> np.ndarray:
-        """Render ``fig`` (default: the one it was made with); return (H, W, 3 or 4) uint8."""
+    def areas(self, fig: Figure | None = None) -> list[np.ndarray]:
+        """Render ``fig``'s 3D areas; return one (h, w, 3 or 4) uint8 image per panel.
+
+        Raises
+        ------
+        SpineInputError
+            When a panel drew nothing in its 3D area (a camera looking away).
+        """
         if fig is not None and fig is not self.fig:
             for actors, panel in zip(self.panels, fig.panels, strict=True):
                 actors.update(panel)
@@ -306,10 +364,27 @@ class FigureRenderer:
             # A plotter never shown renders on its first screenshot only: render the
             # window after an update, or this frame would repeat the last.
             self.plotter.ren_win.Render()
-        panels = self.plotter.screenshot(
-            None, transparent_background=self.fig.transparent, return_img=True
-        )
-        return compose(self.fig, panels, self.fig.height * self.scale)
+        # Always with alpha: the figure's own background shows around the bone, and
+        # text that reaches into a 3D area stays visible.
+        img = self.plotter.screenshot(None, transparent_background=True, return_img=True)
+        out = [np.ascontiguousarray(img[y : y + h, x : x + w]) for x, y, w, h in self.viewports]
+        for i, area in enumerate(out):
+            if bone_mask(area).mean() < 0.002:
+                raise SpineInputError(
+                    f"{self.fig.name}: panel {i + 1} drew no bone in its 3D area: check its "
+                    "camera (position, focal_point, azimuth_deg, distance_mm, zoom)"
+                )
+        return out
+
+    def compose(self, fig: Figure | None = None):
+        """Render and compose ``fig``; return (matplotlib figure, placed labels)."""
+        areas = self.areas(fig)
+        return compose(self.fig, self.layout, areas)
+
+    def image(self, fig: Figure | None = None) -> np.ndarray:
+        """Render ``fig`` (default: the one it was made with); return (H, W, 3 or 4) uint8."""
+        mfig, _ = self.compose(fig)
+        return to_array(mfig, self.fig.transparent)
 
     def close(self) -> None:
         """Release the GL context."""
@@ -325,8 +400,26 @@ def render_image(fig: Figure, scale: int = 1) -> np.ndarray:
         r.close()
 
 
+FORMATS = (".png", ".svg", ".pdf")
+"""Figure files: PNG (pixels), SVG and PDF (vector text and charts, 3D as a raster)."""
+
+
 def render_figure(fig: Figure, out: Path, scale: int = 1) -> Path:
-    """Render ``fig`` and write it to ``out`` as PNG, atomically."""
-    img = render_image(fig, scale)
-    save_png(img, Path(out))
-    return Path(out)
+    """Render ``fig`` and write it to ``out`` (.png, .svg or .pdf), atomically."""
+    out = Path(out)
+    fmt = out.suffix.lower()
+    if fmt not in FORMATS:
+        raise SpineInputError(f"{out}: expected a {', '.join(FORMATS)} file")
+    r = FigureRenderer(fig, scale)
+    try:
+        mfig, _ = r.compose()
+    finally:
+        r.close()
+    if fmt == ".png":
+        save_png(to_array(mfig, fig.transparent), out)
+        return out
+    with _rc(fig.theme, halo=fig.transparent):
+        buf = io.BytesIO()
+        mfig.savefig(buf, format=fmt[1:], dpi=mfig.dpi, transparent=fig.transparent)
+    write_atomic(out, buf.getvalue())
+    return out

@@ -19,8 +19,10 @@ from ..anatomy import SIDES, SpineModel, load_model
 from ..anatomy.frames import apply
 from ..mechanics import SpineState, solve
 from ..mechanics.params import mobility_label
+from .schema import CAMERA_ALIASES
 from .spec import PanelSpec, SceneSpec
-from .theme import DEFAULT_THEME, Theme, colormap, hex_to_rgb
+from .strings import number, text
+from .theme import DEFAULT_THEME, Theme, colormap, fraction, hex_to_rgb, theme_named
 
 __all__ = [
     "ChartData",
@@ -37,7 +39,11 @@ __all__ = [
     "describe",
     "describe_panel",
     "facet_trace",
+    "fit_view",
+    "mesh_hulls",
     "nice_ceiling",
+    "project",
+    "scene_theme",
     "shown_peak",
     "simulate_scene",
     "solve_panel",
@@ -51,7 +57,10 @@ _DIRECTIONS = {  # from the focal point toward the camera, and the up vector
     "right": ((0.0, 0.0, 1.0), (0.0, 1.0, 0.0)),
     "superior": ((0.0, 1.0, 0.0), (-1.0, 0.0, 0.0)),
     "posterior-oblique": ((-0.78, 0.22, 0.58), (0.0, 1.0, 0.0)),
+    "posterior-superior": ((-0.7, 0.7, 0.0), (0.0, 1.0, 0.0)),
 }
+_FILL = 0.9
+"""Share of the 3D area's limiting side the drawn bone spans (5% margin each side)."""
 
 
 @dataclass(frozen=True)
@@ -81,12 +90,19 @@ class Marker:
 
 @dataclass(frozen=True)
 class Label:
-    """Text at a 3D point (mm)."""
+    """Text at a 3D point (mm).
+
+    A ``"level"`` label names a vertebra: a figure sets it beside the bone with a leader
+    line to ``anchor`` (the vertebra's centre); a ``"note"`` sits near ``position``, off
+    the bone. ``position`` is where the interactive viewer draws either.
+    """
 
     text: str
     position: np.ndarray
     color: tuple[float, float, float]
     bold: bool = True
+    kind: str = "note"
+    anchor: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -111,11 +127,16 @@ class Cone:
 
 @dataclass(frozen=True)
 class ColorBar:
-    """A colour bar: title, value range and colour stops."""
+    """A colour bar: title, value range, matplotlib colour map and, if diverging, its centre."""
 
     title: str
     clim: tuple[float, float]
-    stops: tuple[tuple[float, str], ...]
+    cmap: str
+    centre: float | None = None
+
+    def colors(self, values: np.ndarray) -> np.ndarray:
+        """Colours (..., 3) floats of ``values`` on this bar."""
+        return colormap(self.cmap, fraction(values, self.clim, self.centre))
 
     @property
     def n_labels(self) -> int:
@@ -156,16 +177,23 @@ class TimelineData:
     band_label: str = ""
     marks: tuple[tuple[float, str], ...] = ()
     now: float | None = None
+    past_only: bool = False
+    text: tuple[str, str, str] = ("", "", "")  # the shaded-band and pop legends, the language
 
 
 @dataclass(frozen=True)
 class View:
-    """A camera: position, focal point, up (mm) and the vertical view angle (deg)."""
+    """A camera: position, focal point, up (mm) and the vertical view angle (deg).
+
+    ``aspect`` is the width / height of the 3D area the camera was fitted to: a figure
+    gives the panel's 3D area that shape, so the fit holds (None: any shape).
+    """
 
     position: np.ndarray
     focal_point: np.ndarray
     up: np.ndarray
     view_angle_deg: float = _VIEW_ANGLE_DEG
+    aspect: float | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +213,8 @@ class PanelDrawing:
     view: View
     twist_text: str
     timeline: TimelineData | None = None
+    zoom: float = 1.0
+    fit_points: np.ndarray | None = None  # (k, 3) mm: what the camera frames
 
 
 @dataclass(frozen=True)
@@ -200,6 +230,7 @@ class Figure:
     transparent: bool
     background: str
     theme: Theme = field(default=DEFAULT_THEME)
+    language: str = "en"
 
 
 @lru_cache(maxsize=16)
@@ -265,49 +296,142 @@ def nice_ceiling(x: float) -> float:
     return 10 * mag
 
 
-def _camera(panel: PanelSpec, state: SpineState, aspect: float) -> View:
+@lru_cache(maxsize=1)
+def meshes() -> dict:
+    """Level -> the shipped vertebra mesh (trimesh), loaded once per process."""
+    from ..geometry import load_meshes
+
+    return load_meshes()
+
+
+@lru_cache(maxsize=1)
+def mesh_hulls() -> dict[str, np.ndarray]:
+    """Level -> (k, 4) homogeneous vertices of the mesh's convex hull, local frame, mm.
+
+    A placed hull projects to the same outline as the placed mesh: cameras are
+    fitted to these.
+    """
+    from scipy.spatial import ConvexHull
+
+    out = {}
+    for lv, m in meshes().items():
+        v = np.asarray(m.vertices, dtype=float)
+        v = v[ConvexHull(v).vertices]
+        out[lv] = np.hstack([v, np.ones((len(v), 1))])
+    return out
+
+
+def _placed_points(meshes_: tuple[MeshItem, ...], lines, cones, markers) -> np.ndarray:
+    """(k, 3) mm: every drawn bone (hull vertices placed), line, arrowhead and ball."""
+    hulls = mesh_hulls()
+    pts = [(hulls[m.level] @ m.transform.T)[:, :3] for m in meshes_ if m.role == "bone"]
+    pts += [ln.points for ln in lines]
+    pts += [np.array([c.centre + c.direction * c.height_mm, c.centre]) for c in cones]
+    pts += [mk.centre + mk.radius_mm * np.eye(3) for mk in markers]
+    pts += [mk.centre - mk.radius_mm * np.eye(3) for mk in markers]
+    return np.vstack(pts) if pts else np.zeros((1, 3))
+
+
+def _basis(direction: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Right and true-up unit vectors of a camera looking along ``-direction``."""
+    right = np.cross(-direction, up)
+    right /= np.linalg.norm(right)
+    return right, np.cross(right, -direction)
+
+
+def fit_view(
+    points: np.ndarray,
+    direction: np.ndarray,
+    up: np.ndarray,
+    aspect: float | None = None,
+    zoom: float = 1.0,
+    distance_mm: float | None = None,
+) -> View:
+    """Frame ``points`` (k, 3) mm, seen from ``direction`` (focal point to camera).
+
+    The perspective outline of the points spans :data:`_FILL` of the limiting side of
+    a 3D area ``aspect`` (width / height) wide, centred; with ``aspect`` None the area
+    takes the outline's own shape (returned as ``View.aspect``). ``zoom`` narrows the
+    view angle (2: twice as large); ``distance_mm`` fixes the distance from the centre
+    of the points instead of fitting it.
+    """
+    pts = np.asarray(points, dtype=float)
+    d = np.asarray(direction, dtype=float)
+    d = d / np.linalg.norm(d)
+    right, true_up = _basis(d, np.asarray(up, dtype=float))
+    t = math.tan(math.radians(_VIEW_ANGLE_DEG / 2))
+    focal = 0.5 * (pts.min(0) + pts.max(0))
+    for _ in range(4):
+        rel = pts - focal
+        x, y, z = rel @ right, rel @ true_up, rel @ d
+        if distance_mm is not None:
+            dist = float(distance_mm)
+        else:
+            need = z + np.abs(y) / (t * _FILL)
+            if aspect is not None:
+                need = np.maximum(need, z + np.abs(x) / (t * _FILL * aspect))
+            dist = float(max(need.max(), 1.0))
+        depth = np.maximum(dist - z, 1e-3)
+        u, v = x / depth, y / depth
+        # Re-centre the outline: shift the focal point across the view.
+        du, dv = 0.5 * (u.max() + u.min()), 0.5 * (v.max() + v.min())
+        focal = focal + (du * right + dv * true_up) * dist
+    a = aspect
+    if a is None:  # the area takes the outline's shape, with the same margin across
+        a = max((u.max() - u.min()) / max(v.max() - v.min(), 1e-9), 0.05)
+    angle = 2 * math.degrees(math.atan(t / zoom))
+    return View(focal + d * dist, focal, true_up, angle, a)
+
+
+def _direction(panel: PanelSpec, state: SpineState) -> tuple[np.ndarray, np.ndarray]:
+    """(direction from focal point to camera, up) of the panel's preset or angles."""
     v = panel.view
-    if v.position is not None:
-        return View(np.array(v.position), np.array(v.focal_point), np.array(v.up))
-    model = state.model
-    pts = []
-    for lv in panel.spine.levels:
-        m = model.vertebra(lv).morphometry
-        back = m["body_depth_mm"] / 2 + m["canal_depth_mm"] + m["spinous_length_mm"] + 6.0
-        xs = (-back, m["body_depth_mm"] / 2 + 4.0)
-        ys = (
-            -model.vertebra(lv).body_height_mm / 2 - 8.0,
-            model.vertebra(lv).body_height_mm / 2 + 8.0,
+    if v.azimuth_deg is not None:
+        az, el = math.radians(v.azimuth_deg), math.radians(v.elevation_deg)
+        # 0: from behind (-X), 90: from the right (+Z); elevation toward +Y.
+        direction = np.array(
+            [-math.cos(el) * math.cos(az), math.sin(el), math.cos(el) * math.sin(az)]
         )
-        zs = (-m["transverse_span_mm"] / 2 - 6.0, m["transverse_span_mm"] / 2 + 6.0)
-        pose = state.pose(lv)
-        pts += [apply(pose, (x, y, z)) for x in xs for y in ys for z in zs]
-    if v.twist_axis:  # room for the twist arrow above the top vertebra
-        top = state.pose(panel.spine.levels[0])
-        pts.append(
-            np.asarray(top)[:3, 3]
-            + [0.0, model.vertebra(panel.spine.levels[0]).body_height_mm / 2 + 55.0, 0.0]
-        )
-    pts = np.array(pts)
-    lo, hi = pts.min(0), pts.max(0)
-    focal = 0.5 * (lo + hi)
-    direction, up = (np.array(a, dtype=float) for a in _DIRECTIONS[v.camera])
-    if v.camera == "superior":
+        return direction, np.array([0.0, 1.0, 0.0])
+    camera = CAMERA_ALIASES.get(v.camera, v.camera)
+    direction, up = (np.array(a, dtype=float) for a in _DIRECTIONS[camera])
+    if camera == "superior":
         # Look down the shown vertebrae's own axis, not the global one: the kyphosis
         # tilts a thoracic vertebra by tens of degrees.
         mid = np.asarray(state.pose(panel.spine.levels[len(panel.spine.levels) // 2]))[:3, :3]
         direction, up = mid @ direction, mid @ up
-    direction /= np.linalg.norm(direction)
-    right = np.cross(direction * -1, up)
-    right /= np.linalg.norm(right)
-    true_up = np.cross(right, -direction)
-    rel = pts - focal
-    half_h = np.abs(rel @ true_up).max()
-    half_w = np.abs(rel @ right).max()
-    depth = np.abs(rel @ direction).max()
-    t = math.tan(math.radians(_VIEW_ANGLE_DEG / 2))
-    distance = max(half_h / t, half_w / (t * aspect)) * 1.08 / v.zoom + depth
-    return View(focal + direction * distance, focal, true_up)
+    return direction / np.linalg.norm(direction), up
+
+
+def _camera(panel: PanelSpec, state: SpineState, points: np.ndarray, aspect) -> View:
+    v = panel.view
+    if v.position is not None:
+        return View(np.array(v.position), np.array(v.focal_point), np.array(v.up))
+    direction, up = _direction(panel, state)
+    return fit_view(points, direction, up, aspect, v.zoom, v.distance_mm)
+
+
+def project(view: View, points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Pixel coordinates (k, 2) (x right, y down) of ``points`` (k, 3) mm in a 3D area.
+
+    Parameters
+    ----------
+    view : View
+    points : (k, 3) float
+    size : (int, int)
+        Width and height of the 3D area, pixels; the view angle is vertical.
+    """
+    pos = np.asarray(view.position, dtype=float)
+    d = np.asarray(view.focal_point, dtype=float) - pos
+    d /= np.linalg.norm(d)
+    right, true_up = _basis(-d, np.asarray(view.up, dtype=float))
+    rel = np.atleast_2d(np.asarray(points, dtype=float)) - pos
+    depth = np.maximum(rel @ d, 1e-6)
+    t = math.tan(math.radians(view.view_angle_deg / 2))
+    w, h = size
+    x = w / 2 + (rel @ right) / depth / t * h / 2
+    y = h / 2 - (rel @ true_up) / depth / t * h / 2
+    return np.stack([x, y], axis=-1)
 
 
 def _label_offset(camera: str, m) -> np.ndarray:
@@ -321,10 +445,15 @@ def describe_panel(
     panel: PanelSpec,
     state: SpineState,
     rotation_clim: float,
-    aspect: float,
+    aspect: float | None,
     theme: Theme = DEFAULT_THEME,
+    language: str = "en",
 ) -> PanelDrawing:
-    """Describe one solved panel (see :func:`describe`)."""
+    """Describe one solved panel (see :func:`describe`).
+
+    ``aspect`` is the width / height of the 3D area to frame the panel in; None lets
+    the camera's fit choose it (a figure lays its panels out to that shape).
+    """
     model = state.model
     v = panel.view
     shown = set(panel.spine.levels)
@@ -336,7 +465,7 @@ def describe_panel(
         color = bone
         if v.color_by == "segment_rotation" and lv in seg_of:
             value = abs(float(state.rotation_deg[seg_of[lv]]))
-            color = tuple(colormap(theme.rotation_stops, value / rotation_clim).tolist())
+            color = tuple(colormap(theme.rotation_cmap, value / rotation_clim).tolist())
         # When the joints are the subject, see them through the bone.
         opacity = theme.bone_opacity_gap if v.color_by == "facet_gap" and v.facets else 1.0
         meshes.append(MeshItem(lv, np.asarray(state.pose(lv)), color, value, opacity))
@@ -352,21 +481,20 @@ def describe_panel(
                 )
             )
         if v.labels:
-            text = lv
+            name, colour = lv, theme.text
             if lv in seg_of:
                 state_name = mobility_label(float(state.mobility[seg_of[lv]]))
                 if state_name in ("restricted", "hypermobile"):
-                    text = f"{lv}  ({model.joints[seg_of[lv]].name} {state_name})"
-            colour = theme.text
-            if "restricted" in text:
-                colour = theme.restricted
-            elif "hypermobile" in text:
-                colour = theme.hypermobile
+                    said = text(language, state_name)
+                    name = f"{lv}  ({model.joints[seg_of[lv]].name} {said})"
+                    colour = getattr(theme, state_name)
             labels.append(
                 Label(
-                    text,
+                    name,
                     apply(state.pose(lv), _label_offset(v.camera, model.vertebra(lv).morphometry)),
                     hex_to_rgb(colour),
+                    kind="level",
+                    anchor=np.asarray(state.pose(lv))[:3, 3].copy(),
                 )
             )
     for i, j in enumerate(model.joints):
@@ -377,9 +505,7 @@ def describe_panel(
             gap = float(state.facet_gap_mm[s, i])
             if v.facets and j.upper in shown:
                 if v.color_by == "facet_gap":
-                    lo, hi = theme.gap_range_mm
-                    t = (gap - lo) / (hi - lo)
-                    color = tuple(colormap(theme.gap_stops, t).tolist())
+                    color = tuple(_gap_bar(theme, language).colors(gap).tolist())
                 else:
                     color = hex_to_rgb(theme.facet)
                 markers.append(
@@ -398,15 +524,18 @@ def describe_panel(
                 lines.append(lines_)
                 labels.append(labels_)
     if v.twist_axis:
-        ln, cn, lb = _twist_arrow(model, state, panel, theme)
+        ln, cn, lb = _twist_arrow(model, state, panel, theme, language)
         lines += ln
         cones += cn
         labels.append(lb)
+    points = _placed_points(tuple(meshes), lines, cones, markers)
     colorbar = None
     if v.color_by == "segment_rotation":
-        colorbar = ColorBar("segment rotation (°)", (0.0, rotation_clim), theme.rotation_stops)
+        colorbar = ColorBar(
+            text(language, "colorbar_rotation"), (0.0, rotation_clim), theme.rotation_cmap
+        )
     elif v.color_by == "facet_gap":
-        colorbar = ColorBar("facet gap (mm)", theme.gap_range_mm, theme.gap_stops)
+        colorbar = _gap_bar(theme, language)
     chart = None
     if v.chart and any(j.upper in shown for j in model.joints):
         keep = [i for i, j in enumerate(model.joints) if j.upper in shown]
@@ -414,26 +543,30 @@ def describe_panel(
         names = tuple(model.joints[i].upper for i in keep)
         if v.color_by == "segment_rotation":
             colors = tuple(
-                tuple(c) for c in colormap(theme.rotation_stops, rot / rotation_clim).tolist()
+                tuple(c) for c in colormap(theme.rotation_cmap, rot / rotation_clim).tolist()
             )
         else:  # the colours of the figure mean something else: keep the bars neutral
             colors = (hex_to_rgb(theme.neutral_bar),) * len(rot)
         chart = ChartData(
-            "rotation per segment (°)",
+            text(language, "chart_title"),
             names,
             tuple(float(x) for x in rot),
             colors,
             nice_ceiling(max(float(rot.max()), 0.1)),
         )
-    load = (
-        ""
-        if state.twist_deg == 0
-        else (
-            f"twist {state.twist_deg:+.0f}° (T1 on sacrum), {state.torque_nm:.1f} N m"
+    load = ""
+    if abs(state.twist_deg) >= 0.05:
+        twist_fmt, torque_fmt, key = (
+            ("+.0f", ".1f", "twist_load")
             if panel.load.twist_deg is not None
-            else f"torque {state.torque_nm:+.1f} N m, twist {state.twist_deg:+.1f}°"
+            else ("+.1f", "+.1f", "torque_load")
         )
-    )
+        load = text(
+            language,
+            key,
+            twist=number(state.twist_deg, twist_fmt, language),
+            torque=number(state.torque_nm, torque_fmt, language),
+        )
     return PanelDrawing(
         title=panel.title,
         state=state,
@@ -445,8 +578,10 @@ def describe_panel(
         cones=tuple(cones),
         colorbar=colorbar,
         chart=chart,
-        view=_camera(panel, state, aspect),
+        view=_camera(panel, state, points, aspect),
         twist_text=load,
+        zoom=v.zoom,
+        fit_points=points,
     )
 
 
@@ -483,7 +618,12 @@ def facet_trace(
     )
 
 
-def _twist_arrow(model, state, panel, theme) -> tuple[list[Line], list[Cone], Label]:
+def _gap_bar(theme: Theme, language: str) -> ColorBar:
+    """Facet gap: a diverging map centred on zero gap (touching)."""
+    return ColorBar(text(language, "colorbar_gap"), theme.gap_range_mm, theme.gap_cmap, 0.0)
+
+
+def _twist_arrow(model, state, panel, theme, language) -> tuple[list[Line], list[Cone], Label]:
     """Return a vertical axis over the top shown vertebra, an arc showing the turn, a label."""
     top = panel.spine.levels[0]
     pose = np.asarray(state.pose(top))
@@ -498,8 +638,9 @@ def _twist_arrow(model, state, panel, theme) -> tuple[list[Line], list[Cone], La
     arc = np.array([centre + r * np.array([math.cos(a), 0.0, -math.sin(a)]) for a in angles])
     tangent = arc[-1] - arc[-2]
     tangent /= np.linalg.norm(tangent)
-    turn = "upper body turns left" if sign > 0 else "upper body turns right"
-    label = Label(turn, centre + [0.0, 8.0, r + 14.0], color)
+    turn = text(language, "turns_left" if sign > 0 else "turns_right")
+    # Set beside the bone like a level label, its leader pointing at the arrowhead.
+    label = Label(turn, centre + [0.0, 8.0, r + 14.0], color, kind="level", anchor=arc[-1])
     return (
         [axis, Line(arc, color, 5.0)],
         [Cone(arc[-1] + tangent * 5, tangent, 12.0, 5.0, color)],
@@ -518,7 +659,7 @@ def shown_peak(panel: PanelSpec, state: SpineState) -> float:
     return max(rot, default=0.0)
 
 
-def _moment(scene: SceneSpec, i: int, theme: Theme, flash: bool = False):
+def _moment(scene: SceneSpec, i: int, theme: Theme, flash: bool = False, language: str = "en"):
     """For a panel with a manoeuvre: (state, bubbles, text, timeline) at the drawn moment."""
     panel = scene.panels[i]
     if panel.maneuver is None:
@@ -556,46 +697,64 @@ def _moment(scene: SceneSpec, i: int, theme: Theme, flash: bool = False):
                 float(run.gap_mm[(k, *at)]),
             )
         )
-    popped = ", ".join(f"{b.joint} {b.side}" for b in bubbles[:2]) or "none yet"
+    lang = language
+    popped = ", ".join(f"{b.joint} {text(lang, b.side)}" for b in bubbles[:2])
+    popped = popped or text(lang, "none_yet")
     if len(bubbles) > 2:
-        popped += f" and {len(bubbles) - 2} more"
-    names = {"self_twist": "self-twist", "hvla": "HVLA thrust", "mobilisation": "mobilisation"}
-    text = (
-        f"{names[mv.kind]}, t = {t_now:.0f} ms: {run.torque_nm[k]:+.1f} N m, "
-        f"guarding {100 * run.guarding[k]:.0f}%, popped: {popped}"
+        popped = text(lang, "and_more", first=popped, n=len(bubbles) - 2)
+    readout = text(
+        lang,
+        "moment",
+        name=text(lang, mv.kind),
+        t=number(t_now, ".0f", lang),
+        torque=number(run.torque_nm[k], "+.1f", lang),
+        guarding=number(100 * run.guarding[k], ".0f", lang),
+        popped=popped,
     )
     if run.specificity is not None:
-        text += f", specificity {100 * run.specificity:.0f}%"
+        readout += ", " + text(
+            lang, "specificity", value=number(100 * run.specificity, ".0f", lang)
+        )
     if schedule is not None:
-        timeline = _schedule_timeline(schedule, panel, theme)
-        text = f"session {len(schedule.day)} (day {schedule.day[-1]:.0f}): " + text
+        timeline = _schedule_timeline(schedule, panel, theme, lang)
+        day = number(schedule.day[-1], ".0f", lang)
+        readout = text(lang, "session", n=len(schedule.day), day=day) + ": " + readout
     else:
-        timeline = _run_timeline(run, panel, t_now, theme)
-    return state, tuple(bubbles), text, timeline
+        timeline = _run_timeline(run, panel, t_now, theme, lang, past_only=flash)
+    return state, tuple(bubbles), readout, timeline
 
 
-def _run_timeline(run, panel: PanelSpec, t_now: float, theme: Theme) -> TimelineData:
+def _run_timeline(
+    run, panel: PanelSpec, t_now: float, theme: Theme, lang: str, past_only: bool
+) -> TimelineData:
     mv = panel.maneuver
     if mv.kind == "self_twist":
-        label, y = "twist of T1 on the sacrum (°)", np.abs(run.rotation_deg.sum(axis=1))
+        label, y = text(lang, "twist_of_t1"), np.abs(run.rotation_deg.sum(axis=1))
     else:
         i = run.model.segment_names.index(mv.target)
-        label, y = f"{mv.target} rotation (°)", np.abs(run.rotation_deg[:, i])
-    marks = tuple((e.t_ms, f"{e.segment} {e.side}") for e in run.events if e.type == "cavitation")
+        label = text(lang, "segment_rotation", segment=mv.target)
+        y = np.abs(run.rotation_deg[:, i])
+    marks = tuple(
+        (e.t_ms, f"{e.segment} {text(lang, e.side)}")
+        for e in run.events
+        if e.type == "cavitation" and (not past_only or e.t_ms <= t_now)
+    )
     return TimelineData(
-        title="over time",
+        title=text(lang, "over_time"),
         x=run.t_ms,
-        x_label="time (ms)",
+        x_label=text(lang, "time_ms"),
         y_label=label,
         series=((label, y, hex_to_rgb(theme.text)),),
         band=run.guarding,
-        band_label="guarding",
+        band_label=text(lang, "guarding"),
         marks=marks,
         now=t_now,
+        past_only=past_only,
+        text=(text(lang, "shaded", label="{}"), text(lang, "pop", label="{}"), lang),
     )
 
 
-def _schedule_timeline(schedule, panel: PanelSpec, theme: Theme) -> TimelineData:
+def _schedule_timeline(schedule, panel: PanelSpec, theme: Theme, lang: str) -> TimelineData:
     names = schedule.first.model.segment_names
     nz = schedule.neutral_zone_deg
     restricted = [s for s, v in panel.spine.mobility.items() if v == "restricted"]
@@ -605,41 +764,59 @@ def _schedule_timeline(schedule, panel: PanelSpec, theme: Theme) -> TimelineData
         picks += [names[j] for j in (i - 1, i, i + 1) if 0 <= j < len(names)]
     if not picks:
         picks = [names[int(np.argmax(nz[-1] - nz[0]))]]
-    palette = [theme.hypermobile, theme.restricted, theme.accent, theme.axis]
+    palette = [theme.hypermobile, theme.axis, theme.bubble, theme.facet]
     series = []
     for n, seg in enumerate(dict.fromkeys(picks)):
         colour = theme.restricted if seg in restricted else palette[n % len(palette)]
-        if seg in restricted:
-            label = f"{seg} (restricted)"
-        else:
-            label = seg
+        label = text(lang, "segment_restricted", segment=seg) if seg in restricted else seg
         series.append((label, nz[:, names.index(seg)], hex_to_rgb(colour)))
     return TimelineData(
-        title=f"neutral zone over {len(schedule.day)} sessions",
+        title=text(lang, "neutral_zone_over", n=len(schedule.day)),
         x=schedule.day,
-        x_label="day",
-        y_label="neutral zone (°)",
+        x_label=text(lang, "day"),
+        y_label=text(lang, "neutral_zone"),
         series=tuple(series),
+        text=("", "", lang),
     )
 
 
-def _common_scale(panels: tuple[PanelDrawing, ...]) -> tuple[PanelDrawing, ...]:
-    """Put every panel's camera at the largest distance, so that panels share one scale."""
-    if len(panels) < 2:
-        return panels
-    dist = [np.linalg.norm(p.view.position - p.view.focal_point) for p in panels]
-    far = max(dist)
-    out = []
-    for p, d in zip(panels, dist, strict=True):
-        direction = (p.view.position - p.view.focal_point) / d
-        view = View(p.view.focal_point + direction * far, p.view.focal_point, p.view.up)
-        out.append(replace(p, view=view))
+def _share_frames(
+    panels: tuple[PanelDrawing, ...], specs: tuple[PanelSpec, ...], aspect: float | None
+) -> tuple[PanelDrawing, ...]:
+    """Frame panels that show the same levels from the same camera as one.
+
+    The union of what they draw is framed, so that they share one scale and their
+    cameras can be linked.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i, (p, spec) in enumerate(zip(panels, specs, strict=True)):
+        v = spec.view
+        if v.position is not None or p.fit_points is None:
+            continue
+        key = (p.levels, v.camera, v.azimuth_deg, v.elevation_deg, v.distance_mm, v.zoom)
+        groups.setdefault(key, []).append(i)
+    out = list(panels)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first = panels[members[0]]
+        pts = np.vstack([panels[i].fit_points for i in members])
+        v = specs[members[0]].view
+        direction = first.view.position - first.view.focal_point
+        view = fit_view(pts, direction, first.view.up, aspect, v.zoom, v.distance_mm)
+        for i in members:
+            out[i] = replace(panels[i], view=view)
     return tuple(out)
+
+
+def scene_theme(scene: SceneSpec) -> Theme:
+    """Return the theme a scene asks for (``theme``, ``font_pt``)."""
+    return theme_named(scene.theme, scene.font_pt)
 
 
 def describe(
     scene: SceneSpec,
-    theme: Theme = DEFAULT_THEME,
+    theme: Theme | None = None,
     size: tuple[int, int] | None = None,
     clim: float | None = None,
     flash: bool = False,
@@ -649,7 +826,8 @@ def describe(
     Parameters
     ----------
     scene : SceneSpec
-    theme : Theme, default: DEFAULT_THEME
+    theme : Theme, optional
+        Default: the scene's own (:func:`scene_theme`).
     size : (int, int), optional
         Image width and height, overriding the scene's.
     clim : float, optional
@@ -664,17 +842,18 @@ def describe(
         a still shows every cavity as a bubble).
     """
     width, height = size or (scene.width, scene.height)
-    moments = [_moment(scene, i, theme, flash) for i in range(len(scene.panels))]
+    theme = theme or scene_theme(scene)
+    lang = scene.language
+    moments = [_moment(scene, i, theme, flash, lang) for i in range(len(scene.panels))]
     states = [m[0] if m else solve_panel(p) for m, p in zip(moments, scene.panels, strict=True)]
     fixed = clim is not None
     if clim is None:
         clim = nice_ceiling(
             max(shown_peak(p, s) for p, s in zip(scene.panels, states, strict=True))
         )
-    aspect = (width / len(scene.panels)) / (height * (1.0 - theme.title_row - theme.caption_row))
     panels = []
     for p, st, m in zip(scene.panels, states, moments, strict=True):
-        d = describe_panel(p, st, clim, aspect, theme)
+        d = describe_panel(p, st, clim, None, theme, lang)
         if m:
             _, bubbles, text, timeline = m
             popped = {(b.joint, b.side) for b in bubbles}  # a bubble replaces its joint's ball
@@ -685,7 +864,7 @@ def describe(
         panels = [
             p if p.chart is None else replace(p, chart=replace(p.chart, ymax=clim)) for p in panels
         ]
-    panels = _common_scale(tuple(panels))
+    panels = _share_frames(tuple(panels), scene.panels, None)
     return Figure(
         name=scene.name,
         title=scene.title,
@@ -696,4 +875,5 @@ def describe(
         transparent=scene.transparent,
         background=scene.background,
         theme=theme,
+        language=lang,
     )

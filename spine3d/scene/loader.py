@@ -20,6 +20,7 @@ from ..mechanics import mobility_factors
 from ..mechanics.timedomain import Maneuver
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
+from .theme import THEMES, min_height_px
 
 __all__ = ["DEFAULT_SCENE", "default_scene_path", "load_scene", "parse_scene"]
 
@@ -35,11 +36,29 @@ def default_scene_path() -> Path:
 
 
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-zA-Z]+)$")
+
+
+def _colour_ok(value: str) -> bool:
+    """Tell whether the renderer draws this colour: ``#rrggbb`` or a name matplotlib knows."""
+    from matplotlib.colors import is_color_like
+
+    return bool(_COLOUR.match(value)) and is_color_like(value)
+
+
 _SECTIONS = ("spine", "load", "view")
 
 
 def _fail(where: str, key: str, value: Any, allowed: str) -> SpineInputError:
     return SpineInputError(f"{where}: {key} = {_show(value)}: expected {allowed}")
+
+
+def _short(value: Any) -> Any:
+    """Cut a long string for a one-line message."""
+    return (
+        value[:40] + f"... ({len(value)} characters)"
+        if isinstance(value, str) and len(value) > 60
+        else value
+    )
 
 
 def _show(value: Any) -> str:
@@ -62,8 +81,8 @@ def _unknown(where: str, section: str, key: str, allowed: list[str]) -> SpineInp
 def _value(where: str, label: str, key: Key, value: Any) -> Any:
     t = key.type
     if t == "str":
-        if not isinstance(value, str):
-            raise _fail(where, label, value, key.allowed())
+        if not isinstance(value, str) or (key.high is not None and len(value) > key.high):
+            raise _fail(where, label, _short(value), key.allowed())
         return value
     if t == "bool":
         if not isinstance(value, bool):
@@ -85,6 +104,7 @@ def _value(where: str, label: str, key: Key, value: Any) -> Any:
             not isinstance(value, list)
             or len(value) != 3
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            or not all(math.isfinite(v) and abs(v) <= 1e6 for v in value)
         ):
             raise _fail(where, label, value, key.allowed())
         return tuple(float(v) for v in value)
@@ -141,6 +161,9 @@ def _view(d: dict) -> ViewSpec:
         ghost=get("ghost"),
         twist_axis=get("twist_axis"),
         chart=get("chart"),
+        azimuth_deg=get("azimuth_deg"),
+        elevation_deg=get("elevation_deg"),
+        distance_mm=get("distance_mm"),
     )
 
 
@@ -160,6 +183,30 @@ def _camera_complete(where: str, label: str, view: dict) -> None:
         raise SpineInputError(
             f"{where}: [{label}] a custom camera needs position, focal_point and up together"
         )
+    if custom:
+        look = [f - p for f, p in zip(view["focal_point"], view["position"], strict=True)]
+        n_look = math.sqrt(sum(x * x for x in look))
+        n_up = math.sqrt(sum(x * x for x in view["up"]))
+        if n_look < 1.0:
+            raise SpineInputError(
+                f"{where}: [{label}] position = {list(view['position'])}: the camera must "
+                "stand at least 1 mm from its focal_point"
+            )
+        cross = [
+            look[1] * view["up"][2] - look[2] * view["up"][1],
+            look[2] * view["up"][0] - look[0] * view["up"][2],
+            look[0] * view["up"][1] - look[1] * view["up"][0],
+        ]
+        if n_up == 0 or math.sqrt(sum(x * x for x in cross)) < 0.01 * n_look * n_up:
+            raise SpineInputError(
+                f"{where}: [{label}] up = {list(view['up'])}: expected a direction that is "
+                "not zero and not along the line from position to focal_point"
+            )
+        if "azimuth_deg" in view or "distance_mm" in view:
+            raise SpineInputError(
+                f"{where}: [{label}] give position/focal_point/up or azimuth_deg/"
+                "elevation_deg/distance_mm, not both"
+            )
 
 
 def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
@@ -173,8 +220,10 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     _camera_complete(where, "view", sections["view"])
     _load(where, "load", sections["load"])
     for k, v in sections["view"].items():
-        if k == "background" and not _COLOUR.match(v):
-            raise _fail(where, "[view] background", v, "a colour name or #rrggbb")
+        if k == "background" and not _colour_ok(v):
+            raise _fail(
+                where, "[view] background", v, "a colour name (white, black, ...) or #rrggbb"
+            )
 
     maneuver, at_ms = _maneuver(where, data.get("maneuver"), "maneuver")
     raw_panels = data.get("panel", [{}])
@@ -238,6 +287,13 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         raise SpineInputError(f'{where}: [animation] kind = "maneuver" needs a [maneuver]')
     view = sections["view"]
     get = lambda k: view.get(k, SCHEMA["view"][k].default)  # noqa: E731
+    font_pt = top.get("font_pt", SCHEMA[""]["font_pt"].default)
+    least = min_height_px(get("width"), font_pt)
+    if get("height") < least:
+        raise SpineInputError(
+            f"{where}: [view] width = {get('width')}, height = {get('height')}: too flat to "
+            f"hold its text at {font_pt:g} pt: at least {least} pixels high for that width"
+        )
     return SceneSpec(
         name=name,
         source=where,
@@ -247,11 +303,14 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         width=get("width"),
         height=get("height"),
         transparent=get("transparent"),
-        background=get("background"),
+        background=get("background") or THEMES[top.get("theme", "light")].background,
         maneuver=maneuver,
         at_ms=at_ms,
         schedule=schedule,
         animation=MappingProxyType(animation),
+        theme=top.get("theme", SCHEMA[""]["theme"].default),
+        language=top.get("language", SCHEMA[""]["language"].default),
+        font_pt=top.get("font_pt", SCHEMA[""]["font_pt"].default),
     )
 
 

@@ -9,10 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CAMERAS", "COLOR_BY", "FIGURE_VIEW_KEYS", "MANEUVERS", "Key", "SCHEMA", "all_keys"]
+__all__ = [
+    "CAMERAS",
+    "CAMERA_ALIASES",
+    "COLOR_BY",
+    "FIGURE_VIEW_KEYS",
+    "MANEUVERS",
+    "Key",
+    "SCHEMA",
+    "all_keys",
+]
 
-CAMERAS = ("posterior", "anterior", "left", "right", "superior", "posterior-oblique")
+CAMERAS = (
+    "posterior",
+    "anterior",
+    "left",
+    "right",
+    "superior",
+    "posterior-oblique",
+    "posterior-superior",
+    "lateral",
+)
 """Camera presets: where the camera stands, looking at the shown levels."""
+
+CAMERA_ALIASES = {"lateral": "left"}
+"""Other names of a preset (the viewer's key 2 says "lateral")."""
 
 COLOR_BY = ("segment_rotation", "facet_gap", "none")
 
@@ -48,6 +69,8 @@ class Key:
         """Describe the allowed values in a few words."""
         if self.choices:
             return "one of " + ", ".join(self.choices)
+        if self.type == "str" and self.high is not None:
+            return f"a string of at most {self.high:g} characters"
         if self.type in ("int", "float") and self.low is not None:
             kind = "an integer" if self.type == "int" else "a number"
             return f"{kind} from {self.low:g} to {self.high:g}"
@@ -63,8 +86,28 @@ class Key:
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "": {
-        "title": Key("str", "", "Title at the top of the figure."),
-        "caption": Key("str", "", "Caption under the figure."),
+        "title": Key("str", "", "Title at the top of the figure.", high=200),
+        "caption": Key("str", "", "Caption under the figure.", high=600),
+        "theme": Key(
+            "choice",
+            "light",
+            "Light or dark slides: on dark, every text, axis, tick and arrow is light.",
+            choices=("light", "dark"),
+        ),
+        "language": Key(
+            "choice",
+            "en",
+            "Language of every built-in string (axis titles, labels, readouts).",
+            choices=("en", "de"),
+        ),
+        "font_pt": Key(
+            "float",
+            14.0,
+            "Smallest text, points, on a figure as wide as a 16:9 slide (33.9 cm); "
+            "titles are larger.",
+            low=8,
+            high=40,
+        ),
     },
     "spine": {
         "levels": Key("levels", "T1-S1", "Which vertebrae are shown, e.g. 'T1-S1', 'L3-L5', 'T6'."),
@@ -88,10 +131,34 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "view": {
         "camera": Key("choice", "posterior-oblique", "Camera preset.", choices=CAMERAS),
+        "azimuth_deg": Key(
+            "float",
+            None,
+            "Custom camera direction around the shown levels: 0 from behind, 90 from the "
+            "right, -90 from the left, 180 from the front.",
+            low=-360,
+            high=360,
+        ),
+        "elevation_deg": Key(
+            "float", 0.0, "Custom camera height: 90 looks straight down.", low=-89, high=89
+        ),
+        "distance_mm": Key(
+            "float",
+            None,
+            "Camera distance from the centre of the shown levels, mm (default: fit them).",
+            low=50,
+            high=20000,
+        ),
         "position": Key("vec3", None, "Custom camera position, mm (with focal_point and up)."),
         "focal_point": Key("vec3", None, "Custom camera focal point, mm."),
         "up": Key("vec3", None, "Custom camera up direction."),
-        "zoom": Key("float", 1.0, "Zoom factor of the camera.", low=0.1, high=10),
+        "zoom": Key(
+            "float",
+            1.0,
+            "Zoom of the camera: 1 fits the shown levels, 2 a close-up twice as large.",
+            low=0.1,
+            high=10,
+        ),
         "color_by": Key(
             "choice",
             "segment_rotation",
@@ -108,13 +175,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ghost": Key("bool", False, "Draw the rest pose as a translucent ghost."),
         "twist_axis": Key("bool", True, "Draw the twist axis and the direction of the twist."),
         "chart": Key("bool", True, "Inset bar chart of rotation per segment."),
-        "width": Key("int", 1920, "Image width, pixels (figure only).", low=16, high=16384),
-        "height": Key("int", 1080, "Image height, pixels (figure only).", low=16, high=16384),
+        "width": Key("int", 1920, "Image width, pixels (figure only).", low=160, high=7200),
+        "height": Key("int", 1080, "Image height, pixels (figure only).", low=160, high=7200),
         "transparent": Key("bool", False, "Transparent background (figure only)."),
-        "background": Key("str", "white", "Background colour name or hex (figure only)."),
+        "background": Key(
+            "str",
+            None,
+            "Background colour name or #rrggbb (figure only; default: the theme's).",
+            high=40,
+        ),
     },
     "panel": {
-        "title": Key("str", "", "Title of the panel."),
+        "title": Key("str", "", "Title of the panel.", high=120),
     },
     "maneuver": {
         "kind": Key(
@@ -129,7 +201,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
             low=10,
             high=10000,
         ),
-        "target": Key("str", None, "Segment a thrust or mobilisation acts on, e.g. 'L4-L5'."),
+        "target": Key(
+            "str", None, "Segment a thrust or mobilisation acts on, e.g. 'L4-L5'.", high=20
+        ),
         "preload_n": Key(
             "float", 100.0, "Preload of a thrust or mobilisation, N.", low=0, high=2000
         ),

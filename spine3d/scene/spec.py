@@ -43,6 +43,9 @@ class ViewSpec:
     ghost: bool
     twist_axis: bool
     chart: bool
+    azimuth_deg: float | None = None
+    elevation_deg: float = 0.0
+    distance_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,12 @@ class SceneSpec:
         Sessions and minutes between them (``[schedule]``).
     animation : mapping
         ``[animation]``: kind, fps, duration_s, orbit_deg.
+    theme : str
+        ``"light"`` or ``"dark"``.
+    language : str
+        Language of the built-in strings (``"en"``, ``"de"``).
+    font_pt : float
+        Smallest text, points, on a figure as wide as a slide.
     """
 
     name: str
@@ -92,3 +101,6 @@ class SceneSpec:
     at_ms: float | None = None
     schedule: tuple[int, float] | None = None
     animation: Mapping[str, object] = field(default_factory=dict)
+    theme: str = "light"
+    language: str = "en"
+    font_pt: float = 14.0

@@ -79,9 +79,14 @@ def test_maneuver_frames_show_the_pop_when_the_log_says(tmp_path):
     assert len(frames) == n
     assert np.abs(frames[0] - frames[-1]).mean() > 0.5  # the thrust moved things
 
-    def in_3d_view(img):  # cyan bubble pixels right of the timeline (which marks every pop)
-        r, g, b = (img[:, 100:240, k] for k in range(3))
-        return ((b > 150) & (g > 120) & (r < 120)).sum()
+    from spine3d.render.compose import figure_layout
+
+    x0, y0, w0, h0 = figure_layout(next(anim.frames(bare, n, size=(480, 270)))).area_px(0)
+    assert DEFAULT_THEME.bubble == "#00ffd0"  # turquoise: the hue test below
+
+    def in_3d_view(img):  # bubble pixels in the 3D area (the timeline marks every pop)
+        r, g, b = (img[y0 : y0 + h0, x0 : x0 + w0, k] for k in range(3))
+        return ((g > 120) & (g > b + 15) & (b > 0.5 * g) & (r < 0.75 * g)).sum()
 
     assert in_3d_view(frames[0]) == 0 and in_3d_view(frames[pop[0]]) > 5
 

@@ -67,7 +67,7 @@ result["mobility"] = dict(v.mobility)
 result["readout_has_mark"] = "* restricted" in v.readout.GetInput()
 i = model.segment_names.index("L4-L5")
 clim = v.last.colorbar.clim[1]  # the rule `spine3d render` uses: the shown peak
-expected = colormap(DEFAULT_THEME.rotation_stops, abs(restricted.rotation_deg[i]) / clim)
+expected = colormap(DEFAULT_THEME.rotation_cmap, abs(restricted.rotation_deg[i]) / clim)
 result["l4_colour_error"] = float(
     np.abs(np.array(v.bones["L4"].GetProperty().GetColor()) - expected).max()
 )

@@ -21,7 +21,7 @@ def test_restricted_vertebra_is_cold_as_the_solver_says():
     assert rot[seg.index("L4-L5")] < 0.25 * rot[seg.index("L3-L4")]
     clim = restricted.colorbar.clim[1]
     for level, segment in (("L3", "L3-L4"), ("L4", "L4-L5"), ("L5", "L5-S1")):
-        expected = colormap(DEFAULT_THEME.rotation_stops, rot[seg.index(segment)] / clim)
+        expected = colormap(DEFAULT_THEME.rotation_cmap, rot[seg.index(segment)] / clim)
         assert np.allclose(colour_of(restricted, level), expected)
     # Cold: blue dominates red at L4 only; its neighbours run hot.
     c = colour_of(restricted, "L4")
@@ -33,11 +33,16 @@ def test_restricted_vertebra_is_cold_as_the_solver_says():
 
 
 def test_panels_share_scale_and_colour_limits():
-    fig = describe(load_scene(ROOT / "scenes" / "facet_orientation.toml"))
-    d = [np.linalg.norm(p.view.position - p.view.focal_point) for p in fig.panels]
-    assert np.isclose(d[0], d[1])
+    # Same levels from the same camera: framed together, one view.
+    fig = describe(load_scene(ROOT / "scenes" / "restricted_l4l5.toml"))
+    a, b = (p.view for p in fig.panels)
+    assert np.allclose(a.position, b.position) and np.allclose(a.focal_point, b.focal_point)
     fig = describe(load_scene(ROOT / "scenes" / "counterfactual.toml"))
     assert fig.panels[0].colorbar.clim == fig.panels[1].colorbar.clim
+    # Different levels: each panel frames its own (a vertebra fills its panel).
+    fig = describe(load_scene(ROOT / "scenes" / "facet_orientation.toml"))
+    d = [np.linalg.norm(p.view.position - p.view.focal_point) for p in fig.panels]
+    assert not np.isclose(d[0], d[1])
 
 
 def test_facet_traces_show_the_measured_angles(model):

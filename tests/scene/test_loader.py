@@ -52,7 +52,7 @@ BAD = [
     ('[load]\ntwist_deg = "lots"\n', r'\[load\] twist_deg = "lots": expected a number'),
     ("[load]\ntwist_deg = 1e9\n", r"twist_deg = 1000000000.0: expected a number from -180 to 180"),
     ("[load]\ntwist_deg = 181\n", r"expected a number from -180 to 180"),
-    ("[view]\nwidth = 20000\n", r"\[view\] width = 20000: expected an integer from 16 to 16384"),
+    ("[view]\nwidth = 20000\n", r"\[view\] width = 20000: expected an integer from 160 to 7200"),
     ("[view]\nheight = -1\n", r"\[view\] height = -1: expected an integer"),
     ("[view]\nlabels = 1\n", r"\[view\] labels = 1: expected true or false"),
     ("[load]\ntwist_deg = 10\ntorque_nm = 2\n", r"give twist_deg or torque_nm, not both"),
@@ -97,6 +97,7 @@ def test_bad_command_line_sizes(tmp_path):
     good = str(ROOT / "scenes" / "self_twist.toml")
     r = render(good, "--width", "20000", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert r.returncode == 2 and "--width 20000" in r.stderr
-    r = render(good, "--width", "9000", "--scale", "2", "--out", str(tmp_path / "o"), cwd=tmp_path)
-    assert r.returncode == 2 and "after --scale" in r.stderr
+    r = render(good, "--width", "4000", "--scale", "2", "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert r.returncode == 2 and "8000x" in r.stderr and "7200" in r.stderr, r.stderr
+    assert "framebuffer" in r.stderr
     assert not (tmp_path / "o").exists()

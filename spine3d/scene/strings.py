@@ -1,0 +1,93 @@
+"""Every built-in string a figure draws, in each shipped language (GL-free).
+
+A scene's ``language`` picks the table; the scene's own title, caption and panel
+titles are the author's and are drawn as written. Numbers follow the language too
+(a decimal comma in German).
+"""
+
+from __future__ import annotations
+
+__all__ = ["LANGUAGES", "STRINGS", "number", "text"]
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "colorbar_rotation": "segment rotation (°)",
+        "colorbar_gap": "facet gap (mm)",
+        "chart_title": "rotation of the segment below each level (°)",
+        "twist_load": "twist {twist}° (T1 on sacrum), {torque}\u00a0N\u00a0m",
+        "torque_load": "torque {torque}\u00a0N\u00a0m, twist {twist}°",
+        "turns_left": "upper body turns left",
+        "turns_right": "upper body turns right",
+        "restricted": "restricted",
+        "hypermobile": "hypermobile",
+        "self_twist": "self-twist",
+        "hvla": "HVLA thrust",
+        "mobilisation": "mobilisation",
+        "left": "left",
+        "right": "right",
+        "moment": "{name}, t = {t} ms: {torque}\u00a0N\u00a0m, guarding {guarding}%, "
+        "popped: {popped}",
+        "none_yet": "none yet",
+        "and_more": "{first} and {n} more",
+        "specificity": "specificity {value}%",
+        "session": "session {n} (day {day})",
+        "over_time": "over time",
+        "time_ms": "time (ms)",
+        "twist_of_t1": "twist of T1 on the sacrum (°)",
+        "segment_rotation": "{segment} rotation (°)",
+        "guarding": "guarding",
+        "shaded": "shaded: {label}",
+        "pop": "pop: {label}",
+        "neutral_zone_over": "neutral zone over {n} sessions",
+        "day": "day",
+        "neutral_zone": "neutral zone (°)",
+        "segment_restricted": "{segment} (restricted)",
+    },
+    "de": {
+        "colorbar_rotation": "Segmentrotation (°)",
+        "colorbar_gap": "Facettenspalt (mm)",
+        "chart_title": "Rotation des Segments unter jedem Wirbel (°)",
+        "twist_load": "Verdrehung {twist}° (T1 gegen Sakrum), {torque}\u00a0N\u00a0m",
+        "torque_load": "Drehmoment {torque}\u00a0N\u00a0m, Verdrehung {twist}°",
+        "turns_left": "Oberkörper dreht nach links",
+        "turns_right": "Oberkörper dreht nach rechts",
+        "restricted": "eingeschränkt",
+        "hypermobile": "hypermobil",
+        "self_twist": "Selbstdrehung",
+        "hvla": "HVLA-Impuls",
+        "mobilisation": "Mobilisation",
+        "left": "links",
+        "right": "rechts",
+        "moment": "{name}, t = {t} ms: {torque}\u00a0N\u00a0m, Schutzspannung {guarding}\u00a0%, "
+        "Kavitation: {popped}",
+        "none_yet": "noch keine",
+        "and_more": "{first} und {n} weitere",
+        "specificity": "Spezifität {value}\u00a0%",
+        "session": "Sitzung {n} (Tag {day})",
+        "over_time": "im Zeitverlauf",
+        "time_ms": "Zeit (ms)",
+        "twist_of_t1": "Verdrehung T1 gegen Sakrum (°)",
+        "segment_rotation": "Rotation {segment} (°)",
+        "guarding": "Schutzspannung",
+        "shaded": "schattiert: {label}",
+        "pop": "Kavitation: {label}",
+        "neutral_zone_over": "Neutrale Zone über {n} Sitzungen",
+        "day": "Tag",
+        "neutral_zone": "Neutrale Zone (°)",
+        "segment_restricted": "{segment} (eingeschränkt)",
+    },
+}
+"""Language -> key -> text; ``{name}`` fields are filled by :func:`text`."""
+
+LANGUAGES = tuple(STRINGS)
+
+
+def number(value: float, fmt: str, language: str) -> str:
+    """Format ``value`` with ``fmt`` (e.g. ``"+.1f"``), with the language's decimal mark."""
+    s = format(value, fmt)
+    return s.replace(".", ",") if language == "de" else s
+
+
+def text(language: str, key: str, **fields: object) -> str:
+    """Return the string ``key`` in ``language`` with ``fields`` filled in."""
+    return STRINGS[language][key].format(**fields)
