@@ -158,6 +158,20 @@ class PanelActors:
                     specular=0.25 if item.role == "bone" else 0.0,
                     pickable=item.role == "bone",
                 )
+            # A bone of its own shape (turned facets) gets its own copy of the mesh; back
+            # to the shared one when the shape is the shipped one again.
+            shared = polys[item.level]
+            if item.vertices is None:
+                if actor.mapper.dataset is not shared:
+                    actor.mapper.dataset = shared
+            elif actor.mapper.dataset is shared or not np.array_equal(
+                actor.mapper.dataset.points, item.vertices
+            ):
+                poly = shared.copy()
+                poly.points = item.vertices
+                actor.mapper.dataset = poly.compute_normals(
+                    split_vertices=False, auto_orient_normals=False
+                )
             actor.user_matrix = item.transform
             actor.prop.color = item.color
             actor.prop.opacity = item.opacity

@@ -65,14 +65,20 @@ _FILL = 0.9
 
 @dataclass(frozen=True)
 class MeshItem:
-    """A vertebra mesh (``meshes/<level>.ply``) placed by ``transform`` (4, 4)."""
+    """A bone (``meshes/<level>.ply``, or a rib cage or hip part) placed by ``transform``.
+
+    ``transform`` is (4, 4); ``role`` is ``"bone"`` (a vertebra), ``"ghost"`` (its rest
+    pose) or ``"context"`` (rib cage, hip bones). ``vertices`` (n, 3), when given,
+    replace the shipped mesh's vertices (a bone whose facets an override turns).
+    """
 
     level: str
     transform: np.ndarray
     color: tuple[float, float, float]
     value: float | None = None  # the coloured quantity, if any
     opacity: float = 1.0
-    role: str = "bone"  # "bone" or "ghost"
+    role: str = "bone"
+    vertices: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -305,6 +311,44 @@ def meshes() -> dict:
 
 
 @lru_cache(maxsize=1)
+def context_parts() -> dict[str, tuple[str, str]]:
+    """Part name -> (kind, level it moves with) of the shipped rib cage and hip bones."""
+    from ..geometry import load_manifest
+
+    parts = load_manifest().get("parts", {})
+    return {name: (e["kind"], e["moves_with"]) for name, e in parts.items()}
+
+
+@lru_cache(maxsize=16)
+def _turned_bones(facets_key: tuple) -> dict[str, np.ndarray]:
+    """Level -> vertices of the bones a facet override turns (see the geometry layer)."""
+    if not facets_key:
+        return {}
+    from ..geometry import turned_facet_vertices
+
+    return turned_facet_vertices(_model(facets_key))
+
+
+def _context_items(spine, state: SpineState, theme: Theme) -> list[MeshItem]:
+    """Place the rib cage and hip bones of a panel, each by the vertebra it moves with."""
+    shown = set(spine.levels)
+    colours = {"rib": theme.rib, "cartilage": theme.cartilage, "sternum": theme.cartilage}
+    items = []
+    for name, (kind, level) in context_parts().items():
+        if kind == "pelvis":
+            if not (spine.show_pelvis and level in shown):
+                continue
+            colour, opacity = theme.bone, 1.0
+        else:
+            if not (spine.show_ribs and level in shown):
+                continue
+            colour, opacity = colours[kind], theme.rib_opacity
+        pose = np.asarray(state.pose(level))
+        items.append(MeshItem(name, pose, hex_to_rgb(colour), None, opacity, "context"))
+    return items
+
+
+@lru_cache(maxsize=1)
 def mesh_hulls() -> dict[str, np.ndarray]:
     """Level -> (k, 4) homogeneous vertices of the mesh's convex hull, local frame, mm.
 
@@ -324,7 +368,7 @@ def mesh_hulls() -> dict[str, np.ndarray]:
 def _placed_points(meshes_: tuple[MeshItem, ...], lines, cones, markers) -> np.ndarray:
     """(k, 3) mm: every drawn bone (hull vertices placed), line, arrowhead and ball."""
     hulls = mesh_hulls()
-    pts = [(hulls[m.level] @ m.transform.T)[:, :3] for m in meshes_ if m.role == "bone"]
+    pts = [(hulls[m.level] @ m.transform.T)[:, :3] for m in meshes_ if m.role != "ghost"]
     pts += [ln.points for ln in lines]
     pts += [np.array([c.centre + c.direction * c.height_mm, c.centre]) for c in cones]
     pts += [mk.centre + mk.radius_mm * np.eye(3) for mk in markers]
@@ -460,6 +504,7 @@ def describe_panel(
     seg_of = {j.upper: i for i, j in enumerate(model.joints)}
     bone = hex_to_rgb(theme.bone)
     meshes, markers, labels, lines, cones = [], [], [], [], []
+    turned = _turned_bones(_facets_key(panel.spine.facets))
     for lv in panel.spine.levels:
         value = None
         color = bone
@@ -468,7 +513,9 @@ def describe_panel(
             color = tuple(colormap(theme.rotation_cmap, value / rotation_clim).tolist())
         # When the joints are the subject, see them through the bone.
         opacity = theme.bone_opacity_gap if v.color_by == "facet_gap" and v.facets else 1.0
-        meshes.append(MeshItem(lv, np.asarray(state.pose(lv)), color, value, opacity))
+        meshes.append(
+            MeshItem(lv, np.asarray(state.pose(lv)), color, value, opacity, vertices=turned.get(lv))
+        )
         if v.ghost:
             meshes.append(
                 MeshItem(
@@ -497,6 +544,7 @@ def describe_panel(
                     anchor=np.asarray(state.pose(lv))[:3, 3].copy(),
                 )
             )
+    meshes += _context_items(panel.spine, state, theme)
     for i, j in enumerate(model.joints):
         if j.lower not in shown:
             continue

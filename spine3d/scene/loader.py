@@ -265,6 +265,8 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
                     levels=spine.get("levels", levels_between(SCHEMA["spine"]["levels"].default)),
                     mobility=spine.get("mobility", {}),
                     facets=spine.get("facets", {}),
+                    ribs=spine.get("ribs"),
+                    pelvis=spine.get("pelvis"),
                 ),
                 load=_load(where, f"{label}.load", load),
                 view=_view(view),

@@ -120,6 +120,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "Per-joint facet overrides (coronal_deg, transverse_deg, clearance_mm, "
             "facet_width_mm, facet_height_mm; left_/right_ prefixes for one side).",
         ),
+        "ribs": Key(
+            "bool",
+            None,
+            "Draw the rib cage (ribs, costal cartilages, sternum), translucent; default: "
+            "when six or more thoracic vertebrae are shown. Each rib and its cartilage move "
+            "rigidly with the vertebra its head meets, the sternum with T4.",
+        ),
+        "pelvis": Key(
+            "bool", None, "Draw the hip bones beside the sacrum; default: when L5 and S1 are shown."
+        ),
     },
     "load": {
         "twist_deg": Key(

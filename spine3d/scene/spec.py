@@ -12,11 +12,32 @@ __all__ = ["LoadSpec", "PanelSpec", "SceneSpec", "SpineSpec", "ViewSpec"]
 
 @dataclass(frozen=True)
 class SpineSpec:
-    """Which vertebrae, their mobility and facet overrides."""
+    """Which vertebrae, their mobility and facet overrides, and the context bones.
+
+    ``ribs`` and ``pelvis`` are None for the default: the rib cage where the panel
+    shows the thorax (six or more thoracic vertebrae), the hip bones where it shows
+    L5 and S1.
+    """
 
     levels: tuple[str, ...]
     mobility: Mapping[str, str | float]
     facets: Mapping[str, Mapping[str, float]]
+    ribs: bool | None = None
+    pelvis: bool | None = None
+
+    @property
+    def show_ribs(self) -> bool:
+        """Whether the rib cage is drawn."""
+        if self.ribs is not None:
+            return self.ribs
+        return sum(lv.startswith("T") for lv in self.levels) >= 6
+
+    @property
+    def show_pelvis(self) -> bool:
+        """Whether the hip bones are drawn."""
+        if self.pelvis is not None:
+            return self.pelvis
+        return {"L5", "S1"} <= set(self.levels)
 
 
 @dataclass(frozen=True)

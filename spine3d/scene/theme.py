@@ -132,6 +132,10 @@ class Theme:
         One typeface for every text of a figure (shipped with matplotlib).
     label_size : float
         Label size in the interactive viewer, a fraction of the window height.
+    rib, cartilage : str
+        Colours of the ribs and of the costal cartilages and sternum.
+    rib_opacity : float
+        The rib cage is drawn translucent so the vertebrae stay visible.
     """
 
     name: str = "light"
@@ -150,6 +154,9 @@ class Theme:
     flash_ms: float = 30.0
     ghost_opacity: float = 0.18
     bone_opacity_gap: float = 0.35
+    rib: str = "#e3d3b4"
+    cartilage: str = "#b7d3e6"
+    rib_opacity: float = 0.4
     rotation_cmap: str = "cividis"
     gap_cmap: str = "RdBu"
     gap_range_mm: tuple[float, float] = (-0.2, 1.0)

@@ -48,12 +48,12 @@ def test_panels_share_scale_and_colour_limits():
 def test_facet_traces_show_the_measured_angles(model):
     fig = describe(load_scene(ROOT / "scenes" / "facet_orientation.toml"))
     texts = [[lb.text for lb in p.labels] for p in fig.panels]
-    for level, got in zip(("T6", "L3"), texts, strict=True):
+    for level, got in zip(("T6", "L3"), texts[:2], strict=True):
         joint = next(j for j in model.joints if j.lower == level)
         want = [min(f.coronal_deg, 180 - f.coronal_deg) for f in joint.facets]
         assert got == [f"{a:.0f}°" for a in want]
     # thoracic facets lie near the coronal plane, lumbar ones far from it
-    t6, l3 = (float(t[0].rstrip("°")) for t in texts)
+    t6, l3 = (float(t[0].rstrip("°")) for t in texts[:2])
     assert t6 < 30 < l3
 
 
@@ -104,3 +104,37 @@ def test_maneuver_figures_draw_what_the_event_log_says():
     series = {label: y for label, y, _ in fig.panels[0].timeline.series}
     assert series["L3-L4"][-1] > 1.3 * series["L3-L4"][0]
     assert series["L4-L5 (restricted)"][-1] == series["L4-L5 (restricted)"][0]
+
+
+def test_a_facet_override_turns_the_drawn_bone():
+    fig = describe(load_scene(ROOT / "scenes" / "facet_orientation.toml"))
+    t7 = fig.panels[2]
+    (item,) = [m for m in t7.meshes if m.role == "bone"]
+    assert item.level == "T7" and item.vertices is not None
+    assert t7.labels[0].text == "50°"
+    plain = [m for p in fig.panels[:2] for m in p.meshes if m.role == "bone"]
+    assert all(m.vertices is None for m in plain)
+
+
+def test_context_bones_follow_the_thorax_and_the_keys():
+    scene = load_scene(ROOT / "scenes" / "self_twist.toml")
+    roles = [(m.role, m.level) for m in describe(scene).panels[0].meshes]
+    assert ("context", "rib_5_left") in roles and ("context", "pelvis_right") in roles
+    from dataclasses import replace
+
+    panel = scene.panels[0]
+    off = replace(panel, spine=replace(panel.spine, ribs=False, pelvis=False))
+    fig = describe(replace(scene, panels=(off,)))
+    assert not [m for m in fig.panels[0].meshes if m.role == "context"]
+    lumbar = replace(panel, spine=replace(panel.spine, levels=("L1", "L2", "L3")))
+    fig = describe(replace(scene, panels=(lumbar,)))
+    assert not [m for m in fig.panels[0].meshes if m.role == "context"]
+
+
+def test_ribs_move_with_their_vertebra():
+    scene = load_scene(ROOT / "scenes" / "self_twist.toml")
+    fig = describe(scene)
+    items = {m.level: m for m in fig.panels[0].meshes if m.role != "ghost"}
+    assert np.allclose(items["rib_5_left"].transform, items["T5"].transform)
+    assert np.allclose(items["cartilage_9_right"].transform, items["T9"].transform)
+    assert not np.allclose(items["rib_5_left"].transform, items["rib_9_left"].transform)
