@@ -572,7 +572,9 @@ def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
                             color=colour,
                             linewidth=1.0,
                             zorder=2,
-                            path_effects=[patheffects.Normal()] if not transparent else None,
+                            path_effects=[patheffects.withStroke(linewidth=3.0, foreground=th.halo)]
+                            if transparent
+                            else [patheffects.Normal()],
                         )
                     )
             placed += labels

@@ -323,3 +323,25 @@ def test_each_chart_can_be_written_as_svg(tmp_path):
     )
     svg = path.read_text()
     assert "<svg" in svg and "T10" in svg and fig.panels[0].chart.title in svg
+
+
+def test_german_figure_draws_no_english_builtin_string():
+    import re
+
+    from spine3d.scene.strings import STRINGS
+
+    def words(values):
+        return {w for v in values for w in re.findall(r"[A-Za-z][a-z]+", v)}
+
+    english = words(STRINGS["en"].values()) - words(STRINGS["de"].values())
+    for name in ("restricted_l4l5", "hvla_vs_self_twist", "self_cracking"):
+        scene = load_scene(ROOT / "scenes" / f"{name}.toml")
+        own = [scene.title, scene.caption, *(p.title for p in scene.panels)]
+        for lang, expect_english in (("de", False), ("en", True)):
+            fig = describe(replace(scene, language=lang), size=SIZE)
+            _, _, mfig, placed = compose(fig)
+            drawn = [t.get_text() for t in texts(mfig)] + [lb.text for lb in placed]
+            # The author's own title, caption and panel titles, however wrapped.
+            drawn = [t for t in drawn if not any(" ".join(t.split()) in o for o in own)]
+            found = words(drawn) & english
+            assert bool(found) == expect_english, (name, lang, found)

@@ -97,7 +97,18 @@ def test_bad_command_line_sizes(tmp_path):
     good = str(ROOT / "scenes" / "self_twist.toml")
     r = render(good, "--width", "20000", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert r.returncode == 2 and "--width 20000" in r.stderr
-    r = render(good, "--width", "4000", "--scale", "2", "--out", str(tmp_path / "o"), cwd=tmp_path)
+    r = render(
+        good,
+        "--width",
+        "4000",
+        "--height",
+        "2250",
+        "--scale",
+        "2",
+        "--out",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+    )
     assert r.returncode == 2 and "8000x" in r.stderr and "7200" in r.stderr, r.stderr
     assert "framebuffer" in r.stderr
     assert not (tmp_path / "o").exists()
