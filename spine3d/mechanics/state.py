@@ -108,8 +108,14 @@ class Sweep:
     torque_nm : (N,) float
     rotation_deg : (N, n) float
         Segment rotations, top to bottom, degrees.
+    facet_gap_mm : (N, 2, n) float
+        Facet gap per side (left, right), mm, as :attr:`SpineState.facet_gap_mm`.
+    poses : (N, m, 4, 4) float
+        Local-to-global transform of every vertebra, T1 ... S1, mm.
     """
 
     twist_deg: np.ndarray
     torque_nm: np.ndarray
     rotation_deg: np.ndarray
+    facet_gap_mm: np.ndarray
+    poses: np.ndarray
