@@ -66,5 +66,5 @@ def add_share_commands(sub) -> None:
     s = sub.add_parser("slides", help="write a PowerPoint deck: a slide per scene")
     s.add_argument("scenes", nargs="+", metavar="SCENE", help="scene files (.toml)")
     s.add_argument("--out", required=True, help="FILE.pptx")
-    s.add_argument("--title", help="title of the deck (default: the first scene's title)")
+    s.add_argument("--title", help='title of the deck (default: "Spine biomechanics")')
     s.set_defaults(func=_cmd_slides)
