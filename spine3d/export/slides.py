@@ -64,7 +64,7 @@ def speaker_notes(fig: Figure) -> str:
             f"{head}twist {state.twist_deg:+.1f}° of T1 on the sacrum, "
             f"torque {state.torque_nm:.1f} N m."
         )
-        if panel.twist_text and panel.twist_text not in lines[-1]:
+        if panel.timeline is not None and panel.twist_text:  # a manoeuvre: its moment
             lines.append(panel.twist_text + ".")
         if not segs:
             continue
