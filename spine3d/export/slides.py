@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..geometry import atomic_path
+from ..render._offscreen import png_bytes
 from ..render.animate import animate
 from ..render.figure import render_image
 from ..scene import SceneSpec
@@ -91,12 +92,7 @@ def speaker_notes(fig: Figure) -> str:
 
 
 def _png(image: np.ndarray) -> io.BytesIO:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG")
-    buf.seek(0)
-    return buf
+    return io.BytesIO(png_bytes(image))
 
 
 def _figure_image(scene: SceneSpec, theme: Theme) -> tuple[np.ndarray, Figure]:

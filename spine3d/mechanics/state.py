@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._display import RichDisplay
 from ..anatomy import SIDES, SpineModel
 from .params import mobility_label
 
@@ -14,8 +15,10 @@ __all__ = ["SpineState", "Sweep"]
 
 
 @dataclass(frozen=True, eq=False)
-class SpineState:
+class SpineState(RichDisplay):
     """The spine under one global load. Arrays are read-only; segments run top to bottom.
+
+    In a notebook it shows as a figure of the whole column (see :func:`spine3d.show`).
 
     Attributes
     ----------
