@@ -168,8 +168,10 @@ def show(obj: Any, interactive: bool | None = None) -> None:
     SpineInputError
         For an object it cannot show, or ``interactive=True`` without the extra.
     """
-    from IPython.display import Image, display
-
+    try:
+        from IPython.display import Image, display
+    except ImportError:
+        raise SpineInputError("spine3d.show: needs IPython: run it in a Jupyter notebook") from None
     fig = as_figure(obj)
     display(Image(data=_png(fig), format="png"))
     if interactive is None:

@@ -67,3 +67,28 @@ def test_example_notebook_runs_and_shows_images():
     printed = "".join(o.text for o in code[2].outputs if o.output_type == "stream")
     assert "L4-L5:" in printed
     assert any("image/png" in o.data for o in code[3].outputs if o.output_type == "display_data")
+
+
+def test_interactive_view_with_the_notebook_extra():
+    from spine3d.export.notebook import has_interactive
+
+    if not has_interactive():
+        pytest.skip("the notebook extra is not installed (pip install -e '.[notebook]')")
+    pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    source = "import spine3d\nspine3d.show(spine3d.solve(spine3d.load_model(), twist_deg=20.0))"
+    nb = new_notebook(cells=[new_code_cell(source)])
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    kinds = [k for o in nb.cells[0].outputs if o.output_type == "display_data" for k in o.data]
+    assert "image/png" in kinds and "application/vnd.jupyter.widget-view+json" in kinds
+
+
+def test_interactive_without_the_extra_says_how_to_get_it(model, monkeypatch):
+    from spine3d.export import notebook
+
+    pytest.importorskip("IPython")
+    monkeypatch.setattr(notebook, "has_interactive", lambda: False)
+    with pytest.raises(SpineInputError, match=r"pip install 'spine3d\[notebook\]'"):
+        notebook.show(spine3d.solve(model, twist_deg=10.0), interactive=True)
