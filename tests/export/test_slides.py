@@ -73,7 +73,10 @@ def test_a_title_slide_then_one_per_scene_with_figure_title_caption_and_notes(de
     assert "videoFile" in xml
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (libreoffice-impress) is not installed")
+@pytest.mark.skipif(
+    SOFFICE is None or shutil.which("pdftoppm") is None,
+    reason="LibreOffice (libreoffice-impress) or pdftoppm (poppler-utils) is not installed",
+)
 def test_libreoffice_converts_it_page_by_page(deck, tmp_path):
     from PIL import Image
 

@@ -48,6 +48,27 @@ def test_page_covers_every_single_segment_state_on_the_slider_grid(data, model):
         np.testing.assert_allclose(data.poses[s, g], state.poses, atol=1e-6)
 
 
+def test_a_panels_own_mobility_is_the_base_state(model):
+    d = page_data(load_scene("scenes/restricted_l4l5.toml"), panel=1)
+    meta = d.meta
+    assert meta["levels"] == ["T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5", "S1"]
+    assert meta["states"][0] == {"L4-L5": "restricted"}
+    names = [model.joints[s].name for s in meta["shownSegments"]]
+    assert names == ["T10-T11", "T11-T12", "T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"]
+    row = meta["stateTable"][names.index("L4-L5")]
+    assert [meta["states"][k] for k in row] == [
+        {},
+        {"L4-L5": "restricted"},
+        {"L4-L5": "hypermobile"},
+    ]
+    row = meta["stateTable"][names.index("T12-L1")]
+    assert meta["states"][row[1]] == {"L4-L5": "restricted", "T12-L1": "restricted"}
+    g = int(np.flatnonzero(TWIST_GRID_DEG == 30.0)[0])
+    state = spine3d.solve(model, 30.0, mobility={"L4-L5": "restricted"})
+    np.testing.assert_allclose(d.rotation_deg[0, g], state.rotation_deg, atol=1e-6)
+    assert d.poses.shape[2] == 9  # the shown vertebrae only
+
+
 def test_one_mesh_per_bone_shared_across_poses(data):
     meta = data.meta
     bones = [b for b in meta["bones"] if b["role"] == "bone"]

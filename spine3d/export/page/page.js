@@ -51,7 +51,7 @@
     renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
     renderer.outputColorSpace = THREE.SRGBColorSpace;
     const scene = new THREE.Scene();
-    scene.background = new THREE.Color(meta.background.startsWith("#") ? meta.background : meta.background);
+    scene.background = new THREE.Color(meta.background);
     const camera = new THREE.PerspectiveCamera(30, 1, 1, 20000);
     scene.add(new THREE.HemisphereLight(0xffffff, 0x8a8070, 1.6));
     const key = new THREE.DirectionalLight(0xffffff, 1.8);
