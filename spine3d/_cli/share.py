@@ -27,7 +27,7 @@ def _cmd_export_gltf(args) -> int:
     scene = load_scene(args.scene)
     out = check_out(args.out, (".glb", ".gltf"))
     nodes = write_gltf(scene, out, panel=check_panel(scene, args.panel))
-    print(f"wrote {out} ({nodes} bones)")
+    print(f"wrote {out} ({nodes} bone{'s' if nodes != 1 else ''})")
     return 0
 
 

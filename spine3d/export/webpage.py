@@ -29,8 +29,8 @@ import spine3d
 from ..geometry import load_meshes, write_atomic
 from ..mechanics import mobility_states, sweep
 from ..mechanics.params import mobility_label
-from ..scene import CAMERAS, SceneSpec
-from ..scene.describe import ColorBar, describe, describe_panel, nice_ceiling
+from ..scene import CAMERAS, LoadSpec, SceneSpec
+from ..scene.describe import ColorBar, describe, describe_panel, nice_ceiling, solve_panel
 from ..scene.theme import DEFAULT_THEME, Theme, colormap, hex_to_rgb
 
 __all__ = [
@@ -156,6 +156,76 @@ def _relative(parent: np.ndarray, transform: np.ndarray) -> np.ndarray:
     return np.linalg.solve(parent, transform)
 
 
+def _moved(spec, drawing, theme: Theme):
+    """Describe the panel again under 20 degrees more twist (to see what moves with what)."""
+    twist = LoadSpec(twist_deg=drawing.state.twist_deg + 20.0, torque_nm=None)
+    moved_spec = replace(spec, load=twist, maneuver=None)
+    return describe_panel(moved_spec, solve_panel(moved_spec), 1.0, 16 / 9, theme)
+
+
+def _follows(before: np.ndarray, after: np.ndarray, poses) -> int | None:
+    """Return which vertebra points or a transform move with: its index, -1 for none.
+
+    ``before`` and ``after`` are (4, 4) transforms or (k, 4) homogeneous points in two
+    states; ``poses`` the shown vertebrae's (pose before, pose after). None when they
+    neither stay put nor move rigidly with a vertebra (e.g. the twist arrow).
+    """
+    if np.allclose(before, after, atol=1e-6):
+        return -1
+    for v, (p0, p1) in enumerate(poses):
+        if np.allclose(_relative(p0, before), _relative(p1, after), atol=1e-6):
+            return v
+    return None
+
+
+def _attachments(spec, drawing, levels: list[str], theme: Theme) -> dict[str, list]:
+    """Return, for the meshes, lines and labels of ``drawing``, the vertebra each follows.
+
+    A vertebra follows itself, a level label its level, a ghost nothing (-1). Anything
+    else (a rib, the pelvis, a facet plane's trace and its angle) is compared with a
+    drawing under 20 degrees more twist: it follows the vertebra relative to which it
+    did not move, or nothing if it did not move at all; None if neither (it is left out).
+    """
+    index = {lv: i for i, lv in enumerate(levels)}
+    meshes = [-1 if m.role == "ghost" else index.get(m.level, -2) for m in drawing.meshes]
+    level_labels = [
+        next((index[lv] for lv in levels if lb.text == lv or lb.text.startswith(lv + " ")), -2)
+        for lb in drawing.labels
+    ]
+    out = {"meshes": meshes, "lines": [-2] * len(drawing.lines), "labels": level_labels}
+    if all(v != -2 for group in out.values() for v in group):
+        return out
+    moved = _moved(spec, drawing, theme)
+    state0 = drawing.state
+    poses = [(np.asarray(state0.pose(lv)), np.asarray(moved.state.pose(lv))) for lv in levels]
+
+    def points(p):
+        p = np.atleast_2d(np.asarray(p, dtype=float))
+        return np.hstack([p, np.ones((len(p), 1))]).T
+
+    pairs = {
+        "meshes": [
+            (a.transform, b.transform) for a, b in zip(drawing.meshes, moved.meshes, strict=False)
+        ],
+        "lines": [
+            (points(a.points), points(b.points))
+            for a, b in zip(drawing.lines, moved.lines, strict=False)
+        ],
+        "labels": [
+            (points(a.position), points(b.position))
+            for a, b in zip(drawing.labels, moved.labels, strict=False)
+        ],
+    }
+    for group, found in out.items():
+        if len(getattr(moved, group)) != len(found):  # it draws other things: leave them
+            out[group] = [v if v != -2 else None for v in found]
+            continue
+        for k, v in enumerate(found):
+            if v == -2:
+                found[k] = _follows(*pairs[group][k], poses)
+    return out
+
+
 def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) -> PageData:
     """Solve every state and slider position the page covers; pack meshes and poses.
 
@@ -196,23 +266,21 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     clim = np.vectorize(nice_ceiling, otypes=[float])(peak)
     blob = _Blob()
 
-    # Bones: a vertebra follows its own pose; any other bone the description lists
-    # follows the vertebra it is nearest to, rigidly; a ghost stays where it is.
+    # Bones: a vertebra follows its own pose, any other bone the vertebra it moves with
+    # (found by describing the panel under another twist), a ghost stays where it is.
     meshes_needed = sorted({m.level for m in drawing.meshes})
     geometry = load_meshes(meshes_needed)
     mesh_entries = {lv: _quantise(geometry[lv], blob) | {"name": lv} for lv in meshes_needed}
     mesh_ids = {lv: k for k, lv in enumerate(meshes_needed)}
-    centres = np.array([np.asarray(state0.pose(lv))[:3, 3] for lv in levels])
+    follows = _attachments(spec, drawing, levels, theme)
     seg_of = {joints[i].upper: i for i in shown_seg}
     bones, coloured = [], []
-    for item in drawing.meshes:
-        if item.role == "ghost":
-            parent, offset = -1, item.transform
+    for item, parent in zip(drawing.meshes, follows["meshes"], strict=True):
+        if parent is None:
+            parent = -1
+        if parent < 0:
+            offset = item.transform
         else:
-            parent = level_index.get(item.level)
-            if parent is None:
-                d = np.linalg.norm(centres - item.transform[:3, 3], axis=1)
-                parent = int(np.argmin(d))
             offset = _relative(np.asarray(state0.pose(levels[parent])), item.transform)
         if item.role == "bone" and view.color_by == "segment_rotation" and item.level in seg_of:
             coloured.append((len(bones), seg_of[item.level]))
@@ -262,13 +330,39 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
             marker_rgb.append(np.broadcast_to(hex_to_rgb(theme.facet), (*rotation.shape[:2], 3)))
     marker_rgb = np.stack(marker_rgb, axis=2) if markers else np.zeros((*rotation.shape[:2], 0, 3))
 
+    # Labels: a level's text follows the state (restricted, hypermobile); others are fixed.
     labels = []
-    if view.labels:
-        for lv in levels:
-            hit = [lb for lb in drawing.labels if lb.text == lv or lb.text.startswith(lv + " ")]
-            if hit:
-                local = np.linalg.solve(np.asarray(state0.pose(lv)), [*hit[0].position, 1.0])
-                labels.append({"level": lv, "parent": level_index[lv], "local": local[:3].tolist()})
+    for lb, parent in zip(drawing.labels, follows["labels"], strict=True):
+        if parent is None:
+            continue
+        frame = np.asarray(state0.pose(levels[parent])) if parent >= 0 else np.eye(4)
+        local = np.linalg.solve(frame, [*lb.position, 1.0])[:3].tolist()
+        is_level = parent >= 0 and (
+            lb.text == levels[parent] or lb.text.startswith(levels[parent] + " ")
+        )
+        labels.append(
+            {
+                "level": levels[parent] if is_level else None,
+                "text": lb.text,
+                "color": _hex(lb.color),
+                "parent": parent,
+                "local": local,
+            }
+        )
+    lines = []
+    for ln, parent in zip(drawing.lines, follows["lines"], strict=True):
+        if parent is None:
+            continue
+        frame = np.asarray(state0.pose(levels[parent])) if parent >= 0 else np.eye(4)
+        pts = np.linalg.solve(frame, np.hstack([ln.points, np.ones((len(ln.points), 1))]).T).T
+        lines.append(
+            {
+                "parent": parent,
+                "points": pts[:, :3].ravel().tolist(),
+                "color": _hex(ln.color),
+                "width": ln.width,
+            }
+        )
 
     cameras = {}
     aspect = 16 / 9
@@ -333,6 +427,12 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "title": scene.title,
         "caption": scene.caption,
         "panelTitle": drawing.title,
+        "note": (
+            "The page shows this spine under a static twist; the manoeuvre over time is in "
+            "spine3d animate and spine3d simulate."
+            if spec.maneuver is not None
+            else ""
+        ),
         "credit": (
             f"Made with spine3d {spine3d.__version__} from {Path(scene.source).name}: every pose "
             f"was solved by the spine3d solver when this page was written. 3D view: three.js "
@@ -354,6 +454,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "bones": bones,
         "markers": markers,
         "labels": labels,
+        "lines": lines,
         "cameras": cameras,
         "camera": start_camera,
         "colorBy": view.color_by,

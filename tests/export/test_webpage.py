@@ -260,3 +260,48 @@ def test_click_cycles_a_vertebra_and_poses_equal_the_solver(driver, model):
     assert _label(driver, "T6") == ("normal", "T6")
     _check_poses(driver, model)
     assert browser.console_errors(driver) == []
+
+
+def test_other_bones_follow_the_vertebra_they_move_with(monkeypatch):
+    """A rib fixed to L2 follows L2; a bone that never moves stays put (real bones to come)."""
+    from dataclasses import replace
+
+    from spine3d.export import webpage
+    from spine3d.scene.describe import MeshItem
+
+    offset = np.eye(4)
+    offset[:3, 3] = [10.0, 5.0, 40.0]
+    still = np.eye(4)
+    still[:3, 3] = [0.0, -80.0, 0.0]
+
+    def extra(state):
+        return (
+            MeshItem("rib_2_left", np.asarray(state.pose("L2")) @ offset, (1.0, 1.0, 1.0)),
+            MeshItem("pelvis_left", still, (1.0, 1.0, 1.0)),
+        )
+
+    real = webpage.describe_panel
+
+    def with_extra(panel, state, *a, **k):
+        d = real(panel, state, *a, **k)
+        return replace(d, meshes=d.meshes + extra(state))
+
+    monkeypatch.setattr(webpage, "describe_panel", with_extra)
+    scene = load_scene("scenes/tropism.toml")
+    spec = scene.panels[0]
+    drawing = webpage.describe(scene).panels[0]
+    drawing = replace(drawing, meshes=drawing.meshes + extra(drawing.state))
+    levels = list(spec.spine.levels)
+    follows = webpage._attachments(spec, drawing, levels, webpage.DEFAULT_THEME)
+    assert follows["meshes"] == [*range(len(levels)), levels.index("L2"), -1]
+
+
+def test_facet_plane_traces_ride_on_their_vertebra_and_the_twist_arrow_is_left_out():
+    d = page_data(load_scene("scenes/facet_orientation.toml"))
+    meta = d.meta
+    assert len(meta["lines"]) == 2 and all(ln["parent"] == 0 for ln in meta["lines"])
+    angles = [lb["text"] for lb in meta["labels"] if lb["level"] is None]
+    assert angles == ["20°", "20°"]
+    twisted = page_data(load_scene("scenes/self_twist.toml")).meta
+    assert twisted["lines"] == []  # the arrow turns with the sign of the twist: the readout says it
+    assert all(lb["level"] is not None for lb in twisted["labels"])

@@ -9,10 +9,11 @@ trap 'rm -rf "$work"' EXIT
 cp tools/three/entry.js "$work/"
 (
   cd "$work"
+  # esbuild first: an npm install prunes packages it did not install itself.
+  npm install --silent --no-audit --no-fund --no-save esbuild@0.28.2 >/dev/null
   npm pack --silent "three@$version" >/dev/null
   mkdir -p node_modules/three
   tar xzf "three-$version.tgz" -C node_modules/three --strip-components=1
-  npm install --silent --no-audit --no-fund --no-save esbuild@0.28.2 >/dev/null
   ./node_modules/.bin/esbuild entry.js --bundle --minify --format=iife \
     --global-name=THREE --legal-comments=none --outfile=three.min.js
 )

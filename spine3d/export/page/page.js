@@ -107,12 +107,35 @@
       return mesh;
     });
 
-    // Labels: HTML over the canvas, placed by projecting each anchor every frame.
+    // Lines (e.g. a facet plane's trace): thin cylinders, so that they have a width.
+    const rod = new THREE.CylinderGeometry(1, 1, 1, 12);
+    const yAxis = new THREE.Vector3(0, 1, 0);
+    for (const ln of meta.lines) {
+      const material = new THREE.MeshBasicMaterial({ color: ln.color });
+      const holder = ln.parent >= 0 ? vertebrae[ln.parent] : scene;
+      const p = ln.points;
+      for (let i = 0; i + 5 < p.length; i += 3) {
+        const a = new THREE.Vector3(p[i], p[i + 1], p[i + 2]);
+        const b = new THREE.Vector3(p[i + 3], p[i + 4], p[i + 5]);
+        const length = a.distanceTo(b);
+        if (length === 0) continue;
+        const piece = new THREE.Mesh(rod, material);
+        piece.position.copy(a).add(b).multiplyScalar(0.5);
+        piece.quaternion.setFromUnitVectors(yAxis, b.clone().sub(a).normalize());
+        piece.scale.set(ln.width * 0.2, length, ln.width * 0.2);
+        holder.add(piece);
+      }
+    }
+
+    // Labels: HTML over the canvas, placed by projecting each anchor every frame. A
+    // level's label tells its segment's state; any other keeps its text and colour.
     const labelLayer = $("labels");
     const labels = meta.labels.map((l) => {
       const el = document.createElement("div");
       el.className = "label";
-      el.dataset.level = l.level;
+      if (l.level) el.dataset.level = l.level;
+      el.textContent = l.text;
+      el.style.color = l.color;
       labelLayer.appendChild(el);
       return { el: el, level: l.level, parent: l.parent, local: new THREE.Vector3(...l.local) };
     });
@@ -124,6 +147,7 @@
     slider.step = meta.grid.step;
     $("title").textContent = meta.title;
     $("panel-title").textContent = meta.panelTitle;
+    $("note").textContent = meta.note;
     $("caption").textContent = meta.caption;
     $("credit").textContent = meta.credit;
     const camBox = $("cameras");
@@ -209,6 +233,7 @@
 
     function updateLabels() {
       for (const l of labels) {
+        if (!l.level) continue;
         const seg = meta.segments.findIndex((s) => s.upper === l.level);
         let text = l.level;
         let colour = meta.theme.text;
@@ -229,7 +254,9 @@
       const w = canvas.clientWidth, h = canvas.clientHeight;
       const p = new THREE.Vector3();
       for (const l of labels) {
-        p.copy(l.local).applyMatrix4(vertebrae[l.parent].matrixWorld).project(camera);
+        p.copy(l.local);
+        if (l.parent >= 0) p.applyMatrix4(vertebrae[l.parent].matrixWorld);
+        p.project(camera);
         const hidden = p.z > 1 || p.z < -1;
         l.el.style.display = hidden ? "none" : "";
         l.el.style.left = `${((p.x + 1) / 2) * w}px`;
@@ -271,7 +298,7 @@
       ctx.strokeStyle = "#bbb";
       for (const t of [0, ymax / 2, ymax]) {
         const y = bottom - (t / ymax) * (bottom - top);
-        ctx.fillText(String(Math.round(t * 100) / 100), left - 4, y + 4);
+        ctx.fillText(String(Number(t.toPrecision(3))), left - 4, y + 4);
         ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(right, y); ctx.stroke();
       }
       const bw = (right - left) / segs.length;
