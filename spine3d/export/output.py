@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import SpineInputError
@@ -16,7 +17,7 @@ def check_out(out: str | Path, suffixes: tuple[str, ...]) -> Path:
     Raises
     ------
     SpineInputError
-        On another file type, a missing folder or an existing folder at ``out``.
+        On another file type, a missing or unwritable folder, or a folder at ``out``.
     """
     path = Path(out)
     if path.suffix.lower() not in suffixes:
@@ -24,6 +25,8 @@ def check_out(out: str | Path, suffixes: tuple[str, ...]) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise SpineInputError(f"--out {out}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise SpineInputError(f"--out {out}: folder {folder} is not writable")
     if path.is_dir():
         raise SpineInputError(f"--out {out}: is a folder, expected a file")
     return path

@@ -27,7 +27,7 @@ import numpy as np
 import spine3d
 
 from ..geometry import load_meshes, write_atomic
-from ..mechanics import mobility_states, sweep
+from ..mechanics import mobility_states, reachable_twist_deg, sweep
 from ..mechanics.params import mobility_label
 from ..scene import CAMERAS, LoadSpec, SceneSpec
 from ..scene.describe import ColorBar, describe, describe_panel, nice_ceiling, solve_panel
@@ -157,9 +157,11 @@ def _relative(parent: np.ndarray, transform: np.ndarray) -> np.ndarray:
 
 
 def _moved(spec, drawing, theme: Theme):
-    """Describe the panel again under 20 degrees more twist (to see what moves with what)."""
-    twist = LoadSpec(twist_deg=drawing.state.twist_deg + 20.0, torque_nm=None)
-    moved_spec = replace(spec, load=twist, maneuver=None)
+    """Describe the panel again under another twist (to see what moves with what)."""
+    t0 = drawing.state.twist_deg
+    reach = reachable_twist_deg(drawing.state.model, dict(spec.spine.mobility))
+    t1 = next(t for t in (t0 + 20.0, t0 - 20.0, t0 + reach / 2, t0 - reach / 2) if abs(t) < reach)
+    moved_spec = replace(spec, load=LoadSpec(twist_deg=t1, torque_nm=None), maneuver=None)
     return describe_panel(moved_spec, solve_panel(moved_spec), 1.0, 16 / 9, theme)
 
 
@@ -183,7 +185,7 @@ def _attachments(spec, drawing, levels: list[str], theme: Theme) -> dict[str, li
 
     A vertebra follows itself, a level label its level, a ghost nothing (-1). Anything
     else (a rib, the pelvis, a facet plane's trace and its angle) is compared with a
-    drawing under 20 degrees more twist: it follows the vertebra relative to which it
+    drawing under another twist: it follows the vertebra relative to which it
     did not move, or nothing if it did not move at all; None if neither (it is left out).
     """
     index = {lv: i for i, lv in enumerate(levels)}
@@ -253,11 +255,24 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     shown_seg = [i for i, j in enumerate(joints) if j.upper in level_index]
     states, state_table = _states(spec, [joints[i].name for i in shown_seg])
 
-    sweeps = [sweep(model, TWIST_GRID_DEG, mobility=m) for m in states]
-    rotation = np.stack([s.rotation_deg for s in sweeps])  # (S, G, n)
-    poses = np.stack([s.poses for s in sweeps])[:, :, pose_rows]  # (S, G, m, 4, 4)
-    gaps = np.stack([s.facet_gap_mm for s in sweeps])  # (S, G, 2, n)
-    torque = np.stack([s.torque_nm for s in sweeps])
+    # A very stiff state may not reach the slider's ends before a segment fails: it is
+    # solved as far as it reaches, and the page stops its slider there.
+    reach = [min(reachable_twist_deg(model, m), TWIST_GRID_DEG[-1]) for m in states]
+    sweeps = []
+    for m, r in zip(states, reach, strict=True):
+        inside = np.abs(TWIST_GRID_DEG) <= r
+        sw = sweep(model, TWIST_GRID_DEG[inside], mobility=m)
+        rows = np.clip(np.cumsum(inside) - 1, 0, inside.sum() - 1)  # beyond: the last row
+        sweeps.append(
+            {
+                k: getattr(sw, k)[rows]
+                for k in ("rotation_deg", "poses", "facet_gap_mm", "torque_nm")
+            }
+        )
+    rotation = np.stack([s["rotation_deg"] for s in sweeps])  # (S, G, n)
+    poses = np.stack([s["poses"] for s in sweeps])[:, :, pose_rows]  # (S, G, m, 4, 4)
+    gaps = np.stack([s["facet_gap_mm"] for s in sweeps])  # (S, G, 2, n)
+    torque = np.stack([s["torque_nm"] for s in sweeps])
 
     view = spec.view
     peak = (
@@ -447,6 +462,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
             {k: (v if isinstance(v, str) else float(v)) for k, v in m.items()} for m in states
         ],
         "stateLabels": state_labels,
+        "reachDeg": [float(r) for r in reach],
         "stateTable": state_table,
         "cycle": list(STATES),
         "factors": factors,

@@ -9,6 +9,8 @@ import pytest
 import spine3d
 from spine3d._cli.main import main
 from spine3d.export.webpage import MAX_PAGE_BYTES, STATES, TWIST_GRID_DEG, page_data
+from spine3d.mechanics import mobility_factors
+from spine3d.mechanics.params import mobility_label
 from spine3d.scene import load_scene
 
 from . import browser
@@ -183,9 +185,12 @@ def _label(driver, level: str) -> tuple[str, str]:
 
 def _check_poses(driver, model) -> None:
     twist = driver.execute_script("return spine3d.twist()")
-    mobility = {
-        k: v for k, v in driver.execute_script("return spine3d.mobility()").items() if v != "normal"
-    }
+    # The whole state drawn, shown segments or not (the scene's own mobility included).
+    mobility = driver.execute_script("return spine3d.stateMobility()")
+    shown = driver.execute_script("return spine3d.mobility()")
+    factors = dict(zip(model.segment_names, mobility_factors(mobility), strict=True))
+    for seg, label in shown.items():  # the labels name the state drawn
+        assert label == mobility_label(factors[seg])
     state = spine3d.solve(model, float(twist), mobility=mobility)
     drawn = driver.execute_script("return spine3d.vertebraMatrices()")
     for lv, m in drawn.items():
@@ -305,3 +310,34 @@ def test_facet_plane_traces_ride_on_their_vertebra_and_the_twist_arrow_is_left_o
     twisted = page_data(load_scene("scenes/self_twist.toml")).meta
     assert twisted["lines"] == []  # the arrow turns with the sign of the twist: the readout says it
     assert all(lb["level"] is not None for lb in twisted["labels"])
+
+
+STIFF = """
+title = "A stiff spine"
+[spine]
+levels = "L1-S1"
+mobility = { %s }
+[load]
+twist_deg = 5
+"""
+
+
+@needs_browser
+def test_a_stiff_state_stops_the_slider_where_it_stops(tmp_path, model):
+    mobility = {j.name: 0.02 for j in model.joints[:-1]}
+    scene = tmp_path / "stiff.toml"
+    scene.write_text(STIFF % ", ".join(f'"{k}" = 0.02' for k in mobility))
+    reach = spine3d.reachable_twist_deg(model, mobility)
+    assert reach < 20  # the test needs a state that stops short of the slider's end
+    out = tmp_path / "stiff.html"
+    assert main(["export-html", str(scene), "--out", str(out)]) == 0
+    with browser.chromium(1000, 700) as d:
+        browser.open_page(d, out)
+        _set_twist(d, 60)
+        assert d.execute_script("return spine3d.twist()") == math.floor(reach)
+        assert "reaches at most" in d.find_element("id", "readout").text
+        _check_poses(d, model)
+        _set_twist(d, -3)
+        assert d.execute_script("return spine3d.twist()") == -3
+        assert "reaches at most" not in d.find_element("id", "readout").text
+        assert browser.console_errors(d) == []

@@ -334,9 +334,18 @@
       api.frames = (api.frames || 0) + 1;
     }
 
+    // A very stiff state stops short of the slider's ends: its pose there was not solved.
+    let limited = false;
     function show(state, grid) {
-      current = { state: state, grid: grid };
+      const reach = meta.reachDeg[state];
+      const lo = Math.ceil((-reach - meta.grid.min) / meta.grid.step - 1e-9);
+      const hi = Math.floor((reach - meta.grid.min) / meta.grid.step + 1e-9);
+      limited = grid < lo || grid > hi;
+      current = { state: state, grid: Math.max(lo, Math.min(hi, grid)) };
       applyPose();
+      if (limited) {
+        $("readout").textContent += ` · this spine reaches at most ±${reach.toFixed(0)}° before a segment fails`;
+      }
       render();
     }
 
