@@ -156,6 +156,11 @@ def _relative(parent: np.ndarray, transform: np.ndarray) -> np.ndarray:
     return np.linalg.solve(parent, transform)
 
 
+def _names_level(text: str, level: str) -> bool:
+    """Return whether a label is ``level``'s own ("L4", "L4  (L4-L5 restricted)", not "L40")."""
+    return text.startswith(level) and (len(text) == len(level) or not text[len(level)].isalnum())
+
+
 def _moved(spec, drawing, theme: Theme):
     """Describe the panel again under another twist (to see what moves with what)."""
     t0 = drawing.state.twist_deg
@@ -191,8 +196,7 @@ def _attachments(spec, drawing, levels: list[str], theme: Theme) -> dict[str, li
     index = {lv: i for i, lv in enumerate(levels)}
     meshes = [-1 if m.role == "ghost" else index.get(m.level, -2) for m in drawing.meshes]
     level_labels = [
-        next((index[lv] for lv in levels if lb.text == lv or lb.text.startswith(lv + " ")), -2)
-        for lb in drawing.labels
+        next((index[lv] for lv in levels if _names_level(lb.text, lv)), -2) for lb in drawing.labels
     ]
     out = {"meshes": meshes, "lines": [-2] * len(drawing.lines), "labels": level_labels}
     if all(v != -2 for group in out.values() for v in group):
@@ -352,9 +356,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
             continue
         frame = np.asarray(state0.pose(levels[parent])) if parent >= 0 else np.eye(4)
         local = np.linalg.solve(frame, [*lb.position, 1.0])[:3].tolist()
-        is_level = parent >= 0 and (
-            lb.text == levels[parent] or lb.text.startswith(levels[parent] + " ")
-        )
+        is_level = parent >= 0 and _names_level(lb.text, levels[parent])
         labels.append(
             {
                 "level": levels[parent] if is_level else None,
