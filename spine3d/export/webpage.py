@@ -384,7 +384,8 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     cameras = {}
     aspect = 16 / 9
     for c in CAMERAS:
-        v = replace(view, camera=c, position=None, focal_point=None, up=None)
+        # The page draws no twist arrow (its readout says the direction): frame the bones.
+        v = replace(view, camera=c, position=None, focal_point=None, up=None, twist_axis=False)
         cam = describe_panel(replace(spec, view=v), state0, 1.0, aspect, theme).view
         cameras[c] = {
             "position": cam.position.tolist(),
