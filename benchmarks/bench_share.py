@@ -57,10 +57,8 @@ def main():
     ) * (len(TWIST_GRID_DEG) / len(grid))
     size = page.stat().st_size
     arrays = data.meta["arrays"]
-    mesh_raw = sum(
-        m["positions"]["length"] * 2 + m["index"]["length"] * 2 for m in data.meta["meshes"]
-    )
-    pose_raw = arrays["poses"]["length"] * 4
+    mesh_raw = sum(m["positions"]["length"] + m["index"]["length"] for m in data.meta["meshes"])
+    pose_raw = arrays["poseQuat"]["length"] * 2 + arrays["poseT"]["length"] * 4
 
     t_glb = timed(lambda: write_gltf(scene, tmp / "spine.glb"))
 
@@ -74,7 +72,9 @@ def main():
     )
     table.add_row("page size", f"{size / 2**20:.2f} MiB", f"<= {MAX_PAGE_BYTES / 2**20:.0f} MiB")
     table.add_row("  meshes (raw, quantised)", f"{mesh_raw / 1e6:.2f} MB", "one per bone")
-    table.add_row("  poses (raw)", f"{pose_raw / 1e6:.2f} MB", "7 float32 per vertebra")
+    table.add_row(
+        "  poses (raw)", f"{pose_raw / 1e6:.2f} MB", "int16 quaternion, float32 translation"
+    )
     table.add_row("write the page", f"{t_write:.2f} s", "")
     table.add_row(
         "  the sweeps alone", f"{t_sweep:.3f} s", f"write / sweeps = {t_write / t_sweep:.1f}x"

@@ -78,11 +78,30 @@ def test_one_mesh_per_bone_shared_across_poses(data):
     assert len(meta["meshes"]) == len({b["name"] for b in meta["bones"]})
     n_poses = len(meta["states"]) * meta["grid"]["count"]
     # A pose is a quaternion and a translation per vertebra, nothing more.
-    assert meta["arrays"]["poses"]["length"] == n_poses * len(meta["levels"]) * 7
-    mesh_bytes = sum(
-        m["positions"]["length"] * 2 + m["index"]["length"] * 2 for m in meta["meshes"]
-    )
+    assert meta["arrays"]["poseQuat"]["length"] == n_poses * len(meta["levels"]) * 4
+    assert meta["arrays"]["poseT"]["length"] == n_poses * len(meta["levels"]) * 3
+    mesh_bytes = sum(m["positions"]["length"] + m["index"]["length"] for m in meta["meshes"])
     assert mesh_bytes < len(data.blob) * 0.75
+
+
+def test_mesh_packing_round_trips():
+    from spine3d.export.webpage import _delta_planes
+
+    rng = np.random.default_rng(3)
+    for dtype, stride in ((np.uint16, 3), (np.uint16, 1), (np.uint32, 1)):
+        v = rng.integers(0, np.iinfo(dtype).max, size=300, dtype=dtype)
+        packed, head = _delta_planes(v, stride)
+        size = head["size"]
+        assert packed.dtype == np.uint8 and packed.size == v.size * size
+        # What the page does: planes back to integers, then wrapping sums.
+        d = sum(
+            packed[p * v.size : (p + 1) * v.size].astype(np.uint64) << (8 * p) for p in range(size)
+        )
+        out = d.astype(dtype)
+        with np.errstate(over="ignore"):  # unsigned sums wrap, as typed arrays do
+            for k in range(stride, out.size):
+                out[k] = out[k] + out[k - stride]
+        np.testing.assert_array_equal(out, v)
 
 
 def test_bone_colours_match_the_figure_at_the_scenes_twist(data):

@@ -20,9 +20,24 @@
     return new Response(stream).arrayBuffer();
   }
 
-  const TYPES = { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, float32: Float32Array };
+  const TYPES = { uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array, float32: Float32Array };
   function view(buffer, entry) {
     return new TYPES[entry.type](buffer, entry.offset, entry.length);
+  }
+
+  // Undo the packing of mesh arrays: byte planes back to integers, then the differences
+  // summed (typed arrays wrap, as the writer's unsigned differences did).
+  function unpack(buffer, entry) {
+    const bytes = view(buffer, entry);
+    const n = entry.count, size = entry.size, stride = entry.stride;
+    const out = size === 2 ? new Uint16Array(n) : new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      let v = 0;
+      for (let p = size - 1; p >= 0; p--) v = v * 256 + bytes[p * n + k];
+      out[k] = v;
+    }
+    for (let k = stride; k < n; k++) out[k] = out[k] + out[k - stride];
+    return out;
   }
 
   function niceTicks(clim) {
@@ -63,14 +78,14 @@
 
     // One geometry per bone, shared by every pose.
     const geometries = meta.meshes.map((m) => {
-      const q = view(buffer, m.positions);
+      const q = unpack(buffer, m.positions);
       const pos = new Float32Array(q.length);
       for (let i = 0; i < q.length; i += 3) {
         for (let k = 0; k < 3; k++) pos[i + k] = m.lo[k] + (q[i + k] / 65535) * m.span[k];
       }
       const g = new THREE.BufferGeometry();
       g.setAttribute("position", new THREE.BufferAttribute(pos, 3));
-      g.setIndex(new THREE.BufferAttribute(view(buffer, m.index), 1));
+      g.setIndex(new THREE.BufferAttribute(unpack(buffer, m.index), 1));
       g.computeVertexNormals();
       g.computeBoundingSphere();
       return g;
@@ -188,11 +203,11 @@
     const ONE = new THREE.Vector3(1, 1, 1);
     function applyPose() {
       const base = (current.state * nGrid + current.grid);
-      const P = A.poses;
+      const Q = A.poseQuat, T = A.poseT;
       for (let v = 0; v < nLevels; v++) {
-        const k = (base * nLevels + v) * 7;
-        tmpQ.set(P[k], P[k + 1], P[k + 2], P[k + 3]);
-        tmpT.set(P[k + 4], P[k + 5], P[k + 6]);
+        const k = base * nLevels + v;
+        tmpQ.set(Q[4 * k], Q[4 * k + 1], Q[4 * k + 2], Q[4 * k + 3]).normalize();
+        tmpT.set(T[3 * k], T[3 * k + 1], T[3 * k + 2]);
         vertebrae[v].matrix.compose(tmpT, tmpQ, ONE);
         vertebrae[v].matrixWorldNeedsUpdate = true;
       }
