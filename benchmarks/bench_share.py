@@ -71,9 +71,11 @@ def main():
         "states x slider positions", f"{len(states)} x {len(TWIST_GRID_DEG)}", f"{n_poses} poses"
     )
     table.add_row("page size", f"{size / 2**20:.2f} MiB", f"<= {MAX_PAGE_BYTES / 2**20:.0f} MiB")
-    table.add_row("  meshes (raw, quantised)", f"{mesh_raw / 1e6:.2f} MB", "one per bone")
+    table.add_row("  meshes (packed, before deflate)", f"{mesh_raw / 1e6:.2f} MB", "one per bone")
     table.add_row(
-        "  poses (raw)", f"{pose_raw / 1e6:.2f} MB", "int16 quaternion, float32 translation"
+        "  poses (before deflate)",
+        f"{pose_raw / 1e6:.2f} MB",
+        "int16 quaternion, float32 translation",
     )
     table.add_row("write the page", f"{t_write:.2f} s", "")
     table.add_row(
