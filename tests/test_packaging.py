@@ -33,3 +33,7 @@ def test_wheel_ships_meshes_and_tables(tmp_path):
     assert "spine3d/meshes_data/NOTICE" in names and "spine3d/meshes_data/LICENSE.myo-sim" in names
     assert "spine3d/anatomy/data/joints.csv" in names
     assert "spine3d/mechanics/data/tissue.csv" in names
+    # The web page's assets: its script, styles and the vendored three.js with its licence.
+    for asset in ("page/page.html", "page/page.js", "page/page.css", "vendor/three.min.js"):
+        assert f"spine3d/export/{asset}" in names
+    assert "spine3d/export/vendor/LICENSE-three.txt" in names

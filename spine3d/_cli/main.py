@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpineInputError
+from .share import add_share_commands
 
 __all__ = ["main"]
 
@@ -301,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--width", type=int, default=1280, help="window width (default: 1280)")
     w.add_argument("--height", type=int, default=720, help="window height (default: 720)")
     w.set_defaults(func=_cmd_view)
+
+    add_share_commands(sub)
 
     m = sub.add_parser("meshes", help="build or preview the vertebra meshes")
     msub = m.add_subparsers(dest="meshes_command", required=True, parser_class=_Parser)

@@ -362,16 +362,17 @@ def solve_rows(
 
 
 def _pose_stack(pre, post, base_pose, theta: np.ndarray) -> np.ndarray:
-    n = theta.shape[0]
+    """Local-to-global transforms (..., n + 1, 4, 4) of every vertebra for rotations (..., n)."""
+    n = theta.shape[-1]
     c, s = np.cos(theta), np.sin(theta)
-    rot = np.zeros((n, 4, 4))
-    rot[:, 0, 0], rot[:, 0, 2], rot[:, 2, 0], rot[:, 2, 2] = c, s, -s, c
-    rot[:, 1, 1] = rot[:, 3, 3] = 1.0
+    rot = np.zeros((*theta.shape, 4, 4))
+    rot[..., 0, 0], rot[..., 0, 2], rot[..., 2, 0], rot[..., 2, 2] = c, s, -s, c
+    rot[..., 1, 1] = rot[..., 3, 3] = 1.0
     local = pre @ rot @ post
-    poses = np.empty((n + 1, 4, 4))
-    poses[n] = base_pose
+    poses = np.empty((*theta.shape[:-1], n + 1, 4, 4))
+    poses[..., n, :, :] = base_pose
     for i in range(n - 1, -1, -1):
-        poses[i] = poses[i + 1] @ local[i]
+        poses[..., i, :, :] = poses[..., i + 1, :, :] @ local[..., i, :, :]
     return poses
 
 
@@ -467,7 +468,8 @@ def sweep(
     Returns
     -------
     Sweep
-        Segment rotations (N, n) in degrees and the torque (N,) in N m.
+        Segment rotations (N, n) in degrees, the torque (N,) in N m, facet gaps and the
+        pose of every vertebra, each row equal to :func:`solve` of that twist.
     """
     _check_load(twist_deg, None)
     t = _table(model, mobility_factors(mobility))
@@ -476,4 +478,13 @@ def sweep(
         worst = float(np.degrees(twist[np.argmax(np.abs(twist))]))
         raise _unreachable(t, f"twist_deg = {worst:g}")
     theta, tau = _solve_twist(t, twist)
-    return Sweep(twist_deg=np.degrees(twist), torque_nm=tau / 1e3, rotation_deg=np.degrees(theta))
+    arrays = {
+        "twist_deg": np.degrees(twist),
+        "torque_nm": tau / 1e3,
+        "rotation_deg": np.degrees(theta),
+        "facet_gap_mm": np.moveaxis(t.law.details(theta)["gap_mm"], 0, 1),
+        "poses": _pose_stack(*_kinematics(model), theta),
+    }
+    for a in arrays.values():
+        a.flags.writeable = False
+    return Sweep(**arrays)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._display import RichDisplay
 from ..anatomy import SIDES, SpineModel
 from .params import mobility_label
 
@@ -14,8 +15,10 @@ __all__ = ["SpineState", "Sweep"]
 
 
 @dataclass(frozen=True, eq=False)
-class SpineState:
+class SpineState(RichDisplay):
     """The spine under one global load. Arrays are read-only; segments run top to bottom.
+
+    In a notebook it shows as a figure of the whole column (see :func:`spine3d.show`).
 
     Attributes
     ----------
@@ -108,8 +111,14 @@ class Sweep:
     torque_nm : (N,) float
     rotation_deg : (N, n) float
         Segment rotations, top to bottom, degrees.
+    facet_gap_mm : (N, 2, n) float
+        Facet gap per side (left, right), mm, as :attr:`SpineState.facet_gap_mm`.
+    poses : (N, m, 4, 4) float
+        Local-to-global transform of every vertebra, T1 ... S1, mm.
     """
 
     twist_deg: np.ndarray
     torque_nm: np.ndarray
     rotation_deg: np.ndarray
+    facet_gap_mm: np.ndarray
+    poses: np.ndarray

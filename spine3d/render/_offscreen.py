@@ -10,7 +10,7 @@ import numpy as np
 
 from ..geometry import write_atomic
 
-__all__ = ["prepare_offscreen", "save_png"]
+__all__ = ["png_bytes", "prepare_offscreen", "save_png"]
 
 
 def prepare_offscreen() -> None:
@@ -22,10 +22,15 @@ def prepare_offscreen() -> None:
     pv.OFF_SCREEN = True
 
 
-def save_png(image: np.ndarray, path: Path) -> None:
-    """Write an (h, w, 3|4) uint8 image to ``path`` as PNG, atomically."""
+def png_bytes(image: np.ndarray) -> bytes:
+    """Return an (h, w, 3|4) uint8 image encoded as PNG."""
     from PIL import Image
 
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", optimize=False)
-    write_atomic(Path(path), buf.getvalue())
+    return buf.getvalue()
+
+
+def save_png(image: np.ndarray, path: Path) -> None:
+    """Write an (h, w, 3|4) uint8 image to ``path`` as PNG, atomically."""
+    write_atomic(Path(path), png_bytes(image))

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._display import RichDisplay
 from ..anatomy import SIDES, SpineModel, load_model
 from ..anatomy.frames import apply
 from ..mechanics import SpineState, solve
@@ -224,7 +225,7 @@ class PanelDrawing:
 
 
 @dataclass(frozen=True)
-class Figure:
+class Figure(RichDisplay):
     """A whole figure: panels side by side, title, caption, size and background."""
 
     name: str

@@ -139,6 +139,21 @@ def test_sweep_matches_single_solves(model):
         assert np.allclose(row, single.rotation_deg, atol=1e-8)
 
 
+def test_sweep_carries_each_rows_poses_and_facet_gaps(model):
+    twists = np.array([-40.0, 0.0, 25.0])
+    sw = spine3d.sweep(model, twists, mobility={"T6-T7": "hypermobile"})
+    n, m = len(model.joints), len(model.level_names)
+    assert sw.poses.shape == (3, m, 4, 4) and sw.facet_gap_mm.shape == (3, 2, n)
+    assert not sw.poses.flags.writeable
+    for k, t in enumerate(twists):
+        single = spine3d.solve(model, twist_deg=float(t), mobility={"T6-T7": "hypermobile"})
+        np.testing.assert_allclose(sw.poses[k], single.poses, atol=1e-6)
+        np.testing.assert_allclose(sw.facet_gap_mm[k], single.facet_gap_mm, atol=1e-6)
+    # The rows differ: a twist moves T1 and leaves the sacrum where it is.
+    assert not np.allclose(sw.poses[0, 0], sw.poses[2, 0])
+    np.testing.assert_array_equal(sw.poses[0, -1], sw.poses[2, -1])
+
+
 STATES = st.sampled_from(["restricted", "normal", "hypermobile"]) | st.floats(0.05, 10.0)
 
 
