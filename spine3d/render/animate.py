@@ -28,7 +28,7 @@ from ..scene.describe import (
     simulate_scene,
     solve_panel,
 )
-from ..scene.theme import DEFAULT_THEME, Theme
+from ..scene.theme import Theme
 from .figure import FigureRenderer
 
 __all__ = ["FORMATS", "animate", "check_output", "frames"]
@@ -82,7 +82,7 @@ def _kind(scene: SceneSpec) -> str:
 def frames(
     scene: SceneSpec,
     n_frames: int,
-    theme: Theme = DEFAULT_THEME,
+    theme: Theme | None = None,
     size: tuple[int, int] | None = None,
 ) -> Iterator[Figure]:
     """Yield the ``n_frames`` figures of the scene's clip, one at a time.
@@ -217,7 +217,7 @@ def animate(
     fps: int | None = None,
     duration_s: float | None = None,
     size: tuple[int, int] | None = None,
-    theme: Theme = DEFAULT_THEME,
+    theme: Theme | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Render the scene's clip to ``out`` (.mp4 or .gif), written atomically.
@@ -232,7 +232,8 @@ def animate(
         Clip length, seconds; default the scene's ``[animation] duration_s``.
     size : (int, int), optional
         Frame width and height; default the scene's.
-    theme : Theme, default: DEFAULT_THEME
+    theme : Theme, optional
+        Default: the scene's ``theme`` and ``font_pt``.
     progress : callable, optional
         Called with (frames done, frames in all) after each frame.
 

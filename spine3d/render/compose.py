@@ -5,7 +5,7 @@ The layout is set in points on a figure as wide as a 16:9 slide
 at any pixel size. Each panel gets a 3D area shaped like what its camera frames (the
 GL window renders only these areas), a column for its chart on the left, a gutter on
 the right for the level labels and, when panels' colours mean different things, its
-own colour bar. Title, panel titles, readouts and caption take rows only when they
+own colour bar. Title, panel titles and caption take rows only when they
 have text. Everything but the 3D pixels is drawn by matplotlib: vector in SVG and PDF.
 """
 
@@ -179,7 +179,13 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
     titles = [_wrap(p.title, th.panel_title_pt, panel_w - pad) for p in fig.panels]
     readouts = [_wrap(p.twist_text, fs, panel_w - 2 * pad) for p in fig.panels]
     titles_h = max(_lines(t) for t in titles) * th.panel_title_pt * 1.25
-    readout_h = max(_lines(t) for t in readouts) * fs * 1.3
+    # A readout row is kept even while it is empty (a clip's first frame, before the
+    # twist): the frames of a clip share this layout. A manoeuvre's readout runs longer.
+    rows = [
+        max(_lines(t), 2 if p.timeline is not None else 1)
+        for t, p in zip(readouts, fig.panels, strict=True)
+    ]
+    readout_h = max(rows) * fs * 1.3
     body_top = y + titles_h + (0.3 * pad if titles_h else 0.0)
     body_bottom = bottom - readout_h - (0.3 * pad if readout_h else 0.0)
     body_h = max(body_bottom - body_top, fs)
@@ -527,9 +533,11 @@ def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
                     ha="center",
                     va="bottom",
                 )
-            if pb.readout:
+            # This figure's readout (a clip's frame has its own), in the layout's row.
+            readout = _wrap(panel.twist_text, th.font_pt, pb.box[2] - 1.2 * th.font_pt)
+            if readout:
                 put(
-                    pb.readout,
+                    readout,
                     x0 + 0.6 * th.font_pt,
                     y0 + pb.box[3] + 0.3 * th.font_pt,
                     th.font_pt,

@@ -345,3 +345,18 @@ def test_german_figure_draws_no_english_builtin_string():
             drawn = [t for t in drawn if not any(" ".join(t.split()) in o for o in own)]
             found = words(drawn) & english
             assert bool(found) == expect_english, (name, lang, found)
+
+
+def test_a_clip_frame_draws_its_own_readout():
+    from spine3d.render import animate as anim
+
+    scene = load_scene(ROOT / "scenes" / "anim_sweep_restricted.toml")
+    frames = list(anim.frames(scene, 5, size=SIZE))
+    assert frames[0].panels[0].twist_text == ""  # the sweep starts untwisted
+    r = FigureRenderer(frames[0])
+    try:
+        mfig, _ = r.compose(frames[2])
+    finally:
+        r.close()
+    drawn = " ".join(t.get_text() for t in texts(mfig))
+    assert frames[2].panels[0].twist_text and frames[2].panels[0].twist_text in drawn
