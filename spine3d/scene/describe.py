@@ -211,8 +211,11 @@ def _facets_key(facets) -> tuple:
     return tuple(sorted((j, tuple(sorted(kv.items()))) for j, kv in facets.items()))
 
 
-def simulate_scene(scene: SceneSpec, panel: int = 0):
+def simulate_scene(scene: SceneSpec, panel: int = 0, progress=None):
     """Run the scene's ``[maneuver]`` (and ``[schedule]``) on a panel's spine.
+
+    ``progress``, if given, is called with (sessions done, sessions in all) during a
+    schedule.
 
     Returns
     -------
@@ -229,17 +232,18 @@ def simulate_scene(scene: SceneSpec, panel: int = 0):
         tuple(sorted(p.spine.mobility.items())),
         p.maneuver,
         scene.schedule,
+        progress,
     )
 
 
 @lru_cache(maxsize=32)
-def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule):
+def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=None):
     from ..mechanics.timedomain import run_schedule, simulate
 
     model = _model(facets_key)
     if schedule is not None:
         sessions, interval = schedule
-        return run_schedule(model, maneuver, sessions, interval, dict(mobility))
+        return run_schedule(model, maneuver, sessions, interval, dict(mobility), progress=progress)
     return simulate(model, maneuver, dict(mobility))
 
 
