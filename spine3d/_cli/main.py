@@ -155,7 +155,10 @@ def _cmd_animate(args) -> int:
         raise SpineInputError(f"--scale {args.scale}: expected 1 to 4 for a clip")
     size = None
     if args.width is not None or args.height is not None:
-        size = (args.width or scene.width, args.height or scene.height)
+        size = (
+            scene.width if args.width is None else args.width,
+            scene.height if args.height is None else args.height,
+        )
         for name, value in zip(("width", "height"), size, strict=True):
             if not 16 <= value <= 4096:
                 raise SpineInputError(f"--{name} {value}: expected 16 to 4096 pixels for a clip")

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from ..anatomy import SpineModel
+from ..anatomy import LEVELS, SpineModel
 from ..errors import MeshFileError
 from .builder import articular_surfaces, build_vertebra
 
@@ -133,11 +134,38 @@ def build_meshes(
     """
     out = Path(out_dir) if out_dir is not None else default_mesh_dir()
     out.mkdir(parents=True, exist_ok=True)
+    # Build aside, then move in: an interrupted build leaves the old set as it was.
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.build-", dir=out.parent) as stage:
+        entries = _build_into(model, Path(stage), lod, levels, progress)
+        _move_in(Path(stage), out, [e["file"] for e in entries.values()] + [MANIFEST])
+    return out / MANIFEST
+
+
+def _move_in(stage: Path, out: Path, names: list[str]) -> None:
+    """Move ``names`` from ``stage`` into ``out``, the manifest last, signals held off.
+
+    Each move is a rename on one file system, and Ctrl-C, SIGTERM and SIGHUP wait
+    until all are done, so the folder never mixes two builds.
+    """
+    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        for name in names:
+            os.chmod(stage / name, 0o666 & ~umask)
+            os.replace(stage / name, out / name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _build_into(model, out: Path, lod: str, levels, progress) -> dict:
+    """Write every level's PLY and the manifest into ``out``; return the entries."""
     entries = {}
     for level in levels or model.level_names:
         mesh = build_vertebra(model, level, lod)
         data = _ply_bytes(mesh)
-        write_atomic(out / f"{level}.ply", data)
+        (out / f"{level}.ply").write_bytes(data)
         entries[level] = _entry(model, level, mesh, data)
         if progress:
             progress(level)
@@ -149,9 +177,8 @@ def build_meshes(
         "lod": lod,
         "levels": entries,
     }
-    path = out / MANIFEST
-    write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
-    return path
+    (out / MANIFEST).write_bytes((json.dumps(manifest, indent=1) + "\n").encode())
+    return entries
 
 
 def load_manifest(mesh_dir: Path | None = None) -> dict:
@@ -182,7 +209,7 @@ def load_meshes(
     Parameters
     ----------
     levels : iterable of str, optional
-        Defaults to every level in the manifest.
+        Defaults to every level of the spine (T1 ... S1).
     mesh_dir : path, optional
         Defaults to :func:`default_mesh_dir`.
     verify : bool, default: True
@@ -202,17 +229,25 @@ def load_meshes(
     manifest = load_manifest(d)
     entries = manifest["levels"]
     out = {}
-    for level in levels or entries:
+    for level in levels or LEVELS:
         if level not in entries:
             raise MeshFileError(
                 f"{d / MANIFEST}: no mesh for level {level!r} (has {', '.join(entries)}); {REBUILD}"
             )
-        path = d / entries[level]["file"]
+        entry = entries[level]
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("file"), str)
+            and isinstance(entry.get("sha256"), str)
+            and Path(entry["file"]).name == entry["file"]  # a file in this folder
+        ):
+            raise MeshFileError(f"{d / MANIFEST}: malformed entry for level {level!r}; {REBUILD}")
+        path = d / entry["file"]
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             raise MeshFileError(f"{path}: missing mesh file; {REBUILD}") from None
-        if verify and hashlib.sha256(data).hexdigest() != entries[level]["sha256"]:
+        if verify and hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise MeshFileError(
                 f"{path}: corrupt mesh file (checksum differs from the manifest); {REBUILD}"
             )
@@ -222,5 +257,7 @@ def load_meshes(
             raise MeshFileError(f"{path}: corrupt mesh file ({exc}); {REBUILD}") from None
         if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
             raise MeshFileError(f"{path}: corrupt mesh file (no triangles); {REBUILD}")
+        if not np.isfinite(mesh.vertices).all():
+            raise MeshFileError(f"{path}: corrupt mesh file (NaN or infinite vertices); {REBUILD}")
         out[level] = mesh
     return out

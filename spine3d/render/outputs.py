@@ -7,8 +7,8 @@ before rendering (or building, or encoding) starts.
 
 from __future__ import annotations
 
-import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from ..errors import SpineInputError
@@ -52,8 +52,11 @@ def check_folder(folder: Path, what: str, need_bytes: int = 0, create: bool = Fa
             folder.mkdir()
         except OSError as exc:
             raise SpineInputError(f"{what}: cannot make folder {folder} ({exc.strerror})") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SpineInputError(f"{what}: folder {folder} is not writable")
+    try:  # a real file, not os.access: that says yes to root on a read-only place
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise SpineInputError(f"{what}: folder {folder} is not writable ({exc.strerror})") from None
     free = shutil.disk_usage(folder).free
     if need_bytes and free < need_bytes:
         raise SpineInputError(
