@@ -45,6 +45,8 @@ def check_folder(folder: Path, what: str, need_bytes: int = 0, create: bool = Fa
         raise SpineInputError(f"{what}: {folder} exists and is not a folder")
     if not folder.exists():
         parent = folder.parent
+        if parent.exists() and not parent.is_dir():
+            raise SpineInputError(f"{what}: {parent} exists and is not a folder")
         if not create or not parent.is_dir():
             raise SpineInputError(f"{what}: folder {folder} does not exist")
         check_folder(parent, what, need_bytes)

@@ -84,8 +84,10 @@ def _show(value: Any, limit: int = 40) -> str:
         text = f'"{value}"'
     elif isinstance(value, bool):
         text = str(value).lower()
-    elif isinstance(value, int) and abs(value) >= 10**limit:
-        return f"a {len(str(abs(value)))}-digit integer"
+    elif isinstance(value, int) and value.bit_length() > 3.33 * limit:
+        # str() of an integer of thousands of digits raises: count them from the bits.
+        digits = math.floor(math.log10(abs(value))) + 1
+        return f"a {digits}-digit integer"
     else:
         try:
             text = repr(value)
@@ -380,6 +382,8 @@ def load_scene(path: str | Path) -> SceneSpec:
         raise SpineInputError(f"{where}: TOML syntax error: {exc}") from None
     except RecursionError:
         raise SpineInputError(f"{where}: arrays or tables nested too deeply") from None
+    except ValueError:  # Python refuses to read an integer of over 4300 digits
+        raise SpineInputError(f"{where}: a number with thousands of digits") from None
     try:
         return parse_scene(data, where, name=p.stem)
     except RecursionError:
