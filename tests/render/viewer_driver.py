@@ -10,6 +10,7 @@ import spine3d
 from spine3d.render.export import render_scene
 from spine3d.render.viewer import HELP, Viewer, check_display
 from spine3d.scene import default_scene_path, load_scene
+from spine3d.scene.describe import nice_ceiling, shown_peak
 from spine3d.scene.theme import DEFAULT_THEME, colormap
 
 out = Path(sys.argv[1])
@@ -74,6 +75,30 @@ result["l4_colour_error"] = float(
 result["l4_rotation"] = float(v.last.state.rotation_deg[i])
 result["l4_rotation_solver"] = float(restricted.rotation_deg[i])
 result["badge_visible"] = bool(v.badges["L4"].GetVisibility())
+
+# `s` after the drag and the click: the picture says 40° and L4-L5 restricted.
+shot = v.save_screenshot()
+saved = v.saved_scenes[-1]
+result["saved_title"], result["saved_caption"] = saved.title, saved.caption
+result["stale_title"] = scene.title
+result["flash"] = [v.flash.GetInput(), bool(v.flash.GetVisibility())]
+result["flash_path"] = str(shot)
+a = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+band = slice(0, int(a.shape[0] * DEFAULT_THEME.title_row))
+result["title_band_change"] = float(np.abs(a[band] - b[band]).mean())
+render_scene(saved, out / "live.png")
+c = np.asarray(Image.open(out / "live.png").convert("RGB")).astype(int)
+result["live_vs_render"] = float(np.abs(a - c).mean())
+
+# The colour range holds still while the slider is dragged, and follows on release.
+clim_before = v.last.colorbar.clim[1]
+v.slider.InvokeEvent("StartInteractionEvent")
+v.set_value(60.0)
+result["clim_drag"] = [clim_before, v.last.colorbar.clim[1]]
+v.slider.InvokeEvent("EndInteractionEvent")
+result["clim_released"] = v.last.colorbar.clim[1]
+result["clim_render_rule"] = nice_ceiling(shown_peak(v.panel(), v.last.state))
+v.set_value(40.0)
 v.pick(v.bones["L4"])
 result["after_second_click"] = v.mobility.get("L4-L5")
 v.pick(v.bones["L4"])
