@@ -206,6 +206,7 @@ def _minutes(seconds: float) -> str:
 
 
 def _cmd_simulate(args) -> int:
+    from rich.console import Console
     from rich.progress import Progress
 
     from spine3d.render.outputs import check_file
@@ -225,7 +226,9 @@ def _cmd_simulate(args) -> int:
     if not indices:
         raise SpineInputError(f"{scene.source}: no [maneuver] table: nothing to simulate")
     results = []
-    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+    # On the terminal's stderr: the tables (or JSON) on stdout stay clean for a pipe.
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         for i in indices:
             task = bar.add_task(f"Simulating panel {i + 1}", total=None)
             results.append(

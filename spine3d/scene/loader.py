@@ -399,10 +399,10 @@ def _read_scene(p: Path, where: str) -> str:
     try:
         mode = p.stat().st_mode
     except FileNotFoundError:
-        names = ", ".join(shipped_scenes())
-        raise SpineInputError(
-            f"{where}: no such scene file (shipped scenes, by name: {names})"
-        ) from None
+        hint = ""
+        if p.parent == Path("."):  # a bare name: perhaps a shipped scene, misspelt
+            hint = f" (shipped scenes, by name: {', '.join(shipped_scenes())})"
+        raise SpineInputError(f"{where}: no such scene file{hint}") from None
     except OSError as exc:
         raise SpineInputError(f"{where}: cannot read the scene file ({exc.strerror})") from None
     if stat.S_ISDIR(mode):

@@ -151,3 +151,46 @@ def test_no_maneuver(tmp_path):
     scene.write_text('title = "x"\n')
     r = simulate(str(scene))
     assert r.returncode == 2 and "no [maneuver] table" in r.stderr
+
+
+def test_schedule_progress_bar_on_a_terminal(tmp_path):
+    import os
+    import pty
+    import threading
+
+    scene = tmp_path / "long.toml"
+    scene.write_text(
+        '[[panel]]\n[[panel]]\n[maneuver]\nkind = "self_twist"\ntwist_deg = 30\n'
+        "[schedule]\nsessions = 300\n"
+    )
+    main, child = pty.openpty()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "spine3d._cli.main", "simulate", str(scene), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=child,
+    )
+    os.close(child)
+    chunks = []
+
+    def drain():  # read the terminal as it fills, or the bar would block on a full pty
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    out, _ = p.communicate(timeout=300)
+    reader.join(10)
+    os.close(main)
+    said = b"".join(chunks)
+    assert p.returncode == 0
+    assert b"Simulating panel 1" in said and b"Simulating panel 2" in said
+    assert len(json.loads(out)["panels"]) == 2  # stdout holds only the JSON
+    # Not on a terminal: no bar at all.
+    r = simulate(str(scene), "--json")
+    assert r.returncode == 0 and "Simulating" not in r.stderr
