@@ -53,11 +53,12 @@ _GIF_FILTER = (
     "[b][p]paletteuse=new=1:dither=none:alpha_threshold=128"
 )
 
-# Rough cost of a clip for the warning before a large one: bytes per pixel per frame of
-# each format at our settings, and the seconds of rendering per megapixel-frame on the
-# software renderer (both measured on the shipped clips; the estimate is to a factor ~2).
-_BYTES_PER_PIXEL = {".mp4": 0.02, ".webm": 0.03, ".gif": 0.15, ".apng": 0.6}
-_SECONDS_PER_MEGAPIXEL = 0.12
+# Rough cost of a clip, for the warning before a large one: bytes per pixel per frame of
+# each format at our settings, and seconds of rendering per megapixel-frame. Measured
+# with anim_sweep_restricted at 960x540 on a shared 2-core machine (software
+# renderer); a scene with more bone on screen costs more: the estimate is to a factor 2.
+_BYTES_PER_PIXEL = {".mp4": 0.015, ".webm": 0.006, ".gif": 0.06, ".apng": 0.1}
+_SECONDS_PER_MEGAPIXEL = 0.4
 LARGE_PIXELS = 1920 * 1080
 """A clip larger than this (pixels per frame) asks before it is made."""
 LONG_S = 30.0

@@ -15,6 +15,7 @@ import ctypes.util
 import math
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -139,6 +140,7 @@ class Viewer:
         self.saved_scenes: list[SceneSpec] = []
         self.playing = False
         self._timer = None
+        self._tick_at = 0.0
         self._dragging = False
         self._held_clim: float | None = None
         self._reset_state()
@@ -371,6 +373,8 @@ class Viewer:
         style.AddObserver("LeftButtonPressEvent", self._on_press, 10.0)
         style.AddObserver("LeftButtonReleaseEvent", self._on_release, 10.0)
         self._press = None
+        self._flash_until = 0.0
+        pl.iren.interactor.AddObserver("TimerEvent", self._on_timer)
         for key, fn in {
             "t": self.toggle_control,
             "l": self.toggle_labels,
@@ -638,16 +642,11 @@ class Viewer:
         self.flash.SetInput(f"saved: {path}")
         self.flash.SetVisibility(True)
         iren = self.plotter.iren
+        self._flash_until = time.monotonic() + FLASH_MS / 1000.0
         if iren is not None and iren.interactor.GetInitialized():
-            iren.interactor.AddObserver("TimerEvent", self._end_flash)
-            self._flash_timer = iren.interactor.CreateOneShotTimer(FLASH_MS)
+            iren.interactor.CreateOneShotTimer(FLASH_MS + 50)
         self.plotter.render()
         return path
-
-    def _end_flash(self, iren, _event) -> None:
-        if iren.GetTimerEventId() == getattr(self, "_flash_timer", None):
-            self.flash.SetVisibility(False)
-            self.plotter.render()
 
     def quit(self) -> None:
         """Close the window and leave :meth:`show`."""
@@ -666,19 +665,36 @@ class Viewer:
         iren = self.plotter.iren
         if self.playing and self._timer is None and iren is not None:
             if iren.interactor.GetInitialized():
-                iren.interactor.AddObserver("TimerEvent", self._on_timer)
+                self._tick_at = time.monotonic()
                 self._timer = iren.interactor.CreateRepeatingTimer(PLAY_TICK_MS)
 
     def _on_timer(self, iren, _event) -> None:
-        if iren.GetTimerEventId() == self._timer and self.playing:
-            self.tick()
+        """Play on, and end the flash when its time is up: one observer for both timers.
 
-    def tick(self) -> None:
+        It goes by the clock, as VTK's Python observers do not see which timer fired.
+        """
+        now = time.monotonic()
+        if self.playing and self._timer is not None:
+            steps = max(1, round((now - self._tick_at) * 1000.0 / PLAY_TICK_MS))
+            self._tick_at = now
+            for _ in range(steps):
+                self.tick(render=False)
+            self.plotter.render()
+        if self.flash.GetVisibility() and now >= self._flash_until:
+            self.flash.SetVisibility(False)
+            self.plotter.render()
+        if not self.playing and self._timer is not None:
+            iren.DestroyTimer(self._timer)
+            self._timer = None
+
+    def tick(self, render: bool = True) -> None:
         """Advance a playing manoeuvre by one frame; pause at its end."""
         if not self.playing:
             return
         end = self._slider_range()[1]
-        self.set_value(min(self.t_ms + PLAY_STEP_MS, end))
+        self.value = self.t_ms = min(self.t_ms + PLAY_STEP_MS, end)
+        self.slider.GetRepresentation().SetValue(self.value)
+        self.update(render=render)
         if self.t_ms >= end:
             self.playing = False
 

@@ -62,6 +62,7 @@ def test_viewer_in_a_real_window(xvfb, tmp_path):
     assert d["saved_title"] != d["stale_title"] and "+40.0°" in d["saved_caption"]
     assert "L4-L5 restricted" in d["saved_caption"]
     assert d["flash"] == [f"saved: {d['flash_path']}", True]
+    assert not d["flash_after"]
     assert d["title_band_change"] > 0.5 and d["live_vs_render"] < 0.5
     # Dragging holds the colour range; releasing gives the render's rule again.
     assert d["clim_drag"][0] == d["clim_drag"][1]
@@ -114,6 +115,7 @@ def test_viewer_plays_a_maneuver_and_q_quits(xvfb, tmp_path):
     assert d["readout"][0] == "colour: facet gap (mm)"
     segs = [row.split()[0] for row in d["readout"][2:]]
     assert segs == [f"{a}-{b}" for a, b in zip(d["levels"], d["levels"][1:], strict=False)]
+    assert d["played_by_timer"] >= 10 * 2.0  # at least ten 40 ms frames in a second
     assert d["playing"] and d["after_ticks"] == 120.0 and d["state_matches_run"] < 1e-9
     assert d["paused"] and d["frame_change"] > 0.5
     assert d["panel2"][:3] == [1, "self_twist", "time"] and "panel 2/2" in d["panel2"][3]

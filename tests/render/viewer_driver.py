@@ -2,6 +2,7 @@
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,11 @@ result["saved_title"], result["saved_caption"] = saved.title, saved.caption
 result["stale_title"] = scene.title
 result["flash"] = [v.flash.GetInput(), bool(v.flash.GetVisibility())]
 result["flash_path"] = str(shot)
+t0 = time.monotonic()
+while time.monotonic() - t0 < 3.5:  # the window's timer ends the flash
+    pl.iren.process_events()
+    time.sleep(0.02)
+result["flash_after"] = bool(v.flash.GetVisibility())
 a = np.asarray(Image.open(shot).convert("RGB")).astype(int)
 band = slice(0, int(a.shape[0] * DEFAULT_THEME.title_row))
 result["title_band_change"] = float(np.abs(a[band] - b[band]).mean())

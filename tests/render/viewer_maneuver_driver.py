@@ -6,6 +6,7 @@ script finishes only if `q` closes the window.
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,13 @@ iren = pl.iren.interactor
 iren.SetKeySym("space")
 iren.InvokeEvent("KeyPressEvent")
 r["playing"] = v.playing
+# The window's own timer plays it: let the event loop run a moment.
+t0 = time.monotonic()
+while time.monotonic() - t0 < 1.0:
+    pl.iren.process_events()
+    time.sleep(0.01)
+r["played_by_timer"] = v.t_ms - 100.0
+v.set_value(100.0)
 for _ in range(10):
     v.tick()
 r["after_ticks"] = v.t_ms
