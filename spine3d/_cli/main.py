@@ -107,15 +107,14 @@ def _cmd_render(args) -> int:
     names = [s.name for s in scenes]
     if len(set(names)) != len(names):
         raise SpineInputError("two scenes share a name: their pictures would overwrite each other")
-    for s in scenes:
-        w = (args.width or s.width) * args.scale
-        h = (args.height or s.height) * args.scale
+    pixels = [
+        ((args.width or s.width) * args.scale, (args.height or s.height) * args.scale)
+        for s in scenes
+    ]
+    for s, (w, h) in zip(scenes, pixels, strict=True):
         if max(w, h) > 16384:
             raise SpineInputError(f"{s.source}: image {w}x{h} after --scale: at most 16384 a side")
-    need = sum(
-        _png_bytes((args.width or s.width) * args.scale, (args.height or s.height) * args.scale)
-        for s in scenes
-    )
+    need = sum(_png_bytes(w, h) for w, h in pixels)
     out = check_folder(Path(args.out), f"--out {args.out}", need, create=True)
     size = None
     written = []
