@@ -49,6 +49,8 @@ PLAY_TICK_MS = 40
 """Wall-clock milliseconds between frames while a manoeuvre plays."""
 PLAY_STEP_MS = 2.0
 """Simulated milliseconds per frame while playing: a thrust plays 20 times slowed down."""
+PLAY_FRAMES = 300
+"""A long manoeuvre plays in at most this many frames (12 s): a slow twist of 2 s too."""
 FLASH_MS = 2500
 """How long "saved: PATH" stays in the window, milliseconds."""
 MANEUVER_NAMES = {"self_twist": "self-twist", "hvla": "HVLA thrust", "mobilisation": "mobilisation"}
@@ -692,7 +694,8 @@ class Viewer:
         if not self.playing:
             return
         end = self._slider_range()[1]
-        self.value = self.t_ms = min(self.t_ms + PLAY_STEP_MS, end)
+        step = max(PLAY_STEP_MS, end / PLAY_FRAMES)
+        self.value = self.t_ms = min(self.t_ms + step, end)
         self.slider.GetRepresentation().SetValue(self.value)
         self.update(render=render)
         if self.t_ms >= end:
