@@ -466,6 +466,10 @@ class Viewer:
                 f"{d.state.twist_deg:+.1f}°, torque {d.state.torque_nm:+.2f} N m   (h: help)",
             )
         self.last = d
+        # The drawing may have clamped the value (a twist beyond reach): show that.
+        slider = getattr(self, "slider", None)
+        if slider is not None and slider.GetRepresentation().GetValue() != self.value:
+            slider.GetRepresentation().SetValue(self.value)
         if render:
             pl.render()
         return d

@@ -67,6 +67,8 @@ def test_viewer_in_a_real_window(xvfb, tmp_path):
     # Dragging holds the colour range; releasing gives the render's rule again.
     assert d["clim_drag"][0] == d["clim_drag"][1]
     assert d["clim_released"] == d["clim_render_rule"] > d["clim_drag"][0]
+    value, shown, drawn = d["clamped"]
+    assert value < 60.0 and shown == value and abs(drawn - value) < 1e-6
     assert abs(d["l4_rotation"] - d["l4_rotation_solver"]) < 1e-9 and d["l4_rotation"] < 0.5
     assert d["after_second_click"] == "hypermobile" and d["after_third_click"] == "normal"
     assert d["torque_mode_twist_kept"] < 1e-6 and abs(d["torque_applied"] - 2.0) < 1e-9

@@ -104,6 +104,12 @@ result["clim_drag"] = [clim_before, v.last.colorbar.clim[1]]
 v.slider.InvokeEvent("EndInteractionEvent")
 result["clim_released"] = v.last.colorbar.clim[1]
 result["clim_render_rule"] = nice_ceiling(shown_peak(v.panel(), v.last.state))
+# Beyond reach (every segment restricted): the drawing clamps, and the slider says so.
+kept = dict(v.mobility)
+v.mobility = {seg: "restricted" for seg in model.segment_names}
+v.set_value(60.0)
+result["clamped"] = [v.value, v.slider.GetRepresentation().GetValue(), v.last.state.twist_deg]
+v.mobility = kept
 v.set_value(40.0)
 v.pick(v.bones["L4"])
 result["after_second_click"] = v.mobility.get("L4-L5")
