@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_ships_meshes_and_tables(tmp_path):
-    subprocess.run(
+    r = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -22,7 +22,11 @@ def test_wheel_ships_meshes_and_tables(tmp_path):
         ],
         check=True,
         capture_output=True,
+        text=True,
     )
+    # No deprecation or packaging warnings from the build (pip's own notes aside).
+    said = [line for line in (r.stdout + r.stderr).splitlines() if "Location 'file" not in line]
+    assert not [line for line in said if "Warning" in line or "deprecat" in line.lower()], said
     (wheel,) = tmp_path.glob("spine3d-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for level in ("T1", "L5", "S1"):
@@ -37,3 +41,4 @@ def test_wheel_ships_meshes_and_tables(tmp_path):
     for asset in ("page/page.html", "page/page.js", "page/page.css", "vendor/three.min.js"):
         assert f"spine3d/export/{asset}" in names
     assert "spine3d/export/vendor/LICENSE-three.txt" in names
+    assert "spine3d/scenes_data/self_twist.toml" in names  # shipped scenes, by name

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
+from .. import __version__
 from ..errors import SpineInputError
 from .share import add_share_commands
 
@@ -55,11 +58,15 @@ def _cmd_meshes_build(args) -> int:
     from rich.progress import Progress
 
     from spine3d.anatomy import LEVELS
-    from spine3d.geometry import build_meshes
+    from spine3d.geometry import build_meshes, default_mesh_dir
+    from spine3d.render.outputs import check_folder
 
+    out = args.out if args.out is not None else default_mesh_dir()
+    # Room for the new set beside the old one: it is built aside, then swapped in.
+    check_folder(out, f"--out {out}", need_bytes=_MESHES_BYTES, create=True)
     with Progress(transient=True) as bar:
         task = bar.add_task("Building bones", total=len(LEVELS) + 1)
-        path = build_meshes(out_dir=args.out, progress=lambda name: bar.advance(task))
+        path = build_meshes(out_dir=out, progress=lambda name: bar.advance(task))
     print(f"wrote the bones of {len(LEVELS)} levels, the rib cage, the pelvis and {path}")
     return 0
 
@@ -82,15 +89,15 @@ def _cmd_meshes_info(args) -> int:
 
 def _cmd_meshes_preview(args) -> int:
     import spine3d
+    from spine3d.render.outputs import check_file
     from spine3d.render.preview import render_preview
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise SpineInputError(f"--out {args.out}: expected a .png file")
-    if not out.parent.exists():
-        raise SpineInputError(f"--out {args.out}: folder {out.parent} does not exist")
     if args.width < 64 or args.height < 64 or max(args.width, args.height) > 16384:
         raise SpineInputError("--width/--height: expected 64 to 16384 pixels")
+    check_file(out, f"--out {args.out}", _png_bytes(args.width, args.height))
     render_preview(spine3d.load_model(), out, size=(args.width, args.height))
     print(f"wrote {out}")
     return 0
@@ -103,6 +110,7 @@ def _cmd_render(args) -> int:
 
     from spine3d.render.export import check_scene, render_scene
     from spine3d.render.figure import FORMATS
+    from spine3d.render.outputs import check_folder
     from spine3d.scene import load_scene
 
     for name in ("width", "height"):
@@ -145,14 +153,17 @@ def _cmd_render(args) -> int:
         raise SpineInputError(
             f"--out {args.out}: {len(scenes)} scenes need a folder, not a {suffix} file"
         )
+    pixels = [
+        ((args.width or s.width) * args.scale, (args.height or s.height) * args.scale)
+        for s in scenes
+    ]
+    need = sum(_png_bytes(w, h) for w, h in pixels)
+    # The output place is checked (writable, room) before anything is rendered.
     if to_file:
-        if not out.parent.is_dir():
-            raise SpineInputError(f"--out {args.out}: folder {out.parent} does not exist")
+        check_folder(out.parent, f"--out {args.out}", need)
         targets = [out]
     else:
-        if out.exists() and not out.is_dir():
-            raise SpineInputError(f"--out {args.out}: exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
+        out = check_folder(out, f"--out {args.out}", need, create=True)
         targets = [out / f"{s.name}.png" for s in scenes]
     written = []
     with Progress(transient=True) as bar:
@@ -177,21 +188,50 @@ def _cmd_render(args) -> int:
 def _cmd_animate(args) -> int:
     from rich.progress import Progress
 
-    from spine3d.render.animate import animate, check_output
+    from spine3d.render.animate import FORMATS, animate, check_output, clip_plan
+    from spine3d.render.outputs import mb
     from spine3d.scene import load_scene
 
     scene = load_scene(args.scene)
     out = Path(args.out)
-    check_output(out)
     if args.fps is not None and not 1 <= args.fps <= 60:
         raise SpineInputError(f"--fps {args.fps}: expected 1 to 60")
     if args.duration is not None and not 0.5 <= args.duration <= 120:
         raise SpineInputError(f"--duration {args.duration}: expected 0.5 to 120 seconds")
+    if not 1 <= args.scale <= 4:
+        raise SpineInputError(f"--scale {args.scale}: expected 1 to 4 for a clip")
     size = None
-    if args.width or args.height:
-        size = (args.width or scene.width, args.height or scene.height)
-        if not (16 <= size[0] <= 4096 and 16 <= size[1] <= 4096):
-            raise SpineInputError("--width/--height: expected 16 to 4096 pixels for a clip")
+    if args.width is not None or args.height is not None:
+        size = (
+            scene.width if args.width is None else args.width,
+            scene.height if args.height is None else args.height,
+        )
+        for name, value in zip(("width", "height"), size, strict=True):
+            if not 16 <= value <= 4096:
+                raise SpineInputError(f"--{name} {value}: expected 16 to 4096 pixels for a clip")
+    suffix = out.suffix.lower()
+    plan = clip_plan(
+        scene, suffix if suffix in FORMATS else ".mp4", args.fps, args.duration, size, args.scale
+    )
+    if max(plan["width"], plan["height"]) > 4096:
+        raise SpineInputError(
+            f"--scale {args.scale}: a {plan['width']}x{plan['height']} clip, "
+            "expected at most 4096 pixels a side"
+        )
+    check_output(out, args.transparent, plan["bytes"])
+    if plan["large"] and not args.yes:
+        what = (
+            f"{plan['width']}x{plan['height']}, {plan['duration_s']:g} s "
+            f"({plan['frames']} frames): about {mb(plan['bytes'])} and "
+            f"{_minutes(plan['seconds'])} to make"
+        )
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            print(f"A large clip: {what}. Make it? [y/N] ", end="", file=sys.stderr, flush=True)
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                print("Not made.", file=sys.stderr)
+                return 1
+        else:
+            print(f"Warning: a large clip: {what}", file=sys.stderr)
     with Progress(transient=True) as bar:
         task = bar.add_task(f"Animating {scene.name}", total=None)
         animate(
@@ -200,26 +240,86 @@ def _cmd_animate(args) -> int:
             fps=args.fps,
             duration_s=args.duration,
             size=size,
+            scale=args.scale,
+            transparent=args.transparent,
             progress=lambda k, n: bar.update(task, completed=k, total=n),
         )
     print(f"wrote {out}")
     return 0
 
 
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def _cmd_simulate(args) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from spine3d.render.outputs import check_file
+    from spine3d.render.series import write_csv, write_mot
     from spine3d.scene import load_scene
     from spine3d.scene.describe import simulate_scene
 
     from .tables import print_run, print_schedule
 
-    result = simulate_scene(load_scene(args.scene))
+    scene = load_scene(args.scene)
+    outs = [(flag, Path(v)) for flag, v in (("--csv", args.csv), ("--mot", args.mot)) if v]
+    if len(outs) == 2 and outs[0][1].resolve() == outs[1][1].resolve():
+        raise SpineInputError("--csv and --mot name the same file")
+    for flag, path in outs:
+        check_file(path, f"{flag} {path}")
+    indices = [i for i, p in enumerate(scene.panels) if p.maneuver is not None]
+    if not indices:
+        raise SpineInputError(f"{scene.source}: no [maneuver] table: nothing to simulate")
+    results = []
+    # On the terminal's stderr: the tables (or JSON) on stdout stay clean for a pipe.
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
+        for i in indices:
+            task = bar.add_task(f"Simulating panel {i + 1}", total=None)
+            results.append(
+                simulate_scene(
+                    scene, i, progress=lambda k, n, t=task: bar.update(t, completed=k, total=n)
+                )
+            )
+    several = len(scene.panels) > 1
+    titles = [_panel_name(scene, i) for i in indices]
+    runs = []  # (column prefix, run) for the time series
+    for i, result in zip(indices, results, strict=True):
+        prefix = f"p{i + 1}_" if several else ""
+        if hasattr(result, "day"):
+            last = len(result.day)
+            runs.append((f"{prefix}s1_", result.first))
+            if last > 1:
+                runs.append((f"{prefix}s{last}_", result.last))
+        else:
+            runs.append((prefix, result))
+    # The files first: a reader that stops early (`| head`) must not cost them.
+    for flag, path in outs:
+        (write_csv if flag == "--csv" else write_mot)(path, runs)
+        print(f"wrote {path}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=1))
-    elif hasattr(result, "day"):
-        print_schedule(result)
+        dicts = [r.to_dict() for r in results]
+        if several:
+            payload = {"panels": [{"panel": t, **d} for t, d in zip(titles, dicts, strict=True)]}
+        else:
+            payload = dicts[0]
+        print(json.dumps(payload, indent=1))
     else:
-        print_run(result)
+        for title, result in zip(titles, results, strict=True):
+            if several:
+                print(title)
+            if hasattr(result, "day"):
+                print_schedule(result)
+            else:
+                print_run(result)
     return 0
+
+
+def _panel_name(scene, i: int) -> str:
+    title = scene.panels[i].title
+    return f"Panel {i + 1}" + (f": {title}" if title else "")
 
 
 def _cmd_view(args) -> int:
@@ -235,9 +335,47 @@ def _cmd_view(args) -> int:
     return 0
 
 
+def _cmd_scenes(args) -> int:
+    from spine3d.scene import load_scene, shipped_scenes
+
+    scenes = shipped_scenes()
+    width = max(map(len, scenes))
+    for name, path in scenes.items():
+        scene = load_scene(path)
+        kind = "clip" if name.startswith("anim_") else "figure"
+        print(f"{name:<{width}}  {kind:<6}  {scene.title or '(no title)'}")
+    return 0
+
+
+def _cmd_new(args) -> int:
+    from spine3d.geometry import write_atomic
+    from spine3d.render.outputs import check_file
+    from spine3d.scene.template import template
+
+    out = Path(args.scene)
+    if out.suffix.lower() != ".toml":
+        raise SpineInputError(f"{args.scene}: expected a .toml file name")
+    if out.exists() and not args.force:
+        raise SpineInputError(f"{args.scene}: exists; give --force to replace it")
+    check_file(out, args.scene)
+    write_atomic(out, template(out.stem).encode())
+    print(f"wrote {out}; render it with `spine3d render {out}`")
+    return 0
+
+
+def _png_bytes(width: int, height: int) -> int:
+    """Upper estimate of a PNG's size: 4 bytes a pixel, as if incompressible."""
+    return 4 * width * height + 65536
+
+
+_MESHES_BYTES = 32 * 2**20
+"""Room a mesh build needs beside the old set: the shipped set is about 9 MB."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``spine3d`` command."""
     p = _Parser(prog="spine3d", description="3D spine biomechanics for teaching.")
+    p.add_argument("--version", action="version", version=f"spine3d {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("solve", help="distribute a global twist over the motion segments")
@@ -260,7 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_solve)
 
     r = sub.add_parser("render", help="render scene files to PNG, SVG or PDF, off-screen")
-    r.add_argument("scenes", nargs="+", metavar="SCENE", help="scene files (.toml)")
+    r.add_argument(
+        "scenes", nargs="+", metavar="SCENE", help="scene files (.toml) or shipped scene names"
+    )
     r.add_argument(
         "--out",
         default=".",
@@ -283,22 +423,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=_cmd_render)
 
-    a = sub.add_parser("animate", help="render a scene's clip to MP4 or GIF, off-screen")
-    a.add_argument("scene", help="scene file (.toml)")
-    a.add_argument("--out", required=True, help="FILE.mp4 or FILE.gif")
+    a = sub.add_parser("animate", help="render a scene's clip to MP4, GIF, WebM or APNG")
+    a.add_argument("scene", help="scene file (.toml) or shipped scene name")
+    a.add_argument(
+        "--out", required=True, help="FILE.mp4 (for slides), FILE.gif, FILE.webm or FILE.apng"
+    )
     a.add_argument("--fps", type=int, help="frames per second (default: the scene's, 24)")
     a.add_argument("--duration", type=float, metavar="S", help="clip length in seconds")
     a.add_argument("--width", type=int, help="frame width, pixels (default: the scene's)")
     a.add_argument("--height", type=int, help="frame height, pixels (default: the scene's)")
+    a.add_argument("--scale", type=int, default=1, help="multiply the size, fonts too (default: 1)")
+    a.add_argument(
+        "--transparent",
+        action="store_true",
+        help="transparent background: .webm, .apng or .gif (MP4 cannot carry alpha)",
+    )
+    a.add_argument("--yes", "-y", action="store_true", help="make a large clip without asking")
     a.set_defaults(func=_cmd_animate)
 
     t = sub.add_parser("simulate", help="run a scene's manoeuvre over time: events and peaks")
-    t.add_argument("scene", help="scene file with a [maneuver] table")
+    t.add_argument("scene", help="scene file with a [maneuver] table, or a shipped scene name")
     t.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    t.add_argument("--csv", metavar="FILE", help="write the time series (per ms) as CSV")
+    t.add_argument(
+        "--mot", metavar="FILE", help="write time and segment rotations as an OpenSim .mot file"
+    )
     t.set_defaults(func=_cmd_simulate)
 
+    c = sub.add_parser("scenes", help="list the shipped scenes, one line each")
+    c.set_defaults(func=_cmd_scenes)
+
+    n = sub.add_parser("new", help="write a commented scene file to start from")
+    n.add_argument("scene", metavar="SCENE.toml", help="the file to write")
+    n.add_argument("--force", action="store_true", help="replace an existing file")
+    n.set_defaults(func=_cmd_new)
+
     w = sub.add_parser("view", help="open the interactive viewer on a scene")
-    w.add_argument("scene", nargs="?", help="scene file (default: the whole column, self-twist)")
+    w.add_argument(
+        "scene",
+        nargs="?",
+        help="scene file or shipped scene name (default: the whole column, self-twist)",
+    )
     w.add_argument("--width", type=int, default=1280, help="window width (default: 1280)")
     w.add_argument("--height", type=int, default=720, help="window height (default: 720)")
     w.set_defaults(func=_cmd_view)
@@ -321,17 +486,53 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is so that its clean-ups run."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum, _frame):
+    raise _Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (2 for bad input)."""
+    """Run the command line; return the exit status (2 for bad input).
+
+    Ctrl-C, SIGTERM and SIGHUP unwind the program, so that a file being written is
+    removed (outputs are written atomically) before it exits with 128 + the signal.
+    A closed output pipe (``spine3d simulate ... | head``) ends it quietly, status 1.
+    """
+    handlers = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            try:
+                handlers[sig] = signal.signal(sig, _on_signal)
+            except ValueError:  # not the main thread (e.g. a test runner's worker)
+                pass
     try:
         args = build_parser().parse_args(argv)
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()
+        return status
     except SpineInputError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("Error: interrupted", file=sys.stderr)
-        return 130
+    except BrokenPipeError:
+        # The reader has gone: say nothing, and keep Python from complaining at exit.
+        # Status 1, as rich's console gives when a table meets the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"Error: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
+    finally:
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
 
 
 if __name__ == "__main__":

@@ -95,8 +95,23 @@ def print_run(run) -> None:
 
 
 def print_schedule(schedule) -> None:
-    """Print repeated sessions: neutral zone first and last, and cavitations per segment."""
+    """Print repeated sessions: every cavitation, then neutral zone and pops per segment."""
     d = schedule.to_dict()
+    events = Table(title=f"Cavitations in {d['sessions']} sessions")
+    for col in ("session", "day", "t (ms)", "joint", "side"):
+        events.add_column(col, justify="right" if col in ("session", "day", "t (ms)") else "left")
+    for e in d["events"]:
+        events.add_row(
+            str(e["session"] + 1),
+            f"{d['day'][e['session']]:.1f}",
+            f"{e['t_ms']:.0f}",
+            e["segment"],
+            e["side"],
+        )
+    if not d["events"]:
+        events.add_row("", "", "", "none", "")
+    console = _console()
+    console.print(events)
     t = Table(title=f"{d['sessions']} sessions over {d['day'][-1]:.1f} days")
     for col in ("segment", "neutral zone first °", "last °", "change", "cavitations"):
         t.add_column(col, justify="left" if col == "segment" else "right")

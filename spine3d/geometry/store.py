@@ -1,9 +1,13 @@
-"""The ``meshes/`` store: one binary PLY per level and a JSON manifest.
+"""The ``meshes/`` store: one binary PLY per bone and a JSON manifest.
 
-The manifest records, per level, the local frame (rest pose), body and endplate
-centres, the articular surfaces (centre, normal, area), the triangle count, the
-file's SHA-256 and the version of the anatomy tables it was built from. Files are
-written atomically (a temporary file, then a rename), the manifest last.
+The manifest (format 2) records, per level, the local frame (rest pose), the
+endplates, landmarks and articular surfaces (centre, normal, area, extent and the
+triangles they were measured on), the triangle count and the file's SHA-256; per joint
+the disc frames and size and each facet's measured orientation; the rib cage and hip
+parts with the level each moves with; and the bones' source and licence. A set is
+written into a temporary folder beside the target and moved in file by file, the
+manifest last, with Ctrl-C, SIGTERM and SIGHUP held off: an interrupted build leaves
+the previous set as it was.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -264,11 +269,31 @@ def write_bone_set(
         "joints": {seg: _joint_entry(g) for seg, g in joints.items()},
         "parts": part_entries,
     }
-    for name, data in files.items():
-        write_atomic(out / name, data)
-    path = out / MANIFEST
-    write_atomic(path, (json.dumps(manifest, indent=1) + "\n").encode())
-    return path
+    # Build aside, then move in: an interrupted build leaves the old set as it was.
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.build-", dir=out.parent) as stage:
+        for name, data in files.items():
+            (Path(stage) / name).write_bytes(data)
+        (Path(stage) / MANIFEST).write_bytes((json.dumps(manifest, indent=1) + "\n").encode())
+        _move_in(Path(stage), out, [*files, MANIFEST])
+    return out / MANIFEST
+
+
+def _move_in(stage: Path, out: Path, names: list[str]) -> None:
+    """Move ``names`` from ``stage`` into ``out``, the manifest last, signals held off.
+
+    Each move is a rename on one file system, and Ctrl-C, SIGTERM and SIGHUP wait
+    until all are done, so the folder never mixes two builds.
+    """
+    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        for name in names:
+            os.chmod(stage / name, 0o666 & ~umask)
+            os.replace(stage / name, out / name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def load_manifest(mesh_dir: Path | None = None) -> dict:
@@ -300,7 +325,8 @@ def load_meshes(
     ----------
     levels : iterable of str, optional
         Names of levels (``"L3"``) or context parts (``"rib_5_left"``, ``"sternum"``,
-        ``"pelvis_left"``); defaults to every bone in the manifest.
+        ``"pelvis_left"``); defaults to every bone in the manifest, which for the shipped
+        bones must hold every level T1 ... S1.
     mesh_dir : path, optional
         Defaults to :func:`default_mesh_dir`.
     verify : bool, default: True
@@ -319,18 +345,30 @@ def load_meshes(
     d = Path(mesh_dir) if mesh_dir is not None else default_mesh_dir()
     manifest = load_manifest(d)
     entries = {**manifest["levels"], **manifest.get("parts", {})}
+    if levels is None and mesh_dir is None:
+        missing = [lv for lv in LEVELS if lv not in entries]
+        if missing:
+            raise MeshFileError(f"{d / MANIFEST}: no mesh for level {missing[0]!r}; {REBUILD}")
     out = {}
     for level in levels or entries:
         if level not in entries:
             raise MeshFileError(
                 f"{d / MANIFEST}: no mesh for level {level!r} (has {', '.join(entries)}); {REBUILD}"
             )
-        path = d / entries[level]["file"]
+        entry = entries[level]
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("file"), str)
+            and isinstance(entry.get("sha256"), str)
+            and Path(entry["file"]).name == entry["file"]  # a file in this folder
+        ):
+            raise MeshFileError(f"{d / MANIFEST}: malformed entry for level {level!r}; {REBUILD}")
+        path = d / entry["file"]
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             raise MeshFileError(f"{path}: missing mesh file; {REBUILD}") from None
-        if verify and hashlib.sha256(data).hexdigest() != entries[level]["sha256"]:
+        if verify and hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise MeshFileError(
                 f"{path}: corrupt mesh file (checksum differs from the manifest); {REBUILD}"
             )
@@ -340,6 +378,8 @@ def load_meshes(
             raise MeshFileError(f"{path}: corrupt mesh file ({exc}); {REBUILD}") from None
         if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
             raise MeshFileError(f"{path}: corrupt mesh file (no triangles); {REBUILD}")
+        if not np.isfinite(mesh.vertices).all():
+            raise MeshFileError(f"{path}: corrupt mesh file (NaN or infinite vertices); {REBUILD}")
         out[level] = mesh
     return out
 

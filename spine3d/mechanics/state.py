@@ -68,6 +68,47 @@ class SpineState(RichDisplay):
         """Return the (4, 4) local-to-global transform of ``level``."""
         return self.poses[self.model.level_names.index(self.model.vertebra(level).name)]
 
+    def __repr__(self) -> str:
+        changed = [
+            f"{seg} {mobility_label(float(f))}"
+            for seg, f in zip(self.segments, self.mobility, strict=True)
+            if f != 1.0
+        ]
+        extra = f", {', '.join(changed)}" if changed else ""
+        return (
+            f"<SpineState twist {self.twist_deg:+.1f} deg, torque {self.torque_nm:+.2f} N m, "
+            f"{len(self.segments)} segments{extra}>"
+        )
+
+    def table(self) -> str:
+        """Return the per-segment rotation, share and facet gaps as a plain-text table.
+
+        One row per segment, top to bottom: name, mobility, axial rotation (degrees),
+        share of the twist, and the left and right facet gaps (mm, positive opens).
+        ``print(state.table())`` in a notebook or a terminal; :meth:`to_dict` gives the
+        same numbers as data.
+        """
+        rows = [("segment", "mobility", "rotation °", "share", "gap L mm", "gap R mm")]
+        for s in self.to_dict()["segments"]:
+            rows.append(
+                (
+                    s["name"],
+                    s["mobility"],
+                    f"{s['rotation_deg']:+.2f}",
+                    f"{100 * s['share']:.0f}%",
+                    f"{s['facet_gap_mm']['left']:+.2f}",
+                    f"{s['facet_gap_mm']['right']:+.2f}",
+                )
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        return "\n".join(
+            "  ".join(
+                cell.ljust(w) if c < 2 else cell.rjust(w)
+                for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+            for row in rows
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready summary (rounded for reading; the arrays keep full precision)."""
         total = float(np.sum(np.abs(self.rotation_deg))) or 1.0

@@ -24,15 +24,16 @@ chain below. How much of the gapping lands on the target (the specificity) is co
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ..anatomy import SEGMENTS, SIDES, SpineModel
 from ..errors import SpineInputError
 from .law import SegmentLaw, compile_law
+from .maneuver import KINDS, Maneuver
 from .params import Mobility, mobility_factors, mobility_label, timedomain
 from .solver import _bounds, _invert_segments, make_state, solve_rows
 from .state import SpineState
@@ -48,84 +49,7 @@ __all__ = [
     "simulate",
 ]
 
-KINDS = ("self_twist", "hvla", "mobilisation")
 _DEG = math.pi / 180.0
-
-
-@dataclass(frozen=True)
-class Maneuver:
-    """A load over time.
-
-    Attributes
-    ----------
-    kind : {"self_twist", "hvla", "mobilisation"}
-    twist_deg, torque_nm : float, optional
-        Peak global twist or torque of a self-twist (exactly one).
-    duration_ms : float
-        Rise time of a self-twist or mobilisation; length of a thrust.
-    target : str, optional
-        The segment a thrust or mobilisation acts on (e.g. ``"L4-L5"``).
-    preload_n, thrust_n : float
-        Preload and peak force of a thrust or mobilisation, N.
-    gap_side : {"left", "right"}
-        The facet of the target the manoeuvre gaps.
-    """
-
-    kind: str
-    twist_deg: float | None = None
-    torque_nm: float | None = None
-    duration_ms: float = 150.0
-    target: str | None = None
-    preload_n: float = 100.0
-    thrust_n: float = 400.0
-    gap_side: str = "left"
-
-    def __post_init__(self) -> None:
-        def bad(key: str, value: Any, allowed: str) -> SpineInputError:
-            return SpineInputError(f"[maneuver] {key} = {value!r}: expected {allowed}")
-
-        if self.kind not in KINDS:
-            raise bad("kind", self.kind, "one of " + ", ".join(KINDS))
-        if not (isinstance(self.duration_ms, int | float) and 10 <= self.duration_ms <= 10000):
-            raise bad("duration_ms", self.duration_ms, "10 to 10000 ms")
-        if self.kind == "self_twist":
-            if (self.twist_deg is None) == (self.torque_nm is None):
-                raise SpineInputError("[maneuver] a self_twist needs twist_deg or torque_nm")
-            if self.twist_deg is not None and not -180 <= self.twist_deg <= 180:
-                raise bad("twist_deg", self.twist_deg, "-180 to 180 degrees")
-            if self.torque_nm is not None and not -100 <= self.torque_nm <= 100:
-                raise bad("torque_nm", self.torque_nm, "-100 to 100 N m")
-        else:
-            if self.target not in SEGMENTS:
-                raise bad("target", self.target, f"a segment {SEGMENTS[0]} ... {SEGMENTS[-1]}")
-            if not 0 <= self.thrust_n <= 2000:
-                raise bad("thrust_n", self.thrust_n, "0 to 2000 N")
-            if not 0 <= self.preload_n <= self.thrust_n:
-                raise bad("preload_n", self.preload_n, f"0 to thrust_n ({self.thrust_n:g} N)")
-            if self.gap_side not in SIDES:
-                raise bad("gap_side", self.gap_side, "left or right")
-
-    def times_ms(self, dt_ms: float = 1.0) -> np.ndarray:
-        """Return the simulated instants (T,), ms."""
-        p = timedomain()
-        pre = p["preload_ms"] if self.kind == "hvla" else 0.0
-        end = pre + self.duration_ms + p["hold_ms"]
-        return np.arange(0.0, end + 0.5 * dt_ms, dt_ms)
-
-    def profile(self, t_ms: np.ndarray) -> np.ndarray:
-        """Return the load over time (T,): degrees, N m or N (thrust force)."""
-        p = timedomain()
-        if self.kind == "hvla":
-            # Preload held, then a half-sine thrust, then back to the preload.
-            s = np.clip((t_ms - p["preload_ms"]) / self.duration_ms, 0.0, 1.0)
-            return self.preload_n + (self.thrust_n - self.preload_n) * np.sin(math.pi * s)
-        # A smooth (raised-cosine) rise to the peak, then held.
-        s = np.clip(t_ms / self.duration_ms, 0.0, 1.0)
-        rise = 0.5 - 0.5 * np.cos(math.pi * s)
-        if self.kind == "mobilisation":
-            return self.preload_n + (self.thrust_n - self.preload_n) * rise
-        peak = self.twist_deg if self.twist_deg is not None else self.torque_nm
-        return peak * rise
 
 
 def bubble_radius_mm(minutes_since: np.ndarray | float) -> np.ndarray:
@@ -245,6 +169,20 @@ class Run:
             for i, seg in enumerate(SEGMENTS)
             if radius[s, i] > 0
         ]
+
+    def series(self) -> tuple[list[str], np.ndarray]:
+        """Return the run as a table over time: column names and a (T, k) float array.
+
+        Columns: ``t_ms``, ``torque_nm``, ``guarding`` (0 to 1), then per segment
+        top to bottom ``<segment>_rotation_deg``, ``<segment>_gap_left_mm`` and
+        ``<segment>_gap_right_mm``.
+        """
+        names = ["t_ms", "torque_nm", "guarding"]
+        cols = [self.t_ms, self.torque_nm, self.guarding]
+        for i, seg in enumerate(SEGMENTS):
+            names += [f"{seg}_rotation_deg"] + [f"{seg}_gap_{s}_mm" for s in SIDES]
+            cols += [self.rotation_deg[:, i], self.gap_mm[:, 0, i], self.gap_mm[:, 1, i]]
+        return names, np.column_stack(cols)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON summary: events, per-segment peaks and the specificity."""
@@ -419,6 +357,8 @@ def simulate(
     if thrust:
         s = SIDES.index(maneuver.gap_side)
         gap[:, s, target] += load * p["distraction_mm_per_n"]
+    from scipy.signal import lfilter  # only a simulation needs it: renders start faster
+
     # Cavitation: tension = separation beyond rest that the fluid has not yet relieved.
     separation = np.maximum(gap - law.clearance_mm[None], 0.0)
     alpha = dt_ms / p["fluid_relax_ms"]
@@ -506,6 +446,7 @@ class Schedule:
             "cavitations": {
                 seg: int(self.cavitations[:, i].sum()) for i, seg in enumerate(SEGMENTS)
             },
+            "events": [e.to_dict() for e in self.events if e.type == "cavitation"],
         }
 
 
@@ -516,12 +457,14 @@ def run_schedule(
     interval_min: float,
     mobility: Mobility | None = None,
     dt_ms: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Schedule:
     """Repeat ``maneuver`` ``sessions`` times, ``interval_min`` apart, with laxity building.
 
     After each session a segment gains laxity for each of its cavitations and for its
     peak rotation beyond the neutral zone and a tolerance; laxity recovers
-    exponentially between sessions, and bubbles redissolve.
+    exponentially between sessions, and bubbles redissolve. ``progress`` is called
+    with (sessions done, sessions in all) after each session.
     """
     if not (isinstance(sessions, int) and 1 <= sessions <= 2000):
         raise SpineInputError(f"[schedule] sessions = {sessions!r}: expected 1 to 2000")
@@ -557,6 +500,8 @@ def run_schedule(
         laxity = laxity + p["laxity_per_deg_stretch"] * beyond
         laxity = laxity * decay
         since = np.where(run.cavitated, 0.0, since) + interval_min
+        if progress is not None:
+            progress(k + 1, sessions)
     return Schedule(
         day=np.array(day),
         neutral_zone_deg=np.array(nzs),

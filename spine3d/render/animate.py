@@ -9,7 +9,6 @@ to ffmpeg (imageio-ffmpeg's bundled binary), so memory stays flat however long t
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -30,37 +29,97 @@ from ..scene.describe import (
 )
 from ..scene.theme import Theme
 from .figure import FigureRenderer
+from .outputs import check_file
 
-__all__ = ["FORMATS", "animate", "check_output", "frames"]
+__all__ = [
+    "ALPHA_FORMATS",
+    "FORMATS",
+    "animate",
+    "check_output",
+    "clip_plan",
+    "frames",
+]
 
-FORMATS = (".mp4", ".gif")
-"""File types ``spine3d animate`` writes."""
+FORMATS = (".mp4", ".gif", ".webm", ".apng")
+"""File types ``spine3d animate`` writes (MP4 for slides: every presentation program plays it)."""
+
+ALPHA_FORMATS = (".webm", ".apng", ".gif")
+"""File types that carry a transparent background (MP4's H.264 has no alpha channel)."""
 
 # A palette per frame, undithered: antialiased text and the heat map keep their colours.
+# Transparent: one palette entry is kept for pixels whose alpha is under half.
 _GIF_FILTER = (
-    "split[a][b];[a]palettegen=stats_mode=single:max_colors=256:reserve_transparent=0[p];"
-    "[b][p]paletteuse=new=1:dither=none"
+    "split[a][b];[a]palettegen=stats_mode=single:max_colors=256:reserve_transparent={alpha}[p];"
+    "[b][p]paletteuse=new=1:dither=none:alpha_threshold=128"
 )
 
+# Rough cost of a clip, for the warning before a large one: bytes per pixel per frame of
+# each format at our settings, and seconds of rendering per megapixel-frame. Measured
+# with anim_sweep_restricted at 960x540 on a shared 2-core machine (software
+# renderer); a scene with more bone on screen costs more: the estimate is to a factor 2.
+_BYTES_PER_PIXEL = {".mp4": 0.015, ".webm": 0.006, ".gif": 0.06, ".apng": 0.1}
+_SECONDS_PER_MEGAPIXEL = 0.4
+LARGE_PIXELS = 1920 * 1080
+"""A clip larger than this (pixels per frame) asks before it is made."""
+LONG_S = 30.0
+"""A clip longer than this (seconds) asks before it is made."""
 
-def check_output(out: Path) -> str:
+
+def clip_plan(
+    scene: SceneSpec,
+    suffix: str,
+    fps: int | None = None,
+    duration_s: float | None = None,
+    size: tuple[int, int] | None = None,
+    scale: int = 1,
+) -> dict:
+    """Return what a clip will be: frames, size, and its expected file size and time.
+
+    Returns
+    -------
+    dict
+        ``fps``, ``duration_s``, ``frames``, ``width``, ``height`` (pixels, after
+        ``scale``), ``bytes`` (expected file size) and ``seconds`` (expected time to
+        make), and ``large`` (over 1920x1080 or 30 s).
+    """
+    fps = int(fps or scene.animation.get("fps", 24))
+    duration_s = float(duration_s or scene.animation.get("duration_s", 6.0))
+    n = max(2, int(round(fps * duration_s)))
+    w, h = size or (scene.width, scene.height)
+    w, h = w * scale, h * scale
+    px = w * h
+    return {
+        "fps": fps,
+        "duration_s": duration_s,
+        "frames": n,
+        "width": w,
+        "height": h,
+        "bytes": int(px * n * _BYTES_PER_PIXEL[suffix]),
+        "seconds": px * n / 1e6 * _SECONDS_PER_MEGAPIXEL,
+        "large": px > LARGE_PIXELS or duration_s > LONG_S,
+    }
+
+
+def check_output(out: Path, transparent: bool = False, need_bytes: int = 0) -> str:
     """Check the output path before any work; return its suffix.
 
     Raises
     ------
     SpineInputError
-        On an unknown extension, a missing or unwritable folder, or no video encoder.
+        On an unknown extension, a transparent MP4, a missing or unwritable folder, a
+        full disk, or no video encoder.
     """
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise SpineInputError(
             f"--out {out}: unknown file type, expected one of {', '.join(FORMATS)}"
         )
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise SpineInputError(f"--out {out}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise SpineInputError(f"--out {out}: folder {folder} is not writable")
+    if transparent and suffix not in ALPHA_FORMATS:
+        raise SpineInputError(
+            f"--out {out}: MP4 (H.264) cannot carry a transparent background; "
+            f"use one of {', '.join(ALPHA_FORMATS)} with --transparent"
+        )
+    check_file(out, f"--out {out}", need_bytes)
     try:
         import imageio_ffmpeg
 
@@ -163,44 +222,84 @@ def _keep_views(fig: Figure, first: Figure) -> Figure:
     )
 
 
-def _even(img: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
-    """Pad (never scale) to even width and height, as H.264 needs, with the background."""
-    h, w = img.shape[:2]
+def _even(img: np.ndarray, background: tuple[int, ...]) -> np.ndarray:
+    """Pad (never scale) to even width and height, as H.264 needs, with the background.
+
+    ``img`` is (h, w, 3) or, transparent, (h, w, 4); the padding of a transparent frame
+    is transparent.
+    """
+    h, w, c = img.shape
     if h % 2 == 0 and w % 2 == 0:
         return img
-    out = np.empty((h + h % 2, w + w % 2, 3), dtype=np.uint8)
-    out[...] = background
-    out[:h, :w] = img[..., :3]
+    out = np.empty((h + h % 2, w + w % 2, c), dtype=np.uint8)
+    out[...] = (*background[:3], 0)[:c]
+    out[:h, :w] = img
     return out
 
 
-def _encode(scene, tmp: Path, suffix: str, n: int, fps: int, theme, size, background, progress):
+def _writer_options(suffix: str, alpha: bool) -> dict:
+    """imageio-ffmpeg options for a format: codec, pixel formats and filters."""
+    if suffix == ".gif":
+        # Keep our palette (pal8); as rgb24 the encoder would requantise to its default
+        # palette and fringe every edge.
+        return dict(
+            codec="gif",
+            pix_fmt_out="pal8",
+            quality=None,
+            output_params=["-filter_complex", _GIF_FILTER.format(alpha=int(alpha))],
+        )
+    if suffix == ".webm":
+        return dict(
+            codec="libvpx-vp9",
+            pix_fmt_out="yuva420p" if alpha else "yuv420p",
+            quality=None,
+            output_params=["-b:v", "0", "-crf", "32", "-row-mt", "1"],
+        )
+    if suffix == ".apng":
+        return dict(
+            codec="apng",
+            pix_fmt_out="rgba" if alpha else "rgb24",
+            quality=None,
+            output_params=["-plays", "0", "-f", "apng"],
+        )
+    return dict(codec="libx264", pix_fmt_out="yuv420p", quality=8, output_params=[])
+
+
+def _encode(
+    scene,
+    tmp: Path,
+    suffix: str,
+    n: int,
+    fps: int,
+    theme,
+    size,
+    background,
+    progress,
+    scale: int = 1,
+    transparent: bool = False,
+):
     """Render the ``n`` frames one at a time and stream them to ffmpeg writing ``tmp``."""
     import imageio_ffmpeg
 
     renderer = writer = None
     try:
         for k, fig in enumerate(frames(scene, n, theme, size)):
+            fig = replace(fig, transparent=transparent)
             if renderer is None:
-                renderer = FigureRenderer(replace(fig, transparent=False))
+                renderer = FigureRenderer(fig, scale)
                 img = _even(renderer.image(), background)
-                params = ["-filter_complex", _GIF_FILTER] if suffix == ".gif" else []
                 writer = imageio_ffmpeg.write_frames(
                     str(tmp),
                     (img.shape[1], img.shape[0]),
                     fps=fps,
-                    codec="gif" if suffix == ".gif" else "libx264",
-                    # GIF: keep our palette (pal8); as rgb24 the encoder would requantise
-                    # to its default palette and fringe every edge.
-                    pix_fmt_out="yuv420p" if suffix == ".mp4" else "pal8",
-                    quality=None if suffix == ".gif" else 8,
+                    pix_fmt_in="rgba" if transparent else "rgb24",
                     macro_block_size=1,
-                    output_params=params,
                     ffmpeg_log_level="error",
+                    **_writer_options(suffix, transparent),
                 )
                 writer.send(None)
             else:
-                img = _even(renderer.image(replace(fig, transparent=False)), background)
+                img = _even(renderer.image(fig), background)
             writer.send(np.ascontiguousarray(img))
             if progress:
                 progress(k + 1, n)
@@ -219,8 +318,10 @@ def animate(
     size: tuple[int, int] | None = None,
     theme: Theme | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scale: int = 1,
+    transparent: bool = False,
 ) -> Path:
-    """Render the scene's clip to ``out`` (.mp4 or .gif), written atomically.
+    """Render the scene's clip to ``out`` (.mp4, .gif, .webm or .apng), written atomically.
 
     Parameters
     ----------
@@ -236,6 +337,11 @@ def animate(
         Default: the scene's ``theme`` and ``font_pt``.
     progress : callable, optional
         Called with (frames done, frames in all) after each frame.
+    scale : int, default: 1
+        Multiplies the frame size, fonts included.
+    transparent : bool, default: False
+        A transparent background (WebM with alpha, APNG, or GIF with a transparent
+        palette entry; not MP4). A scene's ``[view] transparent`` is for figures.
 
     Returns
     -------
@@ -244,11 +350,22 @@ def animate(
     """
     from PIL import ImageColor
 
-    suffix = check_output(Path(out))
-    fps = int(fps or scene.animation.get("fps", 24))
-    duration_s = float(duration_s or scene.animation.get("duration_s", 6.0))
-    n = max(2, int(round(fps * duration_s)))
+    suffix = Path(out).suffix.lower()
+    plan = clip_plan(scene, suffix if suffix in FORMATS else ".mp4", fps, duration_s, size, scale)
+    check_output(Path(out), transparent, plan["bytes"])
     background = ImageColor.getrgb(scene.background)[:3]
     with atomic_path(Path(out), suffix) as tmp:
-        _encode(scene, tmp, suffix, n, fps, theme, size, background, progress)
+        _encode(
+            scene,
+            tmp,
+            suffix,
+            plan["frames"],
+            plan["fps"],
+            theme,
+            size,
+            background,
+            progress,
+            scale,
+            transparent,
+        )
     return Path(out)

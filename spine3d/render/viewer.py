@@ -15,6 +15,7 @@ import ctypes.util
 import math
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,9 +26,12 @@ from ..mechanics import reachable_twist_deg
 from ..scene import PanelSpec, SceneSpec
 from ..scene.describe import (
     PanelDrawing,
+    describe,
     describe_panel,
+    drawn_moment_ms,
     nice_ceiling,
     shown_peak,
+    simulate_scene,
     solve_panel,
 )
 from ..scene.theme import DEFAULT_THEME, Theme, hex_to_rgb
@@ -41,22 +45,37 @@ SLIDER = {
     "angle": (-60.0, 60.0, "twist of T1 on the sacrum (°)"),
     "torque": (-10.0, 10.0, "axial torque (N m)"),
 }
+PLAY_TICK_MS = 40
+"""Wall-clock milliseconds between frames while a manoeuvre plays."""
+PLAY_STEP_MS = 2.0
+"""Simulated milliseconds per frame while playing: a thrust plays 20 times slowed down."""
+PLAY_FRAMES = 300
+"""A long manoeuvre plays in at most this many frames (12 s): a slow twist of 2 s too."""
+FLASH_MS = 2500
+"""How long "saved: PATH" stays in the window, milliseconds."""
+MANEUVER_NAMES = {"self_twist": "self-twist", "hvla": "HVLA thrust", "mobilisation": "mobilisation"}
 CLICK_PX = 4
 """Largest mouse travel between press and release that still counts as a click, pixels."""
 CAMERAS = {"1": "posterior", "2": "left", "3": "superior", "4": "posterior-oblique"}
 
 HELP = (
-    "drag the slider   twist (or torque), solved live\n"
-    "click a vertebra  cycle the segment below it: normal > restricted > hypermobile\n"
-    "1 2 3 4           camera: posterior, lateral, superior, oblique\n"
-    "t                 switch angle / torque control\n"
-    "l                 labels on / off\n"
-    "f                 colour by segment rotation / facet gap\n"
-    "g                 rest-pose ghost on / off\n"
-    "r                 reset to the scene\n"
-    "s                 save a screenshot at the scene's export size\n"
-    "h                 this help\n"
-    "q                 quit"
+    "mouse\n"
+    "  left-drag         turn the view\n"
+    "  shift + left-drag pan;  right-drag or wheel: zoom\n"
+    "  click a vertebra  cycle the segment below it: normal > restricted > hypermobile\n"
+    "  drag the slider   twist or torque, solved live (a manoeuvre: its time)\n"
+    "keys\n"
+    "  space             play / pause a manoeuvre\n"
+    "  [ ]               previous / next panel of the scene\n"
+    "  1 2 3 4           camera: posterior, lateral, superior, oblique\n"
+    "  t                 switch angle / torque control\n"
+    "  l                 labels on / off\n"
+    "  f                 colour by segment rotation / facet gap\n"
+    "  g                 rest-pose ghost on / off\n"
+    "  r                 reset to the scene\n"
+    "  s                 save a screenshot at the scene's export size\n"
+    "  h                 this help\n"
+    "  q                 quit"
 )
 """Every key of the viewer, as shown by its help overlay."""
 
@@ -86,7 +105,10 @@ def check_display() -> None:
 
 
 class Viewer:
-    """An interactive window on the first panel of a scene.
+    """An interactive window on one panel of a scene at a time (``[``/``]`` switch).
+
+    A panel with a ``[maneuver]`` opens on a time slider over its simulation (space
+    plays and pauses); others on a twist or torque slider.
 
     Parameters
     ----------
@@ -111,11 +133,18 @@ class Viewer:
         import pyvista as pv
 
         self.scene = scene
+        self.index = 0
         self.base: PanelSpec = scene.panels[0]
         self.theme = theme
         self.size = size
         self.out_dir = Path(out_dir) if out_dir is not None else Path.cwd()
         self.saved: list[Path] = []
+        self.saved_scenes: list[SceneSpec] = []
+        self.playing = False
+        self._timer = None
+        self._tick_at = 0.0
+        self._dragging = False
+        self._held_clim: float | None = None
         self._reset_state()
         self.plotter = pv.Plotter(
             window_size=size, off_screen=off_screen, title=f"spine3d: {scene.title or scene.name}"
@@ -126,11 +155,24 @@ class Viewer:
 
     def _reset_state(self) -> None:
         load = self.base.load
+        self.t_ms = 0.0
+        if self.base.maneuver is not None:
+            self.control = "time"
+            self.mobility = dict(self.base.spine.mobility)
+            self._reset_view()
+            # Open at the moment `spine3d render` draws: the same picture, untouched.
+            at = self.base.at_ms
+            self.t_ms = at if at is not None else drawn_moment_ms(self._run())
+            self.value = self.t_ms
+            return
         self.control = "angle" if load.twist_deg is not None else "torque"
         self.value = float(load.twist_deg if load.twist_deg is not None else load.torque_nm)
         lo, hi, _ = SLIDER[self.control]
         self.value = min(max(self.value, lo), hi)
         self.mobility: dict[str, str | float] = dict(self.base.spine.mobility)
+        self._reset_view()
+
+    def _reset_view(self) -> None:
         v = self.base.view
         self.labels, self.ghost, self.color_by, self.camera = (
             v.labels,
@@ -143,11 +185,13 @@ class Viewer:
 
     def panel(self) -> PanelSpec:
         """Return the panel the window shows now, as a scene panel."""
-        load = replace(
-            self.base.load,
-            twist_deg=self.value if self.control == "angle" else None,
-            torque_nm=self.value if self.control == "torque" else None,
-        )
+        load = self.base.load
+        if self.control != "time":
+            load = replace(
+                load,
+                twist_deg=self.value if self.control == "angle" else None,
+                torque_nm=self.value if self.control == "torque" else None,
+            )
         spine = replace(self.base.spine, mobility=dict(self.mobility))
         view = replace(
             self.base.view,
@@ -160,10 +204,55 @@ class Viewer:
             focal_point=None,
             up=None,
         )
-        return replace(self.base, load=load, spine=spine, view=view)
+        at_ms = self.t_ms if self.control == "time" else self.base.at_ms
+        return replace(self.base, load=load, spine=spine, view=view, at_ms=at_ms)
+
+    def changed(self) -> bool:
+        """Whether the window shows something other than the panel as the scene has it."""
+        base = self.base
+        if self.control == "time":
+            at = base.at_ms if base.at_ms is not None else drawn_moment_ms(self._run())
+            moved = abs(self.t_ms - at) > 0.5
+        else:
+            now = base.load.twist_deg if self.control == "angle" else base.load.torque_nm
+            moved = now is None or abs(self.value - now) > 1e-9
+        return moved or dict(self.mobility) != dict(base.spine.mobility)
+
+    def live_text(self, state) -> tuple[str, str]:
+        """Return a title and a caption that say what the window shows now.
+
+        Built from the live state (twist, torque, mobility changes, the manoeuvre's
+        clock), so that a screenshot never carries the scene's text for another state.
+        """
+        marked = [f"{seg} {m}" for seg, m in self.mobility.items() if m != "normal"]
+        mob = ", ".join(marked)
+        if self.control == "time":
+            mv = self.base.maneuver
+            title = f"{MANEUVER_NAMES[mv.kind]}"
+            if mv.target:
+                title += f" on {mv.target}"
+            title += f" at t = {self.t_ms:.0f} ms"
+        elif self.control == "angle":
+            side = "left" if state.twist_deg >= 0 else "right"
+            title = f"Self-twist of {abs(state.twist_deg):.0f}° (upper body turns {side})"
+        else:
+            title = f"Axial torque of {state.torque_nm:+.1f} N m"
+        if mob:
+            title += f", {mob}"
+        caption = (
+            f"Twist {state.twist_deg:+.1f}° of T1 on the sacrum, torque "
+            f"{state.torque_nm:+.2f} N m; "
+            + (f"mobility: {mob}, the other segments normal." if mob else "every segment normal.")
+        )
+        return title, caption
 
     def scene_now(self) -> SceneSpec:
-        """Return the scene that ``spine3d render`` would draw for what the window shows."""
+        """Return the scene that ``spine3d render`` would draw for what the window shows.
+
+        Untouched, it is the scene's panel with its own title and caption; once the
+        twist, the mobility or the clock has changed, title and caption describe the
+        live state instead, and a panel title that no longer fits is dropped.
+        """
         panel = self.panel()
         view = replace(panel.view, ghost=self.ghost, chart=self.base.view.chart)
         if self._camera_moved():
@@ -174,7 +263,11 @@ class Viewer:
                 focal_point=tuple(cam.focal_point),
                 up=tuple(cam.up),
             )
-        return replace(self.scene, panels=(replace(panel, view=view),))
+        panel = replace(panel, view=view)
+        if not self.changed():
+            return replace(self.scene, panels=(panel,))
+        title, caption = self.live_text(self.last.state)
+        return replace(self.scene, title=title, caption=caption, panels=(replace(panel, title=""),))
 
     def _aspect(self) -> float:
         w, h = self.plotter.window_size
@@ -190,9 +283,26 @@ class Viewer:
             )
         )
 
+    def _run(self):
+        """Return the simulation the time slider moves through (a schedule's last session)."""
+        result = simulate_scene(replace(self.scene, panels=(self.panel(),)), 0)
+        return getattr(result, "last", result)
+
     def drawing(self) -> PanelDrawing:
         """Solve and describe what the window shows now."""
         panel = self.panel()
+        if self.control == "time":
+            # The render path itself: state, bubbles and clock text at this moment.
+            run = self._run()
+            clim = nice_ceiling(float(np.abs(run.rotation_deg).max()))
+            fig = describe(
+                replace(self.scene, panels=(panel,)),
+                self.theme,
+                tuple(self.plotter.window_size) if hasattr(self, "plotter") else self.size,
+                clim,
+                flash=True,
+            )
+            return fig.panels[0]
         try:
             state = solve_panel(panel)
         except SpineInputError:
@@ -204,14 +314,20 @@ class Viewer:
             self.value = math.copysign(0.999 * limit, self.value)
             panel = self.panel()
             state = solve_panel(panel)
-        # The colour limit follows the state, as in `spine3d render`: the same colours.
+        # The colour limit follows the state, as in `spine3d render`: the same colours;
+        # while the slider is dragged it holds still, so that colours compare.
         clim = nice_ceiling(shown_peak(panel, state))
+        if self._dragging:
+            if self._held_clim is None:
+                self._held_clim = self.last.colorbar.clim[1] if self.last.colorbar else clim
+            clim = self._held_clim
         return describe_panel(panel, state, clim, self._aspect(), self.theme)
 
     # --- building and updating actors --------------------------------------------
 
     def _build(self) -> None:
         import pyvista as pv
+        from PIL import ImageColor
 
         pl = self.plotter
         pl.set_background(self.scene.background)
@@ -237,13 +353,21 @@ class Viewer:
         self.readout = pl.add_text(
             "", position=(10, 10), font_size=8, color=text, font="courier", name="readout"
         )
-        self.status = pl.add_text(
-            "", position=(10, h - 28), font_size=10, color=text, name="status"
-        )
+        self.status = pl.add_text("", position=(10, h - 48), font_size=9, color=text, name="status")
         self.help = pl.add_text(
-            HELP, position=(10, h - 260), font_size=9, color=text, font="courier", name="help"
+            HELP, position=(10, h - 330), font_size=9, color=text, font="courier", name="help"
         )
+        # A box behind the help, so that it reads over bone and labels.
+        prop = self.help.GetTextProperty()
+        prop.SetBackgroundColor(*(c / 255 for c in ImageColor.getrgb(self.scene.background)[:3]))
+        prop.SetBackgroundOpacity(0.92)
+        prop.SetFrame(True)
+        prop.SetFrameColor(text)
         self.help.SetVisibility(False)
+        self.flash = pl.add_text("", position=(10, h - 56), font_size=10, color=text, name="flash")
+        self.flash.GetTextProperty().SetBackgroundColor(1.0, 1.0, 0.85)
+        self.flash.GetTextProperty().SetBackgroundOpacity(0.95)
+        self.flash.SetVisibility(False)
         self._make_slider()
         # A click (press and release within a few pixels) picks; a drag turns the camera.
         # Observed on the interactor style: once pressed, it has the focus for the release.
@@ -251,6 +375,8 @@ class Viewer:
         style.AddObserver("LeftButtonPressEvent", self._on_press, 10.0)
         style.AddObserver("LeftButtonReleaseEvent", self._on_release, 10.0)
         self._press = None
+        self._flash_until = 0.0
+        pl.iren.interactor.AddObserver("TimerEvent", self._on_timer)
         for key, fn in {
             "t": self.toggle_control,
             "l": self.toggle_labels,
@@ -259,14 +385,23 @@ class Viewer:
             "r": self.reset,
             "s": self.save_screenshot,
             "h": self.toggle_help,
+            "q": self.quit,
+            "space": self.toggle_play,
+            "bracketleft": lambda: self.show_panel(self.index - 1),
+            "bracketright": lambda: self.show_panel(self.index + 1),
             **{k: (lambda p=p: self.set_camera(p)) for k, p in CAMERAS.items()},
         }.items():
             pl.add_key_event(key, fn)
         self.update(d)
         self.set_camera(self.camera, render=False)
 
+    def _slider_range(self) -> tuple[float, float, str]:
+        if self.control == "time":
+            return 0.0, float(self._run().t_ms[-1]), "time (ms); space: play / pause"
+        return SLIDER[self.control]
+
     def _make_slider(self) -> None:
-        lo, hi, title = SLIDER[self.control]
+        lo, hi, title = self._slider_range()
         pl = self.plotter
         pl.clear_slider_widgets()
         self.slider = pl.add_slider_widget(
@@ -278,8 +413,20 @@ class Viewer:
             pointb=(0.95, 0.08),
             style="modern",
             interaction_event="always",
-            fmt="%.1f",
+            fmt="%.0f" if self.control == "time" else "%.1f",
         )
+        # While dragged, the colour range holds still; on release it follows the state.
+        self.slider.AddObserver("StartInteractionEvent", self._drag_start)
+        self.slider.AddObserver("EndInteractionEvent", self._drag_end)
+
+    def _drag_start(self, *_) -> None:
+        self._dragging = True
+        self._held_clim = None
+
+    def _drag_end(self, *_) -> None:
+        self._dragging = False
+        self._held_clim = None
+        self.update()
 
     def update(self, d: PanelDrawing | None = None, render: bool = True) -> PanelDrawing:
         """Re-solve and move/recolour every actor; return the drawing shown."""
@@ -309,12 +456,20 @@ class Viewer:
                 badge.user_matrix = m
         self._colorbar(d)
         self.readout.SetInput(self._readout(d))
-        unit = "°" if self.control == "angle" else " N m"
-        self.status.SetInput(
-            f"{self.control} control: {self.value:+.1f}{unit}   twist {d.state.twist_deg:+.1f}°, "
-            f"torque {d.state.torque_nm:+.2f} N m   (h: help)",
-        )
+        panel = f"panel {self.index + 1}/{len(self.scene.panels)}: " if self._many() else ""
+        if self.control == "time":
+            self.status.SetInput(f"{panel}{d.twist_text}\n(space: play / pause, h: help)")
+        else:
+            unit = "°" if self.control == "angle" else " N m"
+            self.status.SetInput(
+                f"{panel}{self.control} control: {self.value:+.1f}{unit}   twist "
+                f"{d.state.twist_deg:+.1f}°, torque {d.state.torque_nm:+.2f} N m   (h: help)",
+            )
         self.last = d
+        # The drawing may have clamped the value (a twist beyond reach): show that.
+        slider = getattr(self, "slider", None)
+        if slider is not None and slider.GetRepresentation().GetValue() != self.value:
+            slider.GetRepresentation().SetValue(self.value)
         if render:
             pl.render()
         return d
@@ -332,21 +487,39 @@ class Viewer:
             add_colorbar(pl, bar, self.theme, self.size[1] * 1.4, (0.88, 0.3, 0.05, 0.45))
 
     def _readout(self, d: PanelDrawing) -> str:
-        rows = ["segment   rotation"]
+        """Rows for the segments below the shown levels, headed by what colours the bones."""
+        shown = set(d.levels)
+        if self.color_by == "facet_gap":
+            rows = ["colour: facet gap (mm)", "segment   rotation   gap L   gap R"]
+        elif self.color_by == "segment_rotation":
+            rows = ["colour: segment rotation (°)", "segment   rotation"]
+        else:
+            rows = ["segment   rotation"]
         for i, j in enumerate(d.state.model.joints):
+            if j.upper not in shown:
+                continue
             state = self.mobility.get(j.name, "normal")
             mark = {"restricted": "  * restricted", "hypermobile": "  ! hypermobile"}.get(
                 state if isinstance(state, str) else "", ""
             )
-            rows.append(f"{j.name:<8} {d.state.rotation_deg[i]:+6.2f}°{mark}")
+            gaps = ""
+            if self.color_by == "facet_gap":
+                gap = d.state.facet_gap_mm[:, i]
+                gaps = f"  {gap[0]:+6.2f}  {gap[1]:+6.2f}"
+            rows.append(f"{j.name:<8} {d.state.rotation_deg[i]:+6.2f}°{gaps}{mark}")
         return "\n".join(rows)
 
     # --- what the widgets and keys call ------------------------------------------
 
+    def _many(self) -> bool:
+        return len(self.scene.panels) > 1
+
     def set_value(self, value: float) -> None:
-        """Slider callback: a new twist (angle control) or torque (torque control)."""
-        lo, hi, _ = SLIDER[self.control]
+        """Slider callback: a new twist or torque, or a manoeuvre's time (ms)."""
+        lo, hi, _ = self._slider_range()
         self.value = float(min(max(value, lo), hi))
+        if self.control == "time":
+            self.t_ms = self.value
         slider = getattr(self, "slider", None)  # absent while the widget is being made
         if slider is not None and slider.GetRepresentation().GetValue() != self.value:
             slider.GetRepresentation().SetValue(self.value)
@@ -395,6 +568,8 @@ class Viewer:
 
     def toggle_control(self) -> None:
         """Switch between angle and torque control, keeping the current pose."""
+        if self.control == "time":  # a manoeuvre's load is its own
+            return
         self.toggle_control_to("torque" if self.control == "angle" else "angle")
         self.update()
 
@@ -427,6 +602,7 @@ class Viewer:
         self.help_visible = not self.help_visible
         self.help.SetVisibility(self.help_visible)
         self.readout.SetVisibility(not self.help_visible)
+        self.status.SetVisibility(not self.help_visible)
         self.plotter.render()
 
     def set_camera(self, preset: str, render: bool = True) -> None:
@@ -454,17 +630,91 @@ class Viewer:
         self.set_camera(self.camera)
 
     def save_screenshot(self) -> Path:
-        """Render what the window shows at the scene's export size; print and return the path."""
+        """Render what the window shows at the scene's export size; print and return the path.
+
+        The picture is ``spine3d render`` of :meth:`scene_now`: the live state with a
+        title and caption that describe it. "saved: PATH" shows in the window a moment.
+        """
         n = len(self.saved) + 1
         path = self.out_dir / f"{self.scene.name}-view-{n:02d}.png"
         while path.exists():
             n += 1
             path = self.out_dir / f"{self.scene.name}-view-{n:02d}.png"
-        render_scene(self.scene_now(), path, theme=self.theme)
+        scene = self.scene_now()
+        render_scene(scene, path, theme=self.theme)
         self.saved.append(path)
+        self.saved_scenes.append(scene)
         print(f"saved {path}", flush=True)
+        self.flash.SetInput(f"saved: {path}")
+        self.flash.SetVisibility(True)
+        iren = self.plotter.iren
+        self._flash_until = time.monotonic() + FLASH_MS / 1000.0
+        if iren is not None and iren.interactor.GetInitialized():
+            iren.interactor.CreateOneShotTimer(FLASH_MS + 50)
+        self.plotter.render()
         return path
 
+    def quit(self) -> None:
+        """Close the window and leave :meth:`show`."""
+        self.playing = False
+        iren = self.plotter.iren
+        if iren is not None:
+            iren.interactor.TerminateApp()
+
+    def toggle_play(self) -> None:
+        """Play or pause a manoeuvre (from the start when it has reached its end)."""
+        if self.control != "time":
+            return
+        self.playing = not self.playing
+        if self.playing and self.t_ms >= self._slider_range()[1]:
+            self.set_value(0.0)
+        iren = self.plotter.iren
+        if self.playing and self._timer is None and iren is not None:
+            if iren.interactor.GetInitialized():
+                self._tick_at = time.monotonic()
+                self._timer = iren.interactor.CreateRepeatingTimer(PLAY_TICK_MS)
+
+    def _on_timer(self, iren, _event) -> None:
+        """Play on, and end the flash when its time is up: one observer for both timers.
+
+        It goes by the clock, as VTK's Python observers do not see which timer fired.
+        """
+        now = time.monotonic()
+        if self.playing and self._timer is not None:
+            steps = max(1, round((now - self._tick_at) * 1000.0 / PLAY_TICK_MS))
+            self._tick_at = now
+            for _ in range(steps):
+                self.tick(render=False)
+            self.plotter.render()
+        if self.flash.GetVisibility() and now >= self._flash_until:
+            self.flash.SetVisibility(False)
+            self.plotter.render()
+        if not self.playing and self._timer is not None:
+            iren.DestroyTimer(self._timer)
+            self._timer = None
+
+    def tick(self, render: bool = True) -> None:
+        """Advance a playing manoeuvre by one frame; pause at its end."""
+        if not self.playing:
+            return
+        end = self._slider_range()[1]
+        step = max(PLAY_STEP_MS, end / PLAY_FRAMES)
+        self.value = self.t_ms = min(self.t_ms + step, end)
+        self.slider.GetRepresentation().SetValue(self.value)
+        self.update(render=render)
+        if self.t_ms >= end:
+            self.playing = False
+
+    def show_panel(self, index: int) -> None:
+        """Show panel ``index`` of the scene (wrapping round), as the scene has it."""
+        self.playing = False
+        self.index = index % len(self.scene.panels)
+        self.base = self.scene.panels[self.index]
+        self._reset_state()
+        self._make_slider()
+        self.update(render=False)
+        self.set_camera(self.camera)
+
     def show(self) -> None:
-        """Open the window and run until it is closed."""
+        """Open the window and run until it is closed (``q`` or the window's close box)."""
         self.plotter.show()

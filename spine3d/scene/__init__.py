@@ -1,6 +1,13 @@
 """Scene layer: scene files, their validation and a GL-free description of what to draw."""
 
-from .loader import DEFAULT_SCENE, default_scene_path, load_scene, parse_scene
+from .loader import (
+    DEFAULT_SCENE,
+    default_scene_path,
+    load_scene,
+    parse_scene,
+    resolve_scene,
+    shipped_scenes,
+)
 from .schema import CAMERAS, COLOR_BY, SCHEMA, all_keys
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
 
@@ -18,4 +25,6 @@ __all__ = [
     "default_scene_path",
     "load_scene",
     "parse_scene",
+    "resolve_scene",
+    "shipped_scenes",
 ]

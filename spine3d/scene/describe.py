@@ -39,6 +39,7 @@ __all__ = [
     "View",
     "describe",
     "describe_panel",
+    "drawn_moment_ms",
     "facet_trace",
     "fit_view",
     "mesh_hulls",
@@ -249,8 +250,11 @@ def _facets_key(facets) -> tuple:
     return tuple(sorted((j, tuple(sorted(kv.items()))) for j, kv in facets.items()))
 
 
-def simulate_scene(scene: SceneSpec, panel: int = 0):
+def simulate_scene(scene: SceneSpec, panel: int = 0, progress=None):
     """Run the scene's ``[maneuver]`` (and ``[schedule]``) on a panel's spine.
+
+    ``progress``, if given, is called with (sessions done, sessions in all) during a
+    schedule.
 
     Returns
     -------
@@ -267,17 +271,18 @@ def simulate_scene(scene: SceneSpec, panel: int = 0):
         tuple(sorted(p.spine.mobility.items())),
         p.maneuver,
         scene.schedule,
+        progress,
     )
 
 
 @lru_cache(maxsize=32)
-def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule):
+def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=None):
     from ..mechanics.timedomain import run_schedule, simulate
 
     model = _model(facets_key)
     if schedule is not None:
         sessions, interval = schedule
-        return run_schedule(model, maneuver, sessions, interval, dict(mobility))
+        return run_schedule(model, maneuver, sessions, interval, dict(mobility), progress=progress)
     return simulate(model, maneuver, dict(mobility))
 
 
@@ -708,21 +713,30 @@ def shown_peak(panel: PanelSpec, state: SpineState) -> float:
     return max(rot, default=0.0)
 
 
+def drawn_moment_ms(run) -> float:
+    """Return the moment a still of ``run`` draws without ``at_ms``, ms.
+
+    Once the first cavity has grown, else the end of the rise (or of the thrust).
+    """
+    from ..mechanics.params import timedomain
+
+    pops = sorted(float(t) for t in run.cavitation_t_ms[np.isfinite(run.cavitation_t_ms)])
+    mv = run.maneuver
+    rise = mv.duration_ms + (timedomain()["preload_ms"] if mv.kind == "hvla" else 0.0)
+    return pops[0] + timedomain()["bubble_growth_ms"] if pops else rise
+
+
 def _moment(scene: SceneSpec, i: int, theme: Theme, flash: bool = False, language: str = "en"):
     """For a panel with a manoeuvre: (state, bubbles, text, timeline) at the drawn moment."""
     panel = scene.panels[i]
     if panel.maneuver is None:
         return None
-    from ..mechanics.params import timedomain
 
     result = simulate_scene(scene, i)
     schedule = result if hasattr(result, "day") else None
     run = schedule.last if schedule is not None else result
-    pops = sorted(float(t) for t in run.cavitation_t_ms[np.isfinite(run.cavitation_t_ms)])
     mv = panel.maneuver
-    rise = mv.duration_ms + (timedomain()["preload_ms"] if mv.kind == "hvla" else 0.0)
-    grown = timedomain()["bubble_growth_ms"]
-    t_now = panel.at_ms if panel.at_ms is not None else (pops[0] + grown if pops else rise)
+    t_now = panel.at_ms if panel.at_ms is not None else drawn_moment_ms(run)
     k = run.index(t_now)
     t_now = float(run.t_ms[k])
     state = run.state_at(t_now)

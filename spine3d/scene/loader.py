@@ -8,31 +8,67 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from ..anatomy import SEGMENTS, levels_between, load_model
-from ..errors import SpineInputError
-from ..mechanics import mobility_factors
-from ..mechanics.timedomain import Maneuver
+from ..errors import SpineInputError, UnreachableTwistError
+from ..mechanics import mobility_factors, solve
+from ..mechanics.maneuver import Maneuver
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
 from .theme import THEMES, min_height_px
 
-__all__ = ["DEFAULT_SCENE", "default_scene_path", "load_scene", "parse_scene"]
+__all__ = [
+    "DEFAULT_SCENE",
+    "MAX_SCENE_BYTES",
+    "default_scene_path",
+    "load_scene",
+    "parse_scene",
+    "resolve_scene",
+    "shipped_scenes",
+]
 
 DEFAULT_SCENE = "self_twist"
 """The scene the viewer opens without an argument (the whole column under a self-twist)."""
 
+MAX_SCENE_BYTES = 4 * 1024 * 1024
+"""Largest scene file read, bytes: a scene is a page of text, never megabytes."""
+
+
+def _scenes_dir() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("spine3d.scenes_data")))
+
 
 def default_scene_path() -> Path:
     """Return the path of the shipped default scene (installed with the package)."""
-    from importlib import resources
+    return _scenes_dir() / f"{DEFAULT_SCENE}.toml"
 
-    return Path(str(resources.files("spine3d.scenes_data").joinpath(f"{DEFAULT_SCENE}.toml")))
+
+def shipped_scenes() -> dict[str, Path]:
+    """Return the scenes shipped with the package, ``{name: path}``, sorted by name."""
+    return {p.stem: p for p in sorted(_scenes_dir().glob("*.toml"))}
+
+
+def resolve_scene(path: str | Path) -> Path:
+    """Return the file a scene argument names: a path, or a shipped scene's name.
+
+    ``"self_twist"`` (or ``"self_twist.toml"``) names the shipped scene when no such
+    file exists here; anything with a folder in it is always a path.
+    """
+    p = Path(path)
+    if p.exists() or os.sep in str(path) or (os.altsep and os.altsep in str(path)):
+        return p
+    shipped = shipped_scenes()
+    name = p.stem if p.suffix == ".toml" else p.name
+    return shipped.get(name, p)
 
 
 _COLOUR = re.compile(r"^(#[0-9a-fA-F]{6}|[a-zA-Z]+)$")
@@ -61,18 +97,42 @@ def _short(value: Any) -> Any:
     )
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, limit: int = 40) -> str:
+    """Show a value in a message, shortened: a 400-digit number must not fill the screen."""
     if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return str(value).lower()
-    return repr(value)
+        text = f'"{value}"'
+    elif isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, int) and value.bit_length() > 3.33 * limit:
+        # str() of an integer of thousands of digits raises: count them from the bits.
+        digits = math.floor(math.log10(abs(value))) + 1
+        return f"a {digits}-digit integer"
+    else:
+        try:
+            text = repr(value)
+        except (ValueError, RecursionError):  # too many digits, or nested too deep
+            text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _home(key: str, section: str) -> str | None:
+    """Return the table a misplaced key belongs in (``"[load]"``, ``"top level"``), if any."""
+    for s, keys in SCHEMA.items():
+        if key in keys and s != section and s != "panel":
+            return f"[{s}]" if s else "the top level"
+    return None
 
 
 def _unknown(where: str, section: str, key: str, allowed: list[str]) -> SpineInputError:
+    where_key = f"[{section}] {key}" if section else key
+    home = _home(key, section.rpartition(".")[2] if section else "")
+    if home is not None:
+        return SpineInputError(
+            f"{where}: unknown key {where_key}: {key} belongs in {home}; "
+            f"allowed here: {', '.join(allowed)}"
+        )
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    where_key = f"[{section}] {key}" if section else key
     return SpineInputError(
         f"{where}: unknown key {where_key}{hint}: allowed keys are {', '.join(allowed)}"
     )
@@ -90,7 +150,11 @@ def _value(where: str, label: str, key: Key, value: Any) -> Any:
         return value
     if t in ("int", "float"):
         ok = isinstance(value, int) if t == "int" else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok or not math.isfinite(value):
+        try:
+            finite = ok and math.isfinite(value)
+        except OverflowError:  # an integer too large for a float
+            finite = False
+        if isinstance(value, bool) or not finite:
             raise _fail(where, label, value, key.allowed())
         if key.low is not None and not key.low <= value <= key.high:
             raise _fail(where, label, value, key.allowed())
@@ -274,6 +338,9 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
                 at_ms=panel_at,
             )
         )
+    for i, panel in enumerate(panels, start=1):
+        label = "load" if len(panels) == 1 else f"panel {i}.load"
+        _reachable(where, label, panel)
     schedule = None
     if "schedule" in data:
         if maneuver is None:
@@ -316,6 +383,20 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     )
 
 
+def _reachable(where: str, label: str, panel: PanelSpec) -> None:
+    """Refuse a twist or torque (static, or a self-twist's peak) the spine cannot reach."""
+    model = load_model(facets=panel.spine.facets)
+    loads = [(f"[{label}]", panel.load.twist_deg, panel.load.torque_nm)]
+    mv = panel.maneuver
+    if mv is not None and mv.kind == "self_twist":
+        loads.append(("[maneuver] peak", mv.twist_deg, mv.torque_nm))
+    for what, twist, torque in loads:
+        try:
+            solve(model, twist, torque_nm=torque, mobility=dict(panel.spine.mobility))
+        except UnreachableTwistError as exc:
+            raise SpineInputError(f"{where}: {what} {exc}") from None
+
+
 def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, float | None]:
     if table is None:
         return None, None
@@ -353,18 +434,54 @@ def load_scene(path: str | Path) -> SceneSpec:
     SpineInputError
         One line naming the file, the key and what is allowed.
     """
-    p = Path(path)
-    where = str(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpineInputError(f"{where}: no such scene file") from None
-    except IsADirectoryError:
-        raise SpineInputError(f"{where}: is a folder, expected a .toml scene file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpineInputError(f"{where}: cannot read the scene file ({exc})") from None
+    p = resolve_scene(path)
+    where = str(p)
+    text = _read_scene(p, where)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpineInputError(f"{where}: TOML syntax error: {exc}") from None
-    return parse_scene(data, where, name=p.stem)
+    except RecursionError:
+        raise SpineInputError(f"{where}: arrays or tables nested too deeply") from None
+    except ValueError:  # Python refuses to read an integer of over 4300 digits
+        raise SpineInputError(f"{where}: a number with thousands of digits") from None
+    try:
+        return parse_scene(data, where, name=p.stem)
+    except RecursionError:
+        raise SpineInputError(f"{where}: arrays or tables nested too deeply") from None
+
+
+def _read_scene(p: Path, where: str) -> str:
+    """Read a scene file's text: a regular file of at most :data:`MAX_SCENE_BYTES`.
+
+    A FIFO or a device is refused before it is opened (opening a FIFO would wait for a
+    writer; ``/dev/zero`` never ends).
+    """
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        hint = ""
+        if p.parent == Path("."):  # a bare name: perhaps a shipped scene, misspelt
+            hint = f" (shipped scenes, by name: {', '.join(shipped_scenes())})"
+        raise SpineInputError(f"{where}: no such scene file{hint}") from None
+    except OSError as exc:
+        raise SpineInputError(f"{where}: cannot read the scene file ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise SpineInputError(f"{where}: is a folder, expected a .toml scene file")
+    if not stat.S_ISREG(mode):
+        raise SpineInputError(
+            f"{where}: not a regular file (a pipe, device or socket), expected a .toml scene file"
+        )
+    try:
+        with open(p, "rb") as f:
+            data = f.read(MAX_SCENE_BYTES + 1)
+    except OSError as exc:
+        raise SpineInputError(f"{where}: cannot read the scene file ({exc.strerror})") from None
+    if len(data) > MAX_SCENE_BYTES:
+        raise SpineInputError(
+            f"{where}: larger than {MAX_SCENE_BYTES // 2**20} MiB, expected a .toml scene file"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpineInputError(f"{where}: not UTF-8 text (byte {exc.start})") from None

@@ -57,6 +57,18 @@ def test_viewer_in_a_real_window(xvfb, tmp_path):
     assert d["after_drag"] == {}
     assert d["mobility"] == {"L4-L5": "restricted"} and d["readout_has_mark"]
     assert d["l4_colour_error"] <= 1 / 255 and d["badge_visible"]  # colours are 8-bit
+    # The screenshot after a drag and a click tells the live state, not the scene's text.
+    assert "40°" in d["saved_title"] and "L4-L5 restricted" in d["saved_title"]
+    assert d["saved_title"] != d["stale_title"] and "+40.0°" in d["saved_caption"]
+    assert "L4-L5 restricted" in d["saved_caption"]
+    assert d["flash"] == [f"saved: {d['flash_path']}", True]
+    assert not d["flash_after"]
+    assert d["title_band_change"] > 0.5 and d["live_vs_render"] < 0.5
+    # Dragging holds the colour range; releasing gives the render's rule again.
+    assert d["clim_drag"][0] == d["clim_drag"][1]
+    assert d["clim_released"] == d["clim_render_rule"] > d["clim_drag"][0]
+    value, shown, drawn = d["clamped"]
+    assert value < 60.0 and shown == value and abs(drawn - value) < 1e-6
     assert abs(d["l4_rotation"] - d["l4_rotation_solver"]) < 1e-9 and d["l4_rotation"] < 0.5
     assert d["after_second_click"] == "hypermobile" and d["after_third_click"] == "normal"
     assert d["torque_mode_twist_kept"] < 1e-6 and abs(d["torque_applied"] - 2.0) < 1e-9
@@ -81,3 +93,33 @@ def test_no_display_is_one_line(display):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "no display" in lines[0] and "spine3d render" in lines[0]
+
+
+MANEUVER_DRIVER = Path(__file__).with_name("viewer_maneuver_driver.py")
+
+
+def test_viewer_plays_a_maneuver_and_q_quits(xvfb, tmp_path):
+    r = subprocess.run(
+        [sys.executable, str(MANEUVER_DRIVER), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=window_env(xvfb),
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = r.stdout.strip().splitlines()
+    assert lines[-1] == "QUIT"  # `q` closed the window and show() returned
+    d = json.loads(lines[-2])
+    # Opens on a time slider at the moment `spine3d render` draws.
+    assert d["control"] == "time" and d["t_ms"] == d["drawn"]
+    assert d["slider"] == [0.0, d["t_end"]]
+    # The readout: what colours the bones, and only the shown levels' segments.
+    assert d["readout"][0] == "colour: facet gap (mm)"
+    segs = [row.split()[0] for row in d["readout"][2:]]
+    assert segs == [f"{a}-{b}" for a, b in zip(d["levels"], d["levels"][1:], strict=False)]
+    assert d["played_by_timer"] >= 10 * 2.0  # at least ten 40 ms frames in a second
+    assert d["playing"] and d["after_ticks"] == 120.0 and d["state_matches_run"] < 1e-9
+    assert d["paused"] and d["frame_change"] > 0.5
+    assert d["panel2"][:3] == [1, "self_twist", "time"] and "panel 2/2" in d["panel2"][3]
+    assert d["panel1_again"] == [0, "hvla"]
+    assert d["help"] == [True, 0.92, True] and d["help_mouse"]

@@ -2,6 +2,7 @@
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import spine3d
 from spine3d.render.export import render_scene
 from spine3d.render.viewer import HELP, Viewer, check_display
 from spine3d.scene import default_scene_path, load_scene
+from spine3d.scene.describe import nice_ceiling, shown_peak
 from spine3d.scene.theme import DEFAULT_THEME, colormap
 
 out = Path(sys.argv[1])
@@ -74,6 +76,41 @@ result["l4_colour_error"] = float(
 result["l4_rotation"] = float(v.last.state.rotation_deg[i])
 result["l4_rotation_solver"] = float(restricted.rotation_deg[i])
 result["badge_visible"] = bool(v.badges["L4"].GetVisibility())
+
+# `s` after the drag and the click: the picture says 40° and L4-L5 restricted.
+shot = v.save_screenshot()
+saved = v.saved_scenes[-1]
+result["saved_title"], result["saved_caption"] = saved.title, saved.caption
+result["stale_title"] = scene.title
+result["flash"] = [v.flash.GetInput(), bool(v.flash.GetVisibility())]
+result["flash_path"] = str(shot)
+t0 = time.monotonic()
+while time.monotonic() - t0 < 3.5:  # the window's timer ends the flash
+    pl.iren.process_events()
+    time.sleep(0.02)
+result["flash_after"] = bool(v.flash.GetVisibility())
+a = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+band = slice(0, int(a.shape[0] * DEFAULT_THEME.title_row))
+result["title_band_change"] = float(np.abs(a[band] - b[band]).mean())
+render_scene(saved, out / "live.png")
+c = np.asarray(Image.open(out / "live.png").convert("RGB")).astype(int)
+result["live_vs_render"] = float(np.abs(a - c).mean())
+
+# The colour range holds still while the slider is dragged, and follows on release.
+clim_before = v.last.colorbar.clim[1]
+v.slider.InvokeEvent("StartInteractionEvent")
+v.set_value(60.0)
+result["clim_drag"] = [clim_before, v.last.colorbar.clim[1]]
+v.slider.InvokeEvent("EndInteractionEvent")
+result["clim_released"] = v.last.colorbar.clim[1]
+result["clim_render_rule"] = nice_ceiling(shown_peak(v.panel(), v.last.state))
+# Beyond reach (every segment restricted): the drawing clamps, and the slider says so.
+kept = dict(v.mobility)
+v.mobility = {seg: "restricted" for seg in model.segment_names}
+v.set_value(60.0)
+result["clamped"] = [v.value, v.slider.GetRepresentation().GetValue(), v.last.state.twist_deg]
+v.mobility = kept
+v.set_value(40.0)
 v.pick(v.bones["L4"])
 result["after_second_click"] = v.mobility.get("L4-L5")
 v.pick(v.bones["L4"])
