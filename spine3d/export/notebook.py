@@ -63,8 +63,8 @@ def as_figure(
             load=replace(p.load, twist_deg=obj.twist_deg, torque_nm=None),
             view=replace(p.view, ghost=False),
         )
-        aspect = size[0] / (size[1] * (1.0 - theme.title_row - theme.caption_row))
-        drawing = describe_panel(panel, obj, nice_ceiling(shown_peak(panel, obj)), aspect, theme)
+        # No aspect: the panel's camera fits the bones and the layout follows it.
+        drawing = describe_panel(panel, obj, nice_ceiling(shown_peak(panel, obj)), None, theme)
         changed = [
             f"{s['name']} {s['mobility']}"
             for s in obj.to_dict()["segments"]

@@ -96,12 +96,12 @@ def _png(image: np.ndarray) -> io.BytesIO:
 
 
 def _figure_image(scene: SceneSpec, theme: Theme) -> tuple[np.ndarray, Figure]:
-    """Render the figure without its title and caption rows (the slide has them as text)."""
+    """Render the figure without its title and caption (the slide has them as text).
+
+    A figure without a title or a caption reserves no row for them.
+    """
     fig = describe(replace(scene, title="", caption=""), theme)
-    img = render_image(fig)
-    top = int(round(fig.height * theme.title_row))
-    bottom = int(round(fig.height * theme.caption_row))
-    return img[top : img.shape[0] - bottom], fig
+    return render_image(fig), fig
 
 
 def _text(slide, text: str, box: tuple[float, float, float, float], size_pt: float, bold=False):

@@ -159,6 +159,23 @@ def _hex(rgb) -> str:
     return "#" + "".join(f"{int(round(255 * c)):02x}" for c in rgb)
 
 
+def _gap_bar(theme: Theme) -> ColorBar:
+    """Return the figure's facet-gap colour bar: diverging, centred on zero gap."""
+    return ColorBar("", theme.gap_range_mm, theme.gap_cmap, 0.0)
+
+
+def _stops(bar: ColorBar, n: int = 17) -> list[tuple[float, str]]:
+    """Colour stops ``[(position 0-1, "#rrggbb"), ...]`` along a bar, for a CSS gradient.
+
+    Sampled at values evenly spaced over the bar's range, so a diverging bar's centre
+    falls where its value lies.
+    """
+    values = np.linspace(*bar.clim, n)
+    return [
+        (float(t), _hex(c)) for t, c in zip(np.linspace(0, 1, n), bar.colors(values), strict=True)
+    ]
+
+
 def _states(panel, shown_segments: list[str]) -> tuple[list[dict], list[list[int]]]:
     """Return the mobility states the page covers and, per segment and state, its index."""
     base = dict(panel.spine.mobility)
@@ -347,7 +364,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         np.array([hex_to_rgb(b["color"]) for b in bones]), (*rotation.shape[:2], 1, 1)
     )
     for b, seg in coloured:
-        bone_rgb[:, :, b] = colormap(theme.rotation_stops, np.abs(rotation[:, :, seg]) / clim)
+        bone_rgb[:, :, b] = colormap(theme.rotation_cmap, np.abs(rotation[:, :, seg]) / clim)
     bone_rgb[:, :, [b for b, bone in enumerate(bones) if bone["role"] == "ghost"]] = hex_to_rgb(
         theme.bone
     )
@@ -370,9 +387,8 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
             }
         )
         if view.color_by == "facet_gap":
-            lo, hi = theme.gap_range_mm
             g = gaps[:, :, ("left", "right").index(mk.side), joints.index(j)]
-            marker_rgb.append(colormap(theme.gap_stops, (g - lo) / (hi - lo)))
+            marker_rgb.append(_gap_bar(theme).colors(g))
         else:
             marker_rgb.append(np.broadcast_to(hex_to_rgb(theme.facet), (*rotation.shape[:2], 3)))
     marker_rgb = np.stack(marker_rgb, axis=2) if markers else np.zeros((*rotation.shape[:2], 0, 3))
@@ -440,18 +456,18 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     if view.color_by == "segment_rotation":
         ticks = {}
         for c in np.unique(clim):
-            bar = ColorBar("", (0.0, float(c)), theme.rotation_stops)
+            bar = ColorBar("", (0.0, float(c)), theme.rotation_cmap)
             ticks[f"{c:g}"] = np.round(np.linspace(0.0, c, bar.n_labels), 10).tolist()
         colorbar = {
             "title": "segment rotation (°)",
-            "stops": list(theme.rotation_stops),
+            "stops": _stops(ColorBar("", (0.0, 1.0), theme.rotation_cmap)),
             "ticks": ticks,
         }
     elif view.color_by == "facet_gap":
-        bar = ColorBar("", theme.gap_range_mm, theme.gap_stops)
+        bar = _gap_bar(theme)
         colorbar = {
             "title": "facet gap (mm)",
-            "stops": list(theme.gap_stops),
+            "stops": _stops(bar),
             "fixed": list(theme.gap_range_mm),
             "ticks": {"fixed": np.round(np.linspace(*bar.clim, bar.n_labels), 10).tolist()},
         }
