@@ -1,4 +1,9 @@
-"""Series solve of a global twist: one torque through every segment, rotations summed.
+"""The public static solve (six degrees of freedom, :mod:`.static`) and the 1-DOF series law.
+
+:func:`solve`, :func:`sweep` and :func:`reachable_twist_deg` solve the spine in three
+dimensions. The rest of this module is the one-degree-of-freedom series solve of a
+global twist that the time-domain model (:mod:`.timedomain`) still steps on: one torque
+through every segment, rotations summed.
 
 Every segment law is odd and strictly increasing, so each segment's rotation is a
 monotone function of the common torque, and so is their sum. A solve:
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +34,7 @@ from ..errors import SpineInputError, UnreachableTwistError
 from .law import SegmentLaw, compile_law
 from .params import Mobility, mobility_factors, tissue
 from .state import SpineState, Sweep
+from .static import Load, reachable_twist_3d_deg, solve3d
 
 __all__ = [
     "TORQUE_TOL_NMM",
@@ -390,9 +397,11 @@ def _check_load(twist_deg, torque_nm) -> None:
 
 
 def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
-    """Return the largest twist (either way) reachable before a segment fails, degrees."""
-    t = _table(model, mobility_factors(mobility))
-    return math.degrees(min(t.total[-1], -t.total[0]))
+    """Return the largest twist (either way) reachable before a segment fails, degrees.
+
+    The twist of T1 on the sacrum, in three dimensions, under the failure torque.
+    """
+    return reachable_twist_3d_deg(model, mobility_factors(mobility))
 
 
 def _unreachable(t: _Table, what: str) -> UnreachableTwistError:
@@ -411,17 +420,34 @@ def solve(
     twist_deg: float | None = None,
     *,
     torque_nm: float | None = None,
+    flexion_deg: float | None = None,
+    lateral_deg: float | None = None,
+    moment_nm: Mapping[str, float] | None = None,
+    follower_n: float = 0.0,
+    levels: str | None = None,
     mobility: Mobility | None = None,
 ) -> SpineState:
-    """Solve the spine under a global axial twist (angle or torque controlled).
+    """Solve the spine, six degrees of freedom per segment, under a static load.
+
+    Angles control the top vertebra about their axes (its other degrees of freedom
+    free); moments load it; any combination on different axes. See
+    :mod:`spine3d.mechanics.static` for frames and signs.
 
     Parameters
     ----------
     model : SpineModel
-    twist_deg : float, optional
-        Rotation of T1 relative to the sacrum, degrees (positive: upper body turns left).
+    twist_deg, flexion_deg, lateral_deg : float, optional
+        Cardan angles of the top vertebra relative to its rest pose, degrees (upper body
+        turning left, forward, to the right positive).
     torque_nm : float, optional
-        Axial torque through the column, N m. Give exactly one of the two.
+        Axial moment on the top vertebra, N m (the same as ``moment_nm={"axial": ...}``).
+    moment_nm : mapping, optional
+        ``{"axial" | "flexion" | "lateral": N m}``, any subset.
+    follower_n : float, default: 0.0
+        Compressive follower load through every disc centre, N.
+    levels : str, optional
+        A specimen, e.g. ``"L1-S1"`` or ``"T7-T8"``: only those levels, the top one
+        loaded, the lowest fixed. Default: T1 to the sacrum.
     mobility : mapping, optional
         ``{segment: "restricted" | "normal" | "hypermobile" | factor}``; others normal.
 
@@ -435,20 +461,33 @@ def solve(
         On a bad argument; :class:`~spine3d.errors.UnreachableTwistError` (a subclass)
         when the load is beyond the failure torque, with the reachable maximum.
     """
-    _check_load(twist_deg, torque_nm)
-    t = _table(model, mobility_factors(mobility))
+    angles = {
+        k: v
+        for k, v in (("axial", twist_deg), ("flexion", flexion_deg), ("lateral", lateral_deg))
+        if v is not None
+    }
+    moments = dict(moment_nm or {})
+    if moment_nm is not None and not isinstance(moment_nm, Mapping):
+        raise SpineInputError(
+            f"moment_nm = {moment_nm!r}: expected a mapping such as {{'axial': 5.0}}"
+        )
+    if torque_nm is not None:
+        if "axial" in moments:
+            raise SpineInputError("give torque_nm or moment_nm['axial'], not both")
+        moments["axial"] = torque_nm
+    if twist_deg is not None and torque_nm is not None:
+        raise SpineInputError("give exactly one of twist_deg or torque_nm")
+    if not angles and not moments and not follower_n:
+        raise SpineInputError(
+            "give a load: twist_deg, flexion_deg, lateral_deg, torque_nm, moment_nm or "
+            "follower_n"
+        )
     if twist_deg is not None:
-        twist = math.radians(float(twist_deg))
-        if not t.total[0] <= twist <= t.total[-1]:
-            raise _unreachable(t, f"twist_deg = {twist_deg:g}")
-        theta, tau = _solve_twist(t, np.array([twist]))
-        theta, tau = theta[0], float(tau[0])
-    else:
-        tau = float(torque_nm) * 1e3
-        if not t.tau[0] <= tau <= t.tau[-1]:
-            raise _unreachable(t, f"torque_nm = {torque_nm:g}")
-        theta = _solve_torque(t, np.array([tau]))[0]
-    return make_state(model, t.law, theta, tau)
+        _check_load(twist_deg, None)
+    if torque_nm is not None:
+        _check_load(None, torque_nm)
+    load = Load(angles_deg=angles, moment_nm=moments, follower_n=follower_n, levels=levels)
+    return solve3d(model, load, mobility)
 
 
 def sweep(
@@ -457,7 +496,7 @@ def sweep(
     *,
     mobility: Mobility | None = None,
 ) -> Sweep:
-    """Solve many twists at once (vectorised), e.g. for a slider or a plot.
+    """Solve many twists in turn, each warm-started from the last (e.g. for a plot).
 
     Parameters
     ----------
@@ -467,13 +506,13 @@ def sweep(
     Returns
     -------
     Sweep
-        Segment rotations (N, n) in degrees and the torque (N,) in N m.
+        Segment axial rotations (N, n) in degrees and the axial moment (N,) in N m.
     """
     _check_load(twist_deg, None)
-    t = _table(model, mobility_factors(mobility))
-    twist = np.radians(np.atleast_1d(np.asarray(twist_deg, dtype=float)))
-    if twist.min() < t.total[0] or twist.max() > t.total[-1]:
-        worst = float(np.degrees(twist[np.argmax(np.abs(twist))]))
-        raise _unreachable(t, f"twist_deg = {worst:g}")
-    theta, tau = _solve_twist(t, twist)
-    return Sweep(twist_deg=np.degrees(twist), torque_nm=tau / 1e3, rotation_deg=np.degrees(theta))
+    twists = np.atleast_1d(np.asarray(twist_deg, dtype=float))
+    states = [solve(model, twist_deg=float(t), mobility=mobility) for t in twists]
+    return Sweep(
+        twist_deg=np.array([s.twist_deg for s in states]),
+        torque_nm=np.array([s.torque_nm for s in states]),
+        rotation_deg=np.array([s.rotation_deg for s in states]),
+    )
