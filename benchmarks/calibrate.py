@@ -51,7 +51,12 @@ def main() -> int:
             return 1e3
         return float(np.mean(np.log(np.abs(got) / published) ** 2))
 
-    res = minimize(cost, x0, method="Nelder-Mead", options={"maxiter": args.maxiter, "xatol": 1e-3, "fatol": 1e-6})
+    res = minimize(
+        cost,
+        x0,
+        method="Nelder-Mead",
+        options={"maxiter": args.maxiter, "xatol": 1e-3, "fatol": 1e-6},
+    )
     values = dict(zip(FITTED, np.exp(res.x), strict=True))
     got = model_values(model, rows, values)
     data = (
@@ -64,7 +69,12 @@ def main() -> int:
         "method": "Nelder-Mead on the log constants, mean squared log-ratio of range of motion",
         "rms_log_ratio": round(math.sqrt(res.fun), 4),
         "constants": [
-            {"constant": k, "value": round(float(v), 5), "data": data, "fit": "benchmarks/calibrate.py"}
+            {
+                "constant": k,
+                "value": round(float(v), 5),
+                "data": data,
+                "fit": "benchmarks/calibrate.py",
+            }
             for k, v in values.items()
         ],
         "residuals": [

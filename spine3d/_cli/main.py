@@ -273,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_3d_options(s) -> None:
-    s.add_argument("--flex", type=float, metavar="DEG", help="flexion of the top vertebra (+ forward)")
+    s.add_argument(
+        "--flex", type=float, metavar="DEG", help="flexion of the top vertebra (+ forward)"
+    )
     s.add_argument("--bend", type=float, metavar="DEG", help="lateral bending (+ to the right)")
     s.add_argument(
         "--moment", metavar="C=NM,...", help="moments on the top, e.g. axial=5,flexion=-2,lateral=1"

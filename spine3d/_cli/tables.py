@@ -13,7 +13,8 @@ def print_solve_table(state) -> None:
     d = state.to_dict()
     t = Table(
         title=f"{d['levels']}: twist {d['twist_deg']:.1f}, flexion {d['flexion_deg']:.1f}, "
-        f"lateral {d['lateral_deg']:.1f} deg (top on bottom), axial moment {d['torque_nm']:.2f} N m",
+        f"lateral {d['lateral_deg']:.1f} deg (top on bottom), "
+        f"axial moment {d['torque_nm']:.2f} N m",
         caption="gap > 0 opens, < 0 compresses cartilage; * restricted, ! hypermobile",
     )
     for col in (

@@ -70,8 +70,11 @@ def _plot(rows: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(13, 7), constrained_layout=True)
     for ax, (kind, title) in zip(axes, kinds, strict=True):
         sel = [
-            r for r in rows
-            if r["kind"] == kind and isinstance(r["published"], int | float) and r["model"] is not None
+            r
+            for r in rows
+            if r["kind"] == kind
+            and isinstance(r["published"], int | float)
+            and r["model"] is not None
         ]
         pub = [r["published"] for r in sel]
         mod = [r["model"] for r in sel]
@@ -108,8 +111,10 @@ def cmd_validate(args) -> int:
         return 0
     console = Console()
     console.width = max(console.width, 140)
-    for kind, title in (("calibration", "Calibration: the data the constants were fitted to"),
-                        ("prediction", "Independent predictions: not fitted")):
+    for kind, title in (
+        ("calibration", "Calibration: the data the constants were fitted to"),
+        ("prediction", "Independent predictions: not fitted"),
+    ):
         t = Table(title=title)
         for col in ("check", "unit", "published", "tolerance", "model", "pass", "source"):
             t.add_column(col, justify="right" if col in ("published", "model") else "left")
@@ -118,9 +123,14 @@ def cmd_validate(args) -> int:
                 continue
             ok = {True: "yes", False: "NO", None: "-"}[r["pass"]]
             t.add_row(
-                r["name"], r["unit"], str(r["published"] if r["published"] is not None else "-"),
-                str(r["tolerance"] or "-"), f"{r['model']:.3g}" if r["model"] is not None else "-",
-                ok, r["source"], style=None if r["pass"] is not False else "red",
+                r["name"],
+                r["unit"],
+                str(r["published"] if r["published"] is not None else "-"),
+                str(r["tolerance"] or "-"),
+                f"{r['model']:.3g}" if r["model"] is not None else "-",
+                ok,
+                r["source"],
+                style=None if r["pass"] is not False else "red",
             )
         console.print(t)
     return 0

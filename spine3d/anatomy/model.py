@@ -314,7 +314,9 @@ def _check_overrides(
                     base, targets = key[len(side) + 1 :], (side,)
             if base in FACET_FLAGS:
                 if not isinstance(value, bool):
-                    raise SpineInputError(f"facets.{seg}.{key}: expected true or false, got {value!r}")
+                    raise SpineInputError(
+                        f"facets.{seg}.{key}: expected true or false, got {value!r}"
+                    )
                 for side in targets:
                     sides[side][base] = bool(value)
                 continue
@@ -484,10 +486,7 @@ def load_model(
             body_wedge_deg=_body_wedge_deg(morph[lv]),
             source=str(morph[lv]["source"]),
             landmarks=MappingProxyType(
-                {
-                    k: _frozen(v)
-                    for k, v in measured["levels"][lv].get("landmarks_mm", {}).items()
-                }
+                {k: _frozen(v) for k, v in measured["levels"][lv].get("landmarks_mm", {}).items()}
             ),
         )
         for lv in LEVELS

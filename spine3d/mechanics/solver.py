@@ -479,8 +479,7 @@ def solve(
         raise SpineInputError("give exactly one of twist_deg or torque_nm")
     if not angles and not moments and not follower_n:
         raise SpineInputError(
-            "give a load: twist_deg, flexion_deg, lateral_deg, torque_nm, moment_nm or "
-            "follower_n"
+            "give a load: twist_deg, flexion_deg, lateral_deg, torque_nm, moment_nm or follower_n"
         )
     if twist_deg is not None:
         _check_load(twist_deg, None)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..anatomy import LEVELS, SpineModel, level_index
+from ..anatomy.frames import invert
 from ..anatomy.levels import levels_between
 from ..errors import SpineInputError, UnreachableTwistError
 from .params import Mobility, mobility_factors, tissue
@@ -122,7 +123,7 @@ def _compiled(
         c = _Compiled(
             seg=compile_segments(model, factors, values),
             pre=np.array([j.disc_frame_in_lower for j in model.joints]),
-            post=np.array([np.linalg.inv(j.disc_frame_in_upper) for j in model.joints]),
+            post=np.array([invert(j.disc_frame_in_upper) for j in model.joints]),
             rest=np.array([v.rest_pose for v in model.vertebrae]),
         )
         if values:
@@ -164,7 +165,10 @@ def _poses(c: _Compiled, q: np.ndarray, bottom: int) -> np.ndarray:
 
 
 def _external(qa: np.ndarray, m_local: np.ndarray, follower_n: float) -> np.ndarray:
-    """Applied wrench on each active segment's upper part, (..., k, 6), lower disc frame."""
+    """Return the applied wrench on each active segment's upper part, (..., k, 6).
+
+    In each lower disc frame: the moment (N mm) and the follower load's force (N).
+    """
     ext = np.zeros(qa.shape)
     ext[..., :3] = m_local
     if follower_n:
@@ -179,14 +183,16 @@ def _residual(seg: SegmentSet, sl: slice, qa, m_local, follower_n):
     return seg.wrench(q)[..., sl, :] + _external(qa, m_local, follower_n)
 
 
-def _tangent(seg, sl, qa, m_local, follower_n):
+def _tangent(seg, sl, qa, m_local, follower_n, r=None):
     """Residual (k, 6) and its finite-difference Jacobian (k, 6, 6) per segment."""
-    qq = np.repeat(qa[None], 7, axis=0)
+    if r is None:
+        r = _residual(seg, sl, qa, m_local, follower_n)
+    qq = np.repeat(qa[None], 6, axis=0)
     for d in range(6):
-        qq[1 + d, :, d] += _FD[d]
+        qq[d, :, d] += _FD[d]
     w = _residual(seg, sl, qq, m_local, follower_n)
-    jac = np.moveaxis((w[1:] - w[0]) / _FD[:, None, None], 0, -1)
-    return w[0], jac
+    jac = np.moveaxis((w - r) / _FD[:, None, None], 0, -1)
+    return r, jac
 
 
 def _solve_chain(
@@ -213,44 +219,84 @@ def _solve_chain(
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
         m_local = np.einsum("kji,j->ki", g, m_glob)
-        r, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)
-        inv = np.linalg.inv(jac)
-        dq = -np.einsum("kij,kj->ki", inv, r)
+        r = _residual(c.seg, sl, q[sl], m_local, follower_n)
         ang_err = np.zeros(0)
         if ctrl.size:
             rot_top = poses[top, :3, :3]
             now = _cardan(rot_rest.T @ rot_top)
             ang_err = targets_rad[ctrl] - now[ctrl]
+        if (
+            np.abs(r[:, :3]).max() <= EQUILIBRIUM_TOL_NMM
+            and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
+            and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
+        ):
+            return q, m, True
+        _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n, r)
+        inv = np.linalg.inv(jac)
+        # Newton step with the chain's coupling: turning the segments below turns the
+        # applied moment in a segment's frame. From the bottom up, each step is
+        # ``a + B dM`` in the unknown change of the controlled moments dM.
+        k_act = bottom - top
+        nc = ctrl.size
+        jl = _left_jacobian(q[sl, :3])
+        gj = g @ jl  # spatial rotation increment per unit dphi, global
+        mx = _skew(m_glob)  # M x v = mx @ v
+        a_q = np.empty((k_act, 6))
+        b_q = np.empty((k_act, 6, nc))
+        omega_a = np.zeros(3)  # spatial rotation of the segments below, constant part
+        omega_b = np.zeros((3, nc))
+        dm_axes = axes_g[:, ctrl]
+        for k in range(k_act - 1, -1, -1):
+            gt = g[k].T
+            rhs_a = r[k].copy()
+            rhs_a[:3] += gt @ (mx @ omega_a)
+            rhs_b = np.zeros((6, nc))
+            rhs_b[:3] = gt @ (mx @ omega_b + dm_axes)
+            a_q[k] = -inv[k] @ rhs_a
+            b_q[k] = -inv[k] @ rhs_b
+            omega_a = omega_a + gj[k] @ a_q[k, :3]
+            omega_b = omega_b + gj[k] @ b_q[k, :3]
+        if nc:
             jc = np.empty((3, 3))
             for d in range(3):
                 e = np.zeros(3)
                 e[d] = 1e-7
                 jc[:, d] = (_cardan(rot_rest.T @ rodrigues(e) @ rot_top) - now) / 1e-7
-            jc[:, :] = np.where(np.abs(jc) < 1e-15, 0.0, jc)
-            a = np.einsum("kij,kj->i", g, dq[:, :3])
-            s = np.einsum("kij,kjl,kml->im", g, -inv[:, :3, :3], g)
-            lhs = jc[ctrl] @ s @ axes_g[:, ctrl]
-            x = np.linalg.solve(lhs, ang_err - jc[ctrl] @ a)
+            x = np.linalg.solve(jc[ctrl] @ omega_b, ang_err - jc[ctrl] @ omega_a)
             m[ctrl] += x
-            dm_local = np.einsum("kji,j->ki", g, axes_g[:, ctrl] @ x)
-            dq = dq - np.einsum("kij,kj->ki", inv[:, :, :3], dm_local)
-        converged = (
-            np.abs(r[:, :3]).max() <= EQUILIBRIUM_TOL_NMM
-            and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
-            and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
-        )
-        if converged:
-            return q, m, True
+            dq = a_q + b_q @ x
+        else:
+            dq = a_q
         rot_step = np.linalg.norm(dq[:, :3], axis=1)
         lin_step = np.linalg.norm(dq[:, 3:], axis=1)
         scale = np.minimum(
             1.0,
-            np.minimum(_STEP_ROT_RAD / np.maximum(rot_step, 1e-300), _STEP_MM / np.maximum(lin_step, 1e-300)),
+            np.minimum(
+                _STEP_ROT_RAD / np.maximum(rot_step, 1e-300),
+                _STEP_MM / np.maximum(lin_step, 1e-300),
+            ),
         )
         q[sl] += dq * scale.min()
         if not np.all(np.isfinite(q)):
             break
     return q, m, False
+
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+
+
+def _left_jacobian(phi: np.ndarray) -> np.ndarray:
+    """Left Jacobians (k, 3, 3) of the rotation exponential at ``phi`` (k, 3)."""
+    th2 = np.sum(phi * phi, -1)[:, None, None]
+    th = np.sqrt(th2)
+    small = th2 < 1e-10
+    a = np.where(small, 0.5 - th2 / 24, (1 - np.cos(th)) / np.where(small, 1.0, th2))
+    b = np.where(small, 1 / 6 - th2 / 120, (th - np.sin(th)) / np.where(small, 1.0, th2 * th))
+    k = np.zeros(phi.shape + (3,))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -phi[:, 2], phi[:, 1], -phi[:, 0]
+    k[:, 1, 0], k[:, 2, 0], k[:, 2, 1] = phi[:, 2], -phi[:, 1], phi[:, 0]
+    return np.eye(3) + a * k + b * (k @ k)
 
 
 def _check_number(name: str, value) -> float:
@@ -330,6 +376,8 @@ def solve3d(
     key = (factors, top, bottom)
     cache = _WARM.setdefault(model, {}) if not constants else {}
     q0 = cache.get(key) if warm else None
+    if not (targets.any() or moments.any() or follower):
+        q0 = None  # no load: the rest pose, exactly
     q, m, ok = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0)
     if not ok and q0 is not None:
         q, m, ok = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None)
@@ -373,8 +421,14 @@ def reachable_twist_3d_deg(
         out = []
         for sign in (1.0, -1.0):
             q, _, ok = _solve_chain(
-                c, top, bottom, np.zeros(3, bool), np.zeros(3), np.array([0, 0, sign * limit]),
-                0.0, None,
+                c,
+                top,
+                bottom,
+                np.zeros(3, bool),
+                np.zeros(3),
+                np.array([0, 0, sign * limit]),
+                0.0,
+                None,
             )
             if not ok:
                 raise SpineInputError("the failure torque could not be solved for this spine")
@@ -465,8 +519,11 @@ def vertebra_residuals(state: SpineState) -> np.ndarray:
     q = np.zeros((n, 6))
     q[:, 3:] = state.translation_mm
     # Recover each rotation vector from the poses (independent of the solver's q).
-    local = np.linalg.inv(c.pre) @ np.linalg.inv(state.poses[1:]) @ state.poses[:-1] @ np.linalg.inv(
-        c.post
+    local = (
+        np.linalg.inv(c.pre)
+        @ np.linalg.inv(state.poses[1:])
+        @ state.poses[:-1]
+        @ np.linalg.inv(c.post)
     )
     for i in range(n):
         r = local[i, :3, :3]

@@ -122,7 +122,12 @@ def model_values(
         k = COMPONENTS.index(r["component"])
         m = r["moment_nm"]
         if r["full_range"]:
-            out.append(float(rot(r["levels"], r["component"], m)[i, k] - rot(r["levels"], r["component"], -m)[i, k]))
+            out.append(
+                float(
+                    rot(r["levels"], r["component"], m)[i, k]
+                    - rot(r["levels"], r["component"], -m)[i, k]
+                )
+            )
         else:
             out.append(float(np.sign(m) * rot(r["levels"], r["component"], m)[i, k]))
     return out
@@ -165,8 +170,16 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
     for r, got in zip(rows, model_values(model, rows), strict=True):
         pub = r["published"]
         checks.append(
-            _row(r["name"], "calibration", r["source"], "deg", pub, "±30 %", got,
-                 abs(got - pub) <= _ROM_TOL * pub)
+            _row(
+                r["name"],
+                "calibration",
+                r["source"],
+                "deg",
+                pub,
+                "±30 %",
+                got,
+                abs(got - pub) <= _ROM_TOL * pub,
+            )
         )
     # Mannen 2018: regional stiffness under a 400 N follower load (never fitted).
     for region, planes in MANNEN_STIFFNESS.items():
@@ -182,18 +195,36 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
             k_ez = 1.0 / (a5 - a4)
             label = {"flexion": "flexion", "lateral": "lateral bending"}.get(comp, "axial rotation")
             checks.append(
-                _row(f"{region} {label} stiffness near neutral", "prediction", _MANNEN,
-                     "N m/deg", nz, "±50 %", k_nz, abs(k_nz - nz) <= 0.5 * nz)
+                _row(
+                    f"{region} {label} stiffness near neutral",
+                    "prediction",
+                    _MANNEN,
+                    "N m/deg",
+                    nz,
+                    "±50 %",
+                    k_nz,
+                    abs(k_nz - nz) <= 0.5 * nz,
+                )
             )
             checks.append(
-                _row(f"{region} {label} stiffness at 4-5 N m", "prediction", _MANNEN,
-                     "N m/deg", ez, "±50 %", k_ez, abs(k_ez - ez) <= 0.5 * ez)
+                _row(
+                    f"{region} {label} stiffness at 4-5 N m",
+                    "prediction",
+                    _MANNEN,
+                    "N m/deg",
+                    ez,
+                    "±50 %",
+                    k_ez,
+                    abs(k_ez - ez) <= 0.5 * ez,
+                )
             )
     # Sis 2016: a 400 N follower load cuts thoracic range by about a third.
     ratios = []
     for comp in COMPONENTS:
         k = COMPONENTS.index(comp)
-        free = [solve3d(model, Load({}, {comp: s * 5.0}, levels="T4-T8"), warm=False) for s in (1, -1)]
+        free = [
+            solve3d(model, Load({}, {comp: s * 5.0}, levels="T4-T8"), warm=False) for s in (1, -1)
+        ]
         held = [
             solve3d(model, Load({}, {comp: s * 5.0}, follower_n=400.0, levels="T4-T8"), warm=False)
             for s in (1, -1)
@@ -202,8 +233,16 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
         ratios.append((held[0].top_rotation_deg[k] - held[1].top_rotation_deg[k]) / rom)
     ratio = float(np.mean(ratios))
     checks.append(
-        _row("T4-T8 range with / without a 400 N follower load", "prediction", _SIS, "ratio",
-             0.67, "±0.15", ratio, abs(ratio - 0.67) <= 0.15)
+        _row(
+            "T4-T8 range with / without a 400 N follower load",
+            "prediction",
+            _SIS,
+            "ratio",
+            0.67,
+            "±0.15",
+            ratio,
+            abs(ratio - 0.67) <= 0.15,
+        )
     )
     # Coupled lateral bending of the lumbar spine under an axial moment (not fitted;
     # no published value in the project's references: reported, not judged).
@@ -211,34 +250,66 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
     lumbar = [model.segment_names.index(x) for x in YAMAMOTO_ROM]
     coupled = float(np.abs(s.rotation3_deg[lumbar, 1]).max())
     checks.append(
-        _row("L1-S1 largest coupled lateral bending under a 10 N m axial moment", "prediction",
-             "model output; no published target in the references", "deg", None, None,
-             coupled, None)
+        _row(
+            "L1-S1 largest coupled lateral bending under a 10 N m axial moment",
+            "prediction",
+            "model output; no published target in the references",
+            "deg",
+            None,
+            None,
+            coupled,
+            None,
+        )
     )
     # Facet counterfactuals: the thoracic/lumbar difference follows the geometry.
     base_t = _axial(model, "T6-T7", moment=5.0)
     swap_t = _axial(
-        load_model(facets={"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}}), "T6-T7", moment=5.0
+        load_model(facets={"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}}),
+        "T6-T7",
+        moment=5.0,
     )
     checks.append(
-        _row("T6-T7 with lumbar facets: axial rotation / normal (5 N m)", "prediction",
-             "counterfactual (DESIGN.md): lumbar facets stop axial rotation", "ratio",
-             "< 0.8", None, swap_t / base_t, swap_t / base_t < 0.8)
+        _row(
+            "T6-T7 with lumbar facets: axial rotation / normal (5 N m)",
+            "prediction",
+            "counterfactual (DESIGN.md): lumbar facets stop axial rotation",
+            "ratio",
+            "< 0.8",
+            None,
+            swap_t / base_t,
+            swap_t / base_t < 0.8,
+        )
     )
     base_l = _axial(model, "L3-L4", moment=5.0)
     swap_l = _axial(
-        load_model(facets={"L3-L4": {"coronal_deg": 160.0, "transverse_deg": 60.0}}), "L3-L4", moment=5.0
+        load_model(facets={"L3-L4": {"coronal_deg": 160.0, "transverse_deg": 60.0}}),
+        "L3-L4",
+        moment=5.0,
     )
     checks.append(
-        _row("L3-L4 with thoracic facets: axial rotation / normal (5 N m)", "prediction",
-             "counterfactual (DESIGN.md): thoracic facets slide", "ratio", "> 1.25", None,
-             swap_l / base_l, swap_l / base_l > 1.25)
+        _row(
+            "L3-L4 with thoracic facets: axial rotation / normal (5 N m)",
+            "prediction",
+            "counterfactual (DESIGN.md): thoracic facets slide",
+            "ratio",
+            "> 1.25",
+            None,
+            swap_l / base_l,
+            swap_l / base_l > 1.25,
+        )
     )
     base_45 = _axial(model, "L4-L5", moment=5.0)
     cut = _axial(load_model(facets={"L4-L5": {"removed": True}}), "L4-L5", moment=5.0)
     checks.append(
-        _row("L4-L5 bilateral facetectomy: axial rotation / intact (5 N m)", "prediction",
-             "counterfactual: facets carry the lumbar axial load (Adams & Hutton 1981)",
-             "ratio", "> 1.5", None, cut / base_45, cut / base_45 > 1.5)
+        _row(
+            "L4-L5 bilateral facetectomy: axial rotation / intact (5 N m)",
+            "prediction",
+            "counterfactual: facets carry the lumbar axial load (Adams & Hutton 1981)",
+            "ratio",
+            "> 1.5",
+            None,
+            cut / base_45,
+            cut / base_45 > 1.5,
+        )
     )
     return checks

@@ -5,6 +5,7 @@ import pytest
 
 import spine3d
 from spine3d.anatomy import SEGMENTS
+from spine3d.mechanics.segment import rodrigues
 from spine3d.mechanics.static import (
     EQUILIBRIUM_TOL_N,
     EQUILIBRIUM_TOL_NMM,
@@ -13,7 +14,6 @@ from spine3d.mechanics.static import (
     solve3d,
     vertebra_residuals,
 )
-from spine3d.mechanics.segment import rodrigues
 
 FLEX, LAT, AX = 0, 1, 2
 
@@ -54,7 +54,7 @@ def test_no_nan_and_equilibrium_at_every_vertebra(model, kwargs):
 def test_zero_load_is_the_rest_pose(model):
     s = spine3d.solve(model, moment_nm={"axial": 0.0})
     rest = np.array([v.rest_pose for v in model.vertebrae])
-    assert np.allclose(s.poses, rest, atol=1e-12)
+    assert np.allclose(s.poses, rest, rtol=0, atol=1e-9)  # to round-off of the chain
     assert np.allclose(s.rotation3_deg, 0.0) and np.allclose(s.translation_mm, 0.0)
 
 
