@@ -7,7 +7,7 @@
 
 from .anatomy import load_model
 from .errors import MeshFileError, SpineInputError, UnreachableTwistError
-from .mechanics import SpineState, reachable_twist_deg, solve, sweep
+from .mechanics import SpineState, reachable_twist_deg, solve, solve3d, sweep
 
 __version__ = "0.1.0"
 
@@ -19,5 +19,6 @@ __all__ = [
     "load_model",
     "reachable_twist_deg",
     "solve",
+    "solve3d",
     "sweep",
 ]

@@ -40,7 +40,7 @@ def _cmd_solve(args) -> int:
 
     model = spine3d.load_model()
     mobility = _mobility(args.mobility or [])
-    state = spine3d.solve(model, mobility=mobility, **load_options(args))
+    state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
     if args.json:
         print(json.dumps(state.to_dict(), indent=1))
     else:

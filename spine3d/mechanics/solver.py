@@ -1,9 +1,4 @@
-"""The public static solve (six degrees of freedom, :mod:`.static`) and the 1-DOF series law.
-
-:func:`solve`, :func:`sweep` and :func:`reachable_twist_deg` solve the spine in three
-dimensions. The rest of this module is the one-degree-of-freedom series solve of a
-global twist that the time-domain model (:mod:`.timedomain`) still steps on: one torque
-through every segment, rotations summed.
+"""Series solve of a global twist: one torque through every segment, rotations summed.
 
 Every segment law is odd and strictly increasing, so each segment's rotation is a
 monotone function of the common torque, and so is their sum. A solve:
@@ -17,6 +12,9 @@ monotone function of the common torque, and so is their sum. A solve:
 
 The result satisfies ``sum(theta) == twist`` to round-off and each segment's torque to
 :data:`TORQUE_TOL_NMM`.
+
+:func:`solve3d` is the six-degree-of-freedom static solve (:mod:`.static`) with loads in
+every plane; the figures, the viewer and the time-domain model still use :func:`solve`.
 """
 
 from __future__ import annotations
@@ -34,13 +32,14 @@ from ..errors import SpineInputError, UnreachableTwistError
 from .law import SegmentLaw, compile_law
 from .params import Mobility, mobility_factors, tissue
 from .state import SpineState, Sweep
-from .static import Load, reachable_twist_3d_deg, solve3d
+from .static import Load, solve_load
 
 __all__ = [
     "TORQUE_TOL_NMM",
     "make_state",
     "reachable_twist_deg",
     "solve",
+    "solve3d",
     "solve_batch",
     "solve_rows",
     "sweep",
@@ -397,11 +396,9 @@ def _check_load(twist_deg, torque_nm) -> None:
 
 
 def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
-    """Return the largest twist (either way) reachable before a segment fails, degrees.
-
-    The twist of T1 on the sacrum, in three dimensions, under the failure torque.
-    """
-    return reachable_twist_3d_deg(model, mobility_factors(mobility))
+    """Return the largest twist (either way) reachable before a segment fails, degrees."""
+    t = _table(model, mobility_factors(mobility))
+    return math.degrees(min(t.total[-1], -t.total[0]))
 
 
 def _unreachable(t: _Table, what: str) -> UnreachableTwistError:
@@ -420,6 +417,79 @@ def solve(
     twist_deg: float | None = None,
     *,
     torque_nm: float | None = None,
+    mobility: Mobility | None = None,
+) -> SpineState:
+    """Solve the spine under a global axial twist (angle or torque controlled).
+
+    Parameters
+    ----------
+    model : SpineModel
+    twist_deg : float, optional
+        Rotation of T1 relative to the sacrum, degrees (positive: upper body turns left).
+    torque_nm : float, optional
+        Axial torque through the column, N m. Give exactly one of the two.
+    mobility : mapping, optional
+        ``{segment: "restricted" | "normal" | "hypermobile" | factor}``; others normal.
+
+    Returns
+    -------
+    SpineState
+
+    Raises
+    ------
+    SpineInputError
+        On a bad argument; :class:`~spine3d.errors.UnreachableTwistError` (a subclass)
+        when the load is beyond the failure torque, with the reachable maximum.
+    """
+    _check_load(twist_deg, torque_nm)
+    t = _table(model, mobility_factors(mobility))
+    if twist_deg is not None:
+        twist = math.radians(float(twist_deg))
+        if not t.total[0] <= twist <= t.total[-1]:
+            raise _unreachable(t, f"twist_deg = {twist_deg:g}")
+        theta, tau = _solve_twist(t, np.array([twist]))
+        theta, tau = theta[0], float(tau[0])
+    else:
+        tau = float(torque_nm) * 1e3
+        if not t.tau[0] <= tau <= t.tau[-1]:
+            raise _unreachable(t, f"torque_nm = {torque_nm:g}")
+        theta = _solve_torque(t, np.array([tau]))[0]
+    return make_state(model, t.law, theta, tau)
+
+
+def sweep(
+    model: SpineModel,
+    twist_deg: np.ndarray,
+    *,
+    mobility: Mobility | None = None,
+) -> Sweep:
+    """Solve many twists at once (vectorised), e.g. for a slider or a plot.
+
+    Parameters
+    ----------
+    twist_deg : (N,) float
+        Twists of T1 relative to the sacrum, degrees.
+
+    Returns
+    -------
+    Sweep
+        Segment rotations (N, n) in degrees and the torque (N,) in N m.
+    """
+    _check_load(twist_deg, None)
+    t = _table(model, mobility_factors(mobility))
+    twist = np.radians(np.atleast_1d(np.asarray(twist_deg, dtype=float)))
+    if twist.min() < t.total[0] or twist.max() > t.total[-1]:
+        worst = float(np.degrees(twist[np.argmax(np.abs(twist))]))
+        raise _unreachable(t, f"twist_deg = {worst:g}")
+    theta, tau = _solve_twist(t, twist)
+    return Sweep(twist_deg=np.degrees(twist), torque_nm=tau / 1e3, rotation_deg=np.degrees(theta))
+
+
+def solve3d(
+    model: SpineModel,
+    twist_deg: float | None = None,
+    *,
+    torque_nm: float | None = None,
     flexion_deg: float | None = None,
     lateral_deg: float | None = None,
     moment_nm: Mapping[str, float] | None = None,
@@ -427,7 +497,11 @@ def solve(
     levels: str | None = None,
     mobility: Mobility | None = None,
 ) -> SpineState:
-    """Solve the spine, six degrees of freedom per segment, under a static load.
+    """Solve the spine, six degrees of freedom per segment, under a static load in 3D.
+
+    The three-dimensional model (:mod:`spine3d.mechanics.static`); :func:`solve` is the
+    one-degree-of-freedom series law that the figures, the viewer and the time-domain
+    model use until they move to this one.
 
     Angles control the top vertebra about their axes (its other degrees of freedom
     free); moments load it; any combination on different axes. See
@@ -486,32 +560,4 @@ def solve(
     if torque_nm is not None:
         _check_load(None, torque_nm)
     load = Load(angles_deg=angles, moment_nm=moments, follower_n=follower_n, levels=levels)
-    return solve3d(model, load, mobility)
-
-
-def sweep(
-    model: SpineModel,
-    twist_deg: np.ndarray,
-    *,
-    mobility: Mobility | None = None,
-) -> Sweep:
-    """Solve many twists in turn, each warm-started from the last (e.g. for a plot).
-
-    Parameters
-    ----------
-    twist_deg : (N,) float
-        Twists of T1 relative to the sacrum, degrees.
-
-    Returns
-    -------
-    Sweep
-        Segment axial rotations (N, n) in degrees and the axial moment (N,) in N m.
-    """
-    _check_load(twist_deg, None)
-    twists = np.atleast_1d(np.asarray(twist_deg, dtype=float))
-    states = [solve(model, twist_deg=float(t), mobility=mobility) for t in twists]
-    return Sweep(
-        twist_deg=np.array([s.twist_deg for s in states]),
-        torque_nm=np.array([s.torque_nm for s in states]),
-        rotation_deg=np.array([s.rotation_deg for s in states]),
-    )
+    return solve_load(model, load, mobility)

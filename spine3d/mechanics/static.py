@@ -42,7 +42,7 @@ __all__ = [
     "Load",
     "cardan_deg",
     "reachable_twist_3d_deg",
-    "solve3d",
+    "solve_load",
     "vertebra_residuals",
 ]
 
@@ -337,7 +337,7 @@ def _normalise(load: Load) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     return controlled, targets, moments, follower
 
 
-def solve3d(
+def solve_load(
     model: SpineModel,
     load: Load,
     mobility: Mobility | None = None,

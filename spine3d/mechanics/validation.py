@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..anatomy import SpineModel, load_model
-from .static import COMPONENTS, Load, solve3d
+from .static import COMPONENTS, Load, solve_load
 
 __all__ = ["FITTED", "calibration_rows", "model_values", "validate"]
 
@@ -101,7 +101,7 @@ def calibration_rows() -> list[dict[str, Any]]:
 
 def _rotation(model, levels, comp, moment, values, follower=0.0) -> np.ndarray:
     load = Load(angles_deg={}, moment_nm={comp: moment}, follower_n=follower, levels=levels)
-    return solve3d(model, load, constants=values, warm=False).rotation3_deg
+    return solve_load(model, load, constants=values, warm=False).rotation3_deg
 
 
 def model_values(
@@ -152,7 +152,7 @@ def _axial(model, seg, twist=None, moment=None) -> float:
         load = Load(angles_deg={"axial": twist}, moment_nm={})
     else:
         load = Load(angles_deg={}, moment_nm={"axial": moment})
-    return float(solve3d(model, load, warm=False).rotation3_deg[i, 2])
+    return float(solve_load(model, load, warm=False).rotation3_deg[i, 2])
 
 
 def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
@@ -188,7 +188,7 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
 
             def top(m, region=region, comp=comp, k=k):
                 load = Load({}, {comp: m}, follower_n=400.0, levels=region)
-                return float(solve3d(model, load, warm=False).top_rotation_deg[k])
+                return float(solve_load(model, load, warm=False).top_rotation_deg[k])
 
             a0, a1, a4, a5 = top(0.25), top(0.5), top(4.0), top(5.0)
             k_nz = 0.25 / (a1 - a0)
@@ -223,10 +223,13 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
     for comp in COMPONENTS:
         k = COMPONENTS.index(comp)
         free = [
-            solve3d(model, Load({}, {comp: s * 5.0}, levels="T4-T8"), warm=False) for s in (1, -1)
+            solve_load(model, Load({}, {comp: s * 5.0}, levels="T4-T8"), warm=False)
+            for s in (1, -1)
         ]
         held = [
-            solve3d(model, Load({}, {comp: s * 5.0}, follower_n=400.0, levels="T4-T8"), warm=False)
+            solve_load(
+                model, Load({}, {comp: s * 5.0}, follower_n=400.0, levels="T4-T8"), warm=False
+            )
             for s in (1, -1)
         ]
         rom = free[0].top_rotation_deg[k] - free[1].top_rotation_deg[k]
@@ -246,7 +249,7 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
     )
     # Coupled lateral bending of the lumbar spine under an axial moment (not fitted;
     # no published value in the project's references: reported, not judged).
-    s = solve3d(model, Load({}, {"axial": 10.0}, levels="L1-S1"), warm=False)
+    s = solve_load(model, Load({}, {"axial": 10.0}, levels="L1-S1"), warm=False)
     lumbar = [model.segment_names.index(x) for x in YAMAMOTO_ROM]
     coupled = float(np.abs(s.rotation3_deg[lumbar, 1]).max())
     checks.append(
@@ -313,3 +316,37 @@ def validate(model: SpineModel | None = None) -> list[dict[str, Any]]:
         )
     )
     return checks
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.3g}"
+    return str(x)
+
+
+def readme_block(rows: list[dict[str, Any]] | None = None) -> str:
+    """Return the README's Markdown tables of :func:`validate`, the two kinds apart."""
+    rows = validate() if rows is None else rows
+    out = []
+    for kind, title in (
+        ("calibration", "Calibration (the data the constants were fitted to)"),
+        ("prediction", "Independent predictions (not fitted)"),
+    ):
+        sel = [r for r in rows if r["kind"] == kind]
+        judged = [r for r in sel if r["pass"] is not None]
+        passed = sum(bool(r["pass"]) for r in judged)
+        out.append(f"**{title}: {passed} of {len(judged)} within tolerance.**\n")
+        out.append("| check | unit | published | tolerance | model | within |")
+        out.append("|---|---|---|---|---|---|")
+        for r in sel:
+            ok = {True: "yes", False: "**no**", None: "not judged"}[r["pass"]]
+            out.append(
+                f"| {r['name']} | {r['unit']} | {_fmt(r['published'])} | "
+                f"{_fmt(r['tolerance'])} | {_fmt(r['model'])} | {ok} |"
+            )
+        sources = sorted({r["source"] for r in sel})
+        out.append("")
+        out.append("Sources: " + "; ".join(sources) + ".\n")
+    return "\n".join(out)

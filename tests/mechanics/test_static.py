@@ -11,7 +11,7 @@ from spine3d.mechanics.static import (
     EQUILIBRIUM_TOL_NMM,
     Load,
     cardan_deg,
-    solve3d,
+    solve_load,
     vertebra_residuals,
 )
 
@@ -42,7 +42,7 @@ def balanced(state):
     ],
 )
 def test_no_nan_and_equilibrium_at_every_vertebra(model, kwargs):
-    s = spine3d.solve(model, **kwargs)
+    s = spine3d.solve3d(model, **kwargs)
     for name in ("rotation3_deg", "translation_mm", "poses", "facet_gap_mm", "axis_point_mm"):
         assert np.all(np.isfinite(getattr(s, name))), name
     balanced(s)
@@ -52,7 +52,7 @@ def test_no_nan_and_equilibrium_at_every_vertebra(model, kwargs):
 
 
 def test_zero_load_is_the_rest_pose(model):
-    s = spine3d.solve(model, moment_nm={"axial": 0.0})
+    s = spine3d.solve3d(model, moment_nm={"axial": 0.0})
     rest = np.array([v.rest_pose for v in model.vertebrae])
     assert np.allclose(s.poses, rest, rtol=0, atol=1e-9)  # to round-off of the chain
     assert np.allclose(s.rotation3_deg, 0.0) and np.allclose(s.translation_mm, 0.0)
@@ -74,8 +74,8 @@ def test_cardan_order_and_signs():
 
 @pytest.mark.parametrize("comp", ["lateral", "axial"])
 def test_mirror_symmetry(model, comp):
-    pos = spine3d.solve(model, moment_nm={comp: 6.0})
-    neg = spine3d.solve(model, moment_nm={comp: -6.0})
+    pos = spine3d.solve3d(model, moment_nm={comp: 6.0})
+    neg = spine3d.solve3d(model, moment_nm={comp: -6.0})
     # The bones are mirror images but for the sacrum (measured L5-S1 facet centres
     # 0.3 mm apart from mirror images): a mirror within a hundredth of a degree.
     assert np.allclose(pos.rotation3_deg[:, FLEX], neg.rotation3_deg[:, FLEX], atol=0.01)
@@ -84,7 +84,7 @@ def test_mirror_symmetry(model, comp):
 
 
 def test_left_twist_closes_right_lumbar_facets(model):
-    s = spine3d.solve(model, twist_deg=30.0)
+    s = spine3d.solve3d(model, twist_deg=30.0)
     lumbar = [idx(x) for x in ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")]
     assert np.all(s.facet_gap_mm[1, lumbar] < 0) and np.all(s.facet_force_n[1, lumbar] > 0)
     assert np.all(s.facet_gap_mm[0, lumbar] > 0) and np.all(s.facet_force_n[0, lumbar] == 0)
@@ -96,14 +96,14 @@ def test_primary_rotation_is_monotone(model, comp):
     k = ("flexion", "lateral", "axial").index(comp)
     moments = np.linspace(-10, 10, 11)
     top = [
-        spine3d.solve(model, moment_nm={comp: float(m)}, levels="L1-S1").top_rotation_deg[k]
+        spine3d.solve3d(model, moment_nm={comp: float(m)}, levels="L1-S1").top_rotation_deg[k]
         for m in moments
     ]
     assert np.all(np.diff(top) > 0)
 
 
 def test_specimen_moves_only_its_levels(model):
-    s = spine3d.solve(model, torque_nm=5.0, levels="T7-T8")
+    s = spine3d.solve3d(model, torque_nm=5.0, levels="T7-T8")
     moving = np.abs(s.rotation3_deg).max(1) > 1e-9
     assert moving.tolist() == [x == "T7-T8" for x in SEGMENTS]
     assert np.allclose(s.pose("T8"), model.vertebra("T8").rest_pose)
@@ -111,39 +111,39 @@ def test_specimen_moves_only_its_levels(model):
 
 
 def test_torque_and_angle_control_agree(model):
-    a = spine3d.solve(model, twist_deg=25.0)
-    b = spine3d.solve(model, torque_nm=a.torque_nm)
+    a = spine3d.solve3d(model, twist_deg=25.0)
+    b = spine3d.solve3d(model, torque_nm=a.torque_nm)
     assert np.allclose(a.rotation3_deg, b.rotation3_deg, atol=1e-5)
 
 
 def test_warm_start_agrees_with_cold(model):
-    spine3d.solve(model, twist_deg=-40.0)
-    warm = spine3d.solve(model, twist_deg=12.0)
-    cold = solve3d(model, Load({"axial": 12.0}, {}), warm=False)
+    spine3d.solve3d(model, twist_deg=-40.0)
+    warm = spine3d.solve3d(model, twist_deg=12.0)
+    cold = solve_load(model, Load({"axial": 12.0}, {}), warm=False)
     assert np.allclose(warm.rotation3_deg, cold.rotation3_deg, atol=1e-6)
 
 
 def test_lumbar_facets_stiffen_t6_t7(model):
-    base = spine3d.solve(model, torque_nm=5.0)
+    base = spine3d.solve3d(model, torque_nm=5.0)
     stiff = spine3d.load_model(facets={"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}})
-    s = spine3d.solve(stiff, torque_nm=5.0)
+    s = spine3d.solve3d(stiff, torque_nm=5.0)
     assert s.rotation_deg[idx("T6-T7")] < 0.8 * base.rotation_deg[idx("T6-T7")]
 
 
 def test_thoracic_facets_free_l3_l4(model):
-    base = spine3d.solve(model, torque_nm=5.0)
+    base = spine3d.solve3d(model, torque_nm=5.0)
     free = spine3d.load_model(facets={"L3-L4": {"coronal_deg": 160.0, "transverse_deg": 60.0}})
-    f = spine3d.solve(free, torque_nm=5.0)
+    f = spine3d.solve3d(free, torque_nm=5.0)
     assert f.rotation_deg[idx("L3-L4")] > 1.25 * base.rotation_deg[idx("L3-L4")]
 
 
 def test_facetectomy_raises_axial_range(model):
     i = idx("L4-L5")
-    base = spine3d.solve(model, torque_nm=5.0, levels="L4-L5")
-    one = spine3d.solve(
+    base = spine3d.solve3d(model, torque_nm=5.0, levels="L4-L5")
+    one = spine3d.solve3d(
         spine3d.load_model(facets={"L4-L5": {"right_removed": True}}), torque_nm=5.0, levels="L4-L5"
     )
-    both = spine3d.solve(
+    both = spine3d.solve3d(
         spine3d.load_model(facets={"L4-L5": {"removed": True}}), torque_nm=5.0, levels="L4-L5"
     )
     # Turning left closes the right facet: removing it frees the segment; the left
@@ -155,8 +155,8 @@ def test_facetectomy_raises_axial_range(model):
 
 def test_axis_moves_to_the_impacted_facet(model):
     i = idx("L4-L5")
-    s = spine3d.solve(model, torque_nm=5.0, levels="L4-L5")
-    cut = spine3d.solve(
+    s = spine3d.solve3d(model, torque_nm=5.0, levels="L4-L5")
+    cut = spine3d.solve3d(
         spine3d.load_model(facets={"L4-L5": {"right_removed": True}}), torque_nm=5.0, levels="L4-L5"
     )
     centre = (model.vertebra("L5").rest_pose @ model.joint("L4-L5").disc_frame_in_lower)[:3, 3]
@@ -172,20 +172,20 @@ def test_axis_moves_to_the_impacted_facet(model):
 def test_lordosis_changes_coupled_motion(model):
     i = idx("L4-L5")
     flat = spine3d.load_model(facets={"L4-L5": {"lordosis_deg": 0.0}})
-    a = spine3d.solve(model, torque_nm=8.0, levels="L3-L5")
-    b = spine3d.solve(flat, torque_nm=8.0, levels="L3-L5")
+    a = spine3d.solve3d(model, torque_nm=8.0, levels="L3-L5")
+    b = spine3d.solve3d(flat, torque_nm=8.0, levels="L3-L5")
     assert abs(a.rotation3_deg[i, LAT] - b.rotation3_deg[i, LAT]) > 0.3
 
 
 def test_follower_load_compresses_without_bending(model):
-    s = spine3d.solve(model, follower_n=400.0, levels="L1-S1")
+    s = spine3d.solve3d(model, follower_n=400.0, levels="L1-S1")
     lumbar = slice(idx("L1-L2"), None)
     assert np.all(s.translation_mm[lumbar, 1] < 0)  # every disc shortens
     assert np.abs(s.rotation3_deg).max() < 0.5
 
 
 def test_to_dict_gives_three_rotations_axis_and_reaction(model):
-    d = spine3d.solve(model, twist_deg=20.0, flexion_deg=5.0).to_dict()
+    d = spine3d.solve3d(model, twist_deg=20.0, flexion_deg=5.0).to_dict()
     seg = d["segments"][idx("L4-L5")]
     assert set(seg["rotation_deg"]) == {"flexion", "lateral", "axial"}
     assert set(seg["translation_mm"]) == {"anterior", "superior", "right"}
@@ -209,7 +209,7 @@ def test_to_dict_gives_three_rotations_axis_and_reaction(model):
 )
 def test_bad_loads(model, kwargs, message):
     with pytest.raises(spine3d.SpineInputError, match=message):
-        spine3d.solve(model, **kwargs)
+        spine3d.solve3d(model, **kwargs)
 
 
 def test_override_keys_are_checked():
