@@ -49,9 +49,10 @@ __all__ = [
 COMPONENTS = ("flexion", "lateral", "axial")
 """Rotation and moment components, in the order of every (..., 3) array."""
 
-EQUILIBRIUM_TOL_NMM = 1e-2
-"""Largest unbalanced moment on any segment's upper part at the solution, N mm."""
-EQUILIBRIUM_TOL_N = 1e-4
+EQUILIBRIUM_TOL_NMM = 1.0
+"""Largest unbalanced moment on any segment's upper part at the solution, N mm (1e-3 N m,
+a ten-thousandth of a 10 N m load; about 1e-3 degrees of rotation)."""
+EQUILIBRIUM_TOL_N = 1e-2
 """Largest unbalanced force on any segment's upper part at the solution, N."""
 _ANGLE_TOL_RAD = 1e-9
 _MAX_ITER = 60
@@ -204,8 +205,12 @@ def _solve_chain(
     moment_nmm: np.ndarray,
     follower_n: float,
     q0: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Newton on the active segments; return q (n, 6), the moment (3,) N mm, converged."""
+) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
+    """Newton on the active segments.
+
+    Returns q (n, 6), the moment (3,) N mm, whether it converged, and the last tangent
+    (k, 6, 6) of the active segments (``None`` if none was needed).
+    """
     n = c.pre.shape[0]
     sl = slice(top, bottom)
     q = np.zeros((n, 6)) if q0 is None else q0.copy()
@@ -214,6 +219,7 @@ def _solve_chain(
     axes_g = rot_rest @ _AXES.T  # (3, 3) columns: global moment axes
     m = moment_nmm.astype(float).copy()
     ctrl = np.flatnonzero(controlled)
+    jac = None
     for _ in range(_MAX_ITER):
         poses = _poses(c, q, bottom)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
@@ -230,7 +236,7 @@ def _solve_chain(
             and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
             and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
         ):
-            return q, m, True
+            return q, m, True, jac
         _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n, r)
         inv = np.linalg.inv(jac)
         # Newton step with the chain's coupling: turning the segments below turns the
@@ -279,7 +285,7 @@ def _solve_chain(
         q[sl] += dq * scale.min()
         if not np.all(np.isfinite(q)):
             break
-    return q, m, False
+    return q, m, False, jac
 
 
 def _skew(v: np.ndarray) -> np.ndarray:
@@ -378,14 +384,14 @@ def solve_load(
     q0 = cache.get(key) if warm else None
     if not (targets.any() or moments.any() or follower):
         q0 = None  # no load: the rest pose, exactly
-    q, m, ok = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0)
+    q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0)
     if not ok and q0 is not None:
-        q, m, ok = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None)
+        q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None)
     limit = tissue()["failure_torque_nm"] * 1e3
     if not ok or np.abs(m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
     cache[key] = q
-    return _make_state(model, c, q, m, top, bottom, follower, load)
+    return _make_state(model, c, q, m, top, bottom, follower, jac)
 
 
 def _unreachable(model, factors, load: Load) -> UnreachableTwistError:
@@ -420,7 +426,7 @@ def reachable_twist_3d_deg(
         limit = tissue()["failure_torque_nm"] * 1e3
         out = []
         for sign in (1.0, -1.0):
-            q, _, ok = _solve_chain(
+            q, _, ok, _ = _solve_chain(
                 c,
                 top,
                 bottom,
@@ -439,8 +445,11 @@ def reachable_twist_3d_deg(
     return per[key]
 
 
-def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n):
-    """Instantaneous axis of each segment under a small increase of the applied moment."""
+def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
+    """Instantaneous axis of each segment under a small increase of the applied moment.
+
+    ``jac`` is the solve's last tangent of the active segments (recomputed if ``None``).
+    """
     n = q.shape[0]
     sl = slice(top, bottom)
     point = np.zeros((n, 3))
@@ -453,8 +462,9 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n):
     g = lower_disc[sl, :3, :3]
     rot_rest = c.rest[top, :3, :3]
     dm = rot_rest @ _AXES.T @ (m if np.abs(m).max() > 0 else np.array([0.0, 0.0, 1.0]))
-    m_local = np.einsum("kji,j->ki", g, rot_rest @ _AXES.T @ m)
-    _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)
+    if jac is None:
+        m_local = np.einsum("kji,j->ki", g, rot_rest @ _AXES.T @ m)
+        _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
     dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
@@ -471,11 +481,11 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n):
     return point, direction
 
 
-def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, load: Load) -> SpineState:
+def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac) -> SpineState:
     poses = _poses(c, q, bottom)
     rot3 = cardan_deg(rodrigues(q[:, :3]))
     det = c.seg.details(q)
-    point, direction = _axes(c, q, m, poses, top, bottom, follower_n)
+    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, jac)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
     arrays = {
