@@ -205,6 +205,7 @@ def _solve_chain(
     moment_nmm: np.ndarray,
     follower_n: float,
     q0: np.ndarray | None,
+    m0: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
     """Newton on the active segments.
 
@@ -218,6 +219,8 @@ def _solve_chain(
     rot_rest = c.rest[top, :3, :3]
     axes_g = rot_rest @ _AXES.T  # (3, 3) columns: global moment axes
     m = moment_nmm.astype(float).copy()
+    if m0 is not None:  # a warm start also knows the controlled moments
+        m[controlled] = m0[controlled]
     ctrl = np.flatnonzero(controlled)
     jac = None
     for _ in range(_MAX_ITER):
@@ -381,17 +384,34 @@ def solve_load(
     c = _compiled(model, factors, constants)
     key = (factors, top, bottom)
     cache = _WARM.setdefault(model, {}) if not constants else {}
-    q0 = cache.get(key) if warm else None
+    q0 = m0 = None
+    load_vec = np.concatenate([targets, moments, [follower], controlled])
+    history = cache.get(key, []) if warm else []
+    if history:
+        q0, m0 = _predict(history, load_vec)
     if not (targets.any() or moments.any() or follower):
-        q0 = None  # no load: the rest pose, exactly
-    q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0)
+        q0 = m0 = None  # no load: the rest pose, exactly
+    q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0, m0)
     if not ok and q0 is not None:
         q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None)
     limit = tissue()["failure_torque_nm"] * 1e3
     if not ok or np.abs(m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
-    cache[key] = q
+    cache[key] = [*history[-1:], (load_vec, q, m)]
     return _make_state(model, c, q, m, top, bottom, follower, jac)
+
+
+def _predict(history, load_vec):
+    """Warm start: extrapolate the last two solutions along the load (a moving slider)."""
+    last_load, q1, m1 = history[-1]
+    if len(history) == 2:
+        prev_load, q_prev, m_prev = history[0]
+        step = last_load - prev_load
+        norm2 = float(step @ step)
+        if norm2 > 0 and np.array_equal(prev_load[7:], load_vec[7:]):
+            alpha = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
+            return q1 + alpha * (q1 - q_prev), m1 + alpha * (m1 - m_prev)
+    return q1, m1
 
 
 def _unreachable(model, factors, load: Load) -> UnreachableTwistError:
@@ -455,8 +475,7 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     point = np.zeros((n, 3))
     direction = np.zeros((n, 3))
     lower_disc = poses[1:] @ c.pre  # (n, 4, 4)
-    for i in range(n):
-        point[i] = lower_disc[i, :3, 3] + lower_disc[i, :3, :3] @ (0.5 * q[i, 3:])
+    point[:] = lower_disc[:, :3, 3] + np.einsum("kij,kj->ki", lower_disc[:, :3, :3], 0.5 * q[:, 3:])
     if bottom <= top:
         return point, direction
     g = lower_disc[sl, :3, :3]
@@ -468,16 +487,20 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
     dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
-    for k, i in enumerate(range(top, bottom)):
-        w, dt, t = dq[k, :3], dq[k, 3:], q[i, 3:]
-        norm2 = float(w @ w)
-        if norm2 < 1e-30:
-            continue
-        centre = 0.5 * t
-        v = np.cross(w, centre - t) + dt
-        p = centre + np.cross(w, v) / norm2
-        point[i] = lower_disc[i, :3, 3] + g[k] @ p
-        direction[i] = g[k] @ (w / math.sqrt(norm2))
+    # Angular velocity of the upper disc frame (lower frame) and the velocity of the
+    # point of the upper body at the disc centre; the screw axis's nearest point.
+    w = np.einsum("kij,kj->ki", _left_jacobian(q[sl, :3]), dq[:, :3])
+    t = q[sl, 3:]
+    centre = 0.5 * t
+    v = np.cross(w, centre - t) + dq[:, 3:]
+    norm2 = np.sum(w * w, axis=1)
+    moving = norm2 > 1e-30
+    safe = np.where(moving, norm2, 1.0)
+    p = centre + np.cross(w, v) / safe[:, None]
+    glob_p = lower_disc[sl, :3, 3] + np.einsum("kij,kj->ki", g, p)
+    glob_d = np.einsum("kij,kj->ki", g, w / np.sqrt(safe)[:, None])
+    point[sl] = np.where(moving[:, None], glob_p, point[sl])
+    direction[sl] = np.where(moving[:, None], glob_d, 0.0)
     return point, direction
 
 
