@@ -13,8 +13,10 @@ monotone function of the common torque, and so is their sum. A solve:
 The result satisfies ``sum(theta) == twist`` to round-off and each segment's torque to
 :data:`TORQUE_TOL_NMM`.
 
-:func:`solve3d` is the six-degree-of-freedom static solve (:mod:`.static`) with loads in
-every plane; the figures, the viewer and the time-domain model still use :func:`solve`.
+:func:`solve` (and :func:`sweep`, :func:`reachable_twist_deg`) is the six-degree-of-freedom
+static solve (:mod:`.static`) with loads in every plane; the ``_1dof`` functions and the
+batch solves here are the one-degree-of-freedom series law that the time-domain model
+still steps on.
 """
 
 from __future__ import annotations
@@ -32,17 +34,20 @@ from ..errors import SpineInputError, UnreachableTwistError
 from .law import SegmentLaw, compile_law
 from .params import Mobility, mobility_factors, tissue
 from .state import SpineState, Sweep
-from .static import Load, solve_load
+from .static import Load, reachable_twist_3d_deg, solve_load
 
 __all__ = [
     "TORQUE_TOL_NMM",
     "make_state",
+    "reachable_twist_1dof_deg",
     "reachable_twist_deg",
     "solve",
     "solve3d",
+    "solve_1dof",
     "solve_batch",
     "solve_rows",
     "sweep",
+    "sweep_1dof",
 ]
 
 TORQUE_TOL_NMM = 1e-4
@@ -395,8 +400,8 @@ def _check_load(twist_deg, torque_nm) -> None:
         raise SpineInputError(f"{name} = {value!r}: expected a finite number")
 
 
-def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
-    """Return the largest twist (either way) reachable before a segment fails, degrees."""
+def reachable_twist_1dof_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
+    """Return the largest twist reachable under the 1-DOF law before a segment fails, deg."""
     t = _table(model, mobility_factors(mobility))
     return math.degrees(min(t.total[-1], -t.total[0]))
 
@@ -412,14 +417,14 @@ def _unreachable(t: _Table, what: str) -> UnreachableTwistError:
     )
 
 
-def solve(
+def solve_1dof(
     model: SpineModel,
     twist_deg: float | None = None,
     *,
     torque_nm: float | None = None,
     mobility: Mobility | None = None,
 ) -> SpineState:
-    """Solve the spine under a global axial twist (angle or torque controlled).
+    """Solve the spine under a global axial twist with the 1-DOF series law.
 
     Parameters
     ----------
@@ -457,13 +462,13 @@ def solve(
     return make_state(model, t.law, theta, tau)
 
 
-def sweep(
+def sweep_1dof(
     model: SpineModel,
     twist_deg: np.ndarray,
     *,
     mobility: Mobility | None = None,
 ) -> Sweep:
-    """Solve many twists at once (vectorised), e.g. for a slider or a plot.
+    """Solve many twists at once with the 1-DOF series law (vectorised).
 
     Parameters
     ----------
@@ -485,7 +490,7 @@ def sweep(
     return Sweep(twist_deg=np.degrees(twist), torque_nm=tau / 1e3, rotation_deg=np.degrees(theta))
 
 
-def solve3d(
+def solve(
     model: SpineModel,
     twist_deg: float | None = None,
     *,
@@ -499,9 +504,8 @@ def solve3d(
 ) -> SpineState:
     """Solve the spine, six degrees of freedom per segment, under a static load in 3D.
 
-    The three-dimensional model (:mod:`spine3d.mechanics.static`); :func:`solve` is the
-    one-degree-of-freedom series law that the figures, the viewer and the time-domain
-    model use until they move to this one.
+    The three-dimensional model (:mod:`spine3d.mechanics.static`). :func:`solve_1dof` is
+    the one-degree-of-freedom series law the time-domain model still steps on.
 
     Angles control the top vertebra about their axes (its other degrees of freedom
     free); moments load it; any combination on different axes. See
@@ -561,3 +565,43 @@ def solve3d(
         _check_load(None, torque_nm)
     load = Load(angles_deg=angles, moment_nm=moments, follower_n=follower_n, levels=levels)
     return solve_load(model, load, mobility)
+
+
+solve3d = solve
+"""The same as :func:`solve` (the three-dimensional solve)."""
+
+
+def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
+    """Return the largest twist (either way) reachable before a segment fails, degrees.
+
+    The twist of T1 on the sacrum, in three dimensions, under the failure torque.
+    """
+    return reachable_twist_3d_deg(model, mobility_factors(mobility))
+
+
+def sweep(
+    model: SpineModel,
+    twist_deg: np.ndarray,
+    *,
+    mobility: Mobility | None = None,
+) -> Sweep:
+    """Solve many twists in turn, each warm-started from the last (e.g. for a plot).
+
+    Parameters
+    ----------
+    twist_deg : (N,) float
+        Twists of T1 relative to the sacrum, degrees.
+
+    Returns
+    -------
+    Sweep
+        Segment axial rotations (N, n) in degrees and the axial moment (N,) in N m.
+    """
+    _check_load(twist_deg, None)
+    twists = np.atleast_1d(np.asarray(twist_deg, dtype=float))
+    states = [solve(model, twist_deg=float(t), mobility=mobility) for t in twists]
+    return Sweep(
+        twist_deg=np.array([s.twist_deg for s in states]),
+        torque_nm=np.array([s.torque_nm for s in states]),
+        rotation_deg=np.array([s.rotation_deg for s in states]),
+    )
