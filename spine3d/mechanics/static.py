@@ -256,22 +256,25 @@ def _solve_chain(
         nc = ctrl.size
         jl = _left_jacobian(q[sl, :3])
         gj = g @ jl  # spatial rotation increment per unit dphi, global
-        mx = _skew(m_glob)  # M x v = mx @ v
-        a_q = np.empty((k_act, 6))
-        b_q = np.empty((k_act, 6, nc))
+        gt = np.swapaxes(g, 1, 2)
+        # dq_k = c_k + D_k W_k + E_k x, with W_k the spatial rotation of the segments
+        # below k and x the change of the controlled moments.
+        c_q = -np.einsum("kij,kj->ki", inv, r)
+        d_q = -inv[:, :, :3] @ (gt @ _skew(m_glob))
+        e_q = -inv[:, :, :3] @ (gt @ axes_g[:, ctrl])
+        p_w = gj @ d_q[:, :3]
+        e_w = np.einsum("kij,kj->ki", gj, c_q[:, :3])
+        f_w = gj @ e_q[:, :3]
+        w_a = np.zeros((k_act, 3))
+        w_b = np.zeros((k_act, 3, nc))
         omega_a = np.zeros(3)  # spatial rotation of the segments below, constant part
         omega_b = np.zeros((3, nc))
-        dm_axes = axes_g[:, ctrl]
         for k in range(k_act - 1, -1, -1):
-            gt = g[k].T
-            rhs_a = r[k].copy()
-            rhs_a[:3] += gt @ (mx @ omega_a)
-            rhs_b = np.zeros((6, nc))
-            rhs_b[:3] = gt @ (mx @ omega_b + dm_axes)
-            a_q[k] = -inv[k] @ rhs_a
-            b_q[k] = -inv[k] @ rhs_b
-            omega_a = omega_a + gj[k] @ a_q[k, :3]
-            omega_b = omega_b + gj[k] @ b_q[k, :3]
+            w_a[k], w_b[k] = omega_a, omega_b
+            omega_a = omega_a + e_w[k] + p_w[k] @ omega_a
+            omega_b = omega_b + f_w[k] + p_w[k] @ omega_b
+        a_q = c_q + np.einsum("kij,kj->ki", d_q, w_a)
+        b_q = e_q + d_q @ w_b
         if nc:
             jc = np.empty((3, 3))
             for d in range(3):
