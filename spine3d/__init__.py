@@ -25,6 +25,7 @@ _LAZY = {
     "SpineState": "spine3d.mechanics",
     "reachable_twist_deg": "spine3d.mechanics",
     "solve": "spine3d.mechanics",
+    "solve3d": "spine3d.mechanics",
     "sweep": "spine3d.mechanics",
     "load_scene": "spine3d.scene",
 }
@@ -62,12 +63,13 @@ __all__ = [
     "show",
     "render",
     "solve",
+    "solve3d",
     "sweep",
 ]
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time these load on first use
     from .anatomy import load_model
-    from .mechanics import SpineState, reachable_twist_deg, solve, sweep
+    from .mechanics import SpineState, reachable_twist_deg, solve, solve3d, sweep
     from .scene import load_scene
 
 

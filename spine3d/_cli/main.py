@@ -40,13 +40,11 @@ def _cmd_solve(args) -> int:
     import spine3d
 
     from .tables import print_solve_table
+    from .validate import load_options
 
     model = spine3d.load_model()
     mobility = _mobility(args.mobility or [])
-    if args.torque is not None:
-        state = spine3d.solve(model, torque_nm=args.torque, mobility=mobility)
-    else:
-        state = spine3d.solve(model, twist_deg=args.twist, mobility=mobility)
+    state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
     if args.json:
         print(json.dumps(state.to_dict(), indent=1))
     else:
@@ -383,11 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--twist",
         type=float,
-        default=30.0,
         metavar="DEG",
-        help="rotation of T1 relative to the sacrum, degrees (default: 30)",
+        help="axial rotation of the top vertebra, degrees (default: 30 if no other load)",
     )
     load.add_argument("--torque", type=float, metavar="NM", help="axial torque, N m")
+    _add_3d_options(s)
     s.add_argument(
         "--mobility",
         nargs="+",
@@ -469,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=_cmd_view)
 
     add_share_commands(sub)
+    _add_validate(sub)
 
     m = sub.add_parser("meshes", help="build or preview the vertebra meshes")
     msub = m.add_subparsers(dest="meshes_command", required=True, parser_class=_Parser)
@@ -496,6 +495,31 @@ class _Terminated(KeyboardInterrupt):
 
 def _on_signal(signum, _frame):
     raise _Terminated(signum)
+
+
+def _add_3d_options(s) -> None:
+    s.add_argument(
+        "--flex", type=float, metavar="DEG", help="flexion of the top vertebra (+ forward)"
+    )
+    s.add_argument("--bend", type=float, metavar="DEG", help="lateral bending (+ to the right)")
+    s.add_argument(
+        "--moment", metavar="C=NM,...", help="moments on the top, e.g. axial=5,flexion=-2,lateral=1"
+    )
+    s.add_argument("--follower", type=float, metavar="N", help="follower load, N")
+    s.add_argument("--levels", metavar="TOP-BOTTOM", help="a specimen, e.g. L1-S1 or T7-T8")
+
+
+def _cmd_validate(args) -> int:
+    from .validate import cmd_validate
+
+    return cmd_validate(args)
+
+
+def _add_validate(sub) -> None:
+    v = sub.add_parser("validate", help="compare the model with published data")
+    v.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    v.add_argument("--plot", metavar="FILE.png", help="plot model against published values")
+    v.set_defaults(func=_cmd_validate)
 
 
 def main(argv: list[str] | None = None) -> int:

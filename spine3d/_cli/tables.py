@@ -12,14 +12,18 @@ def print_solve_table(state) -> None:
     """Print the per-segment rotation, share, facet gaps and forces of a solve."""
     d = state.to_dict()
     t = Table(
-        title=f"Twist {d['twist_deg']:.1f} deg (T1 on sacrum), torque {d['torque_nm']:.2f} N m",
+        title=f"{d['levels']}: twist {d['twist_deg']:.1f}, flexion {d['flexion_deg']:.1f}, "
+        f"lateral {d['lateral_deg']:.1f} deg (top on bottom), "
+        f"axial moment {d['torque_nm']:.2f} N m",
         caption="gap > 0 opens, < 0 compresses cartilage; * restricted, ! hypermobile",
     )
     for col in (
         "segment",
         "region",
         "mobility",
-        "rotation °",
+        "flex °",
+        "lat °",
+        "axial °",
         "share",
         "gap L mm",
         "gap R mm",
@@ -34,7 +38,9 @@ def print_solve_table(state) -> None:
             s["name"] + mark,
             s["region"],
             s["mobility"],
-            f"{s['rotation_deg']:.2f}",
+            f"{s['rotation_deg']['flexion']:.2f}",
+            f"{s['rotation_deg']['lateral']:.2f}",
+            f"{s['rotation_deg']['axial']:.2f}",
             f"{100 * s['share']:.0f}%",
             f"{s['facet_gap_mm']['left']:.2f}",
             f"{s['facet_gap_mm']['right']:.2f}",

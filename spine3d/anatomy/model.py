@@ -26,7 +26,9 @@ from .measured import MEASURED_PATH, measured_geometry
 from .tables import joint_table, morphometry_table, tables_version
 
 __all__ = [
+    "FACET_FLAGS",
     "FACET_KEYS",
+    "JOINT_KEYS",
     "SIDES",
     "Facet",
     "Joint",
@@ -52,6 +54,14 @@ FACET_KEYS: Mapping[str, tuple[float, float]] = MappingProxyType(
 )
 """Per-joint override keys and their allowed closed ranges; each may carry a
 ``left_`` or ``right_`` prefix to change one side only."""
+
+FACET_FLAGS: tuple[str, ...] = ("removed",)
+"""Per-joint true/false override keys, with the same side prefixes (``left_removed =
+true``: a facetectomy of that side, no contact and no capsule)."""
+
+JOINT_KEYS: Mapping[str, tuple[float, float]] = MappingProxyType({"lordosis_deg": (-30.0, 40.0)})
+"""Per-joint keys without sides: ``lordosis_deg`` sets the rest angle between the two
+vertebrae (+ lordosis), turning the upper vertebra and all above it about the disc centre."""
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -132,6 +142,8 @@ class Facet:
         Extent of the elliptical articular surface, mm.
     clearance_mm : float
         Cartilage clearance at rest, mm.
+    removed : bool
+        The facet was removed (facetectomy): no contact and no capsule.
     """
 
     side: str
@@ -142,6 +154,7 @@ class Facet:
     width_mm: float
     height_mm: float
     clearance_mm: float
+    removed: bool = False
 
     @property
     def area_mm2(self) -> float:
@@ -203,6 +216,9 @@ class Vertebra:
         Angle between the endplates from the anterior/posterior height difference
         (+ anterior taller), degrees.
     source : str
+    landmarks : mapping of str to (3,) float
+        Points measured on the bone (``anterior_body``, ``posterior_body``,
+        ``spinous_base``, ``spinous_tip``, ``transverse_tip_left``/``_right``), local mm.
     """
 
     name: str
@@ -211,6 +227,7 @@ class Vertebra:
     rest_pose: np.ndarray
     body_wedge_deg: float
     source: str
+    landmarks: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def body_height_mm(self) -> float:
@@ -276,7 +293,10 @@ def _check_overrides(
         return out
     if not isinstance(facets, Mapping):
         raise SpineInputError("facets: expected a mapping of joint name to overrides")
-    allowed = ", ".join(f"{p}{k}" for k in FACET_KEYS for p in ("", "left_", "right_"))
+    allowed = ", ".join(
+        [f"{p}{k}" for k in (*FACET_KEYS, *FACET_FLAGS) for p in ("", "left_", "right_")]
+        + list(JOINT_KEYS)
+    )
     for seg, keys in facets.items():
         if seg not in SEGMENTS:
             raise SpineInputError(
@@ -292,13 +312,23 @@ def _check_overrides(
             for side in SIDES:
                 if key.startswith(side + "_"):
                     base, targets = key[len(side) + 1 :], (side,)
-            if base not in FACET_KEYS:
+            if base in FACET_FLAGS:
+                if not isinstance(value, bool):
+                    raise SpineInputError(
+                        f"facets.{seg}.{key}: expected true or false, got {value!r}"
+                    )
+                for side in targets:
+                    sides[side][base] = bool(value)
+                continue
+            if key in JOINT_KEYS:
+                base = key
+            elif base not in FACET_KEYS:
                 raise SpineInputError(
                     f"facets.{seg}: unknown key {key!r}: expected one of {allowed}"
                 )
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SpineInputError(f"facets.{seg}.{key}: expected a number, got {value!r}")
-            lo, hi = FACET_KEYS[base]
+            lo, hi = {**FACET_KEYS, **JOINT_KEYS}[base]
             if not (lo <= float(value) <= hi):
                 raise SpineInputError(
                     f"facets.{seg}.{key} = {value}: out of range, expected {lo:g} to {hi:g}"
@@ -408,9 +438,19 @@ def load_model(
                     width_mm=float(p["facet_width_mm"]),
                     height_mm=float(p["facet_height_mm"]),
                     clearance_mm=float(p["clearance_mm"]),
+                    removed=bool(p.get("removed", False)),
                 )
             )
         depth = float(m["disc_depth_mm"])
+        frame_in_upper = np.asarray(m["disc_frame_in_upper"], dtype=float)
+        sagittal = float(row["sagittal_deg"])
+        if "lordosis_deg" in sides["left"]:
+            # Turn the upper vertebra about the disc centre (+Z turns it backward).
+            turn = math.radians(sides["left"]["lordosis_deg"] - sagittal)
+            c, s_ = math.cos(-turn), math.sin(-turn)
+            rz = np.array([[c, -s_, 0, 0], [s_, c, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1.0]])
+            frame_in_upper = frame_in_upper @ rz
+            sagittal = sides["left"]["lordosis_deg"]
         joints.append(
             Joint(
                 name=seg,
@@ -422,9 +462,9 @@ def load_model(
                 disc_height_mm=float(m["disc_height_mm"]),
                 disc_width_mm=float(m["disc_width_mm"]),
                 disc_depth_mm=depth,
-                sagittal_deg=row["sagittal_deg"],
+                sagittal_deg=sagittal,
                 disc_frame_in_lower=_frozen(m["disc_frame_in_lower"]),
-                disc_frame_in_upper=_frozen(m["disc_frame_in_upper"]),
+                disc_frame_in_upper=_frozen(frame_in_upper),
                 source=f"measured on the bones ({measured['source']['package']}); "
                 + str(row["source"]),
             )
@@ -445,6 +485,9 @@ def load_model(
             rest_pose=_frozen(poses[lv]),
             body_wedge_deg=_body_wedge_deg(morph[lv]),
             source=str(morph[lv]["source"]),
+            landmarks=MappingProxyType(
+                {k: _frozen(v) for k, v in measured["levels"][lv].get("landmarks_mm", {}).items()}
+            ),
         )
         for lv in LEVELS
     )

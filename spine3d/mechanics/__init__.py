@@ -1,8 +1,8 @@
-"""Mechanics: the motion-segment law, the series twist solver and frozen states."""
+"""Mechanics: the 6-DOF segment and static solve, the 1-DOF series law, frozen states."""
 
 from .law import SegmentLaw, compile_law, lever_mm
 from .params import mobility_factors, mobility_states, tissue
-from .solver import TORQUE_TOL_NMM, reachable_twist_deg, solve, sweep
+from .solver import TORQUE_TOL_NMM, reachable_twist_deg, solve, solve3d, sweep
 from .state import SpineState, Sweep
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "mobility_states",
     "reachable_twist_deg",
     "solve",
+    "solve3d",
     "sweep",
     "tissue",
 ]

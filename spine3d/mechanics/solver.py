@@ -12,12 +12,18 @@ monotone function of the common torque, and so is their sum. A solve:
 
 The result satisfies ``sum(theta) == twist`` to round-off and each segment's torque to
 :data:`TORQUE_TOL_NMM`.
+
+:func:`solve` (and :func:`sweep`, :func:`reachable_twist_deg`) is the six-degree-of-freedom
+static solve (:mod:`.static`) with loads in every plane; the ``_1dof`` functions and the
+batch solves here are the one-degree-of-freedom series law that the time-domain model
+still steps on.
 """
 
 from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,15 +34,20 @@ from ..errors import SpineInputError, UnreachableTwistError
 from .law import SegmentLaw, compile_law
 from .params import Mobility, mobility_factors, tissue
 from .state import SpineState, Sweep
+from .static import Load, reachable_twist_3d_deg, solve_load
 
 __all__ = [
     "TORQUE_TOL_NMM",
     "make_state",
+    "reachable_twist_1dof_deg",
     "reachable_twist_deg",
     "solve",
+    "solve3d",
+    "solve_1dof",
     "solve_batch",
     "solve_rows",
     "sweep",
+    "sweep_1dof",
 ]
 
 TORQUE_TOL_NMM = 1e-4
@@ -390,8 +401,8 @@ def _check_load(twist_deg, torque_nm) -> None:
         raise SpineInputError(f"{name} = {value!r}: expected a finite number")
 
 
-def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
-    """Return the largest twist (either way) reachable before a segment fails, degrees."""
+def reachable_twist_1dof_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
+    """Return the largest twist reachable under the 1-DOF law before a segment fails, deg."""
     t = _table(model, mobility_factors(mobility))
     return math.degrees(min(t.total[-1], -t.total[0]))
 
@@ -407,14 +418,14 @@ def _unreachable(t: _Table, what: str) -> UnreachableTwistError:
     )
 
 
-def solve(
+def solve_1dof(
     model: SpineModel,
     twist_deg: float | None = None,
     *,
     torque_nm: float | None = None,
     mobility: Mobility | None = None,
 ) -> SpineState:
-    """Solve the spine under a global axial twist (angle or torque controlled).
+    """Solve the spine under a global axial twist with the 1-DOF series law.
 
     Parameters
     ----------
@@ -452,13 +463,13 @@ def solve(
     return make_state(model, t.law, theta, tau)
 
 
-def sweep(
+def sweep_1dof(
     model: SpineModel,
     twist_deg: np.ndarray,
     *,
     mobility: Mobility | None = None,
 ) -> Sweep:
-    """Solve many twists at once (vectorised), e.g. for a slider or a plot.
+    """Solve many twists at once with the 1-DOF series law (vectorised).
 
     Parameters
     ----------
@@ -469,7 +480,7 @@ def sweep(
     -------
     Sweep
         Segment rotations (N, n) in degrees, the torque (N,) in N m, facet gaps and the
-        pose of every vertebra, each row equal to :func:`solve` of that twist.
+        pose of every vertebra, each row equal to :func:`solve_1dof` of that twist.
     """
     _check_load(twist_deg, None)
     t = _table(model, mobility_factors(mobility))
@@ -484,6 +495,130 @@ def sweep(
         "rotation_deg": np.degrees(theta),
         "facet_gap_mm": np.moveaxis(t.law.details(theta)["gap_mm"], 0, 1),
         "poses": _pose_stack(*_kinematics(model), theta),
+    }
+    for a in arrays.values():
+        a.flags.writeable = False
+    return Sweep(**arrays)
+
+
+def solve(
+    model: SpineModel,
+    twist_deg: float | None = None,
+    *,
+    torque_nm: float | None = None,
+    flexion_deg: float | None = None,
+    lateral_deg: float | None = None,
+    moment_nm: Mapping[str, float] | None = None,
+    follower_n: float = 0.0,
+    levels: str | None = None,
+    mobility: Mobility | None = None,
+) -> SpineState:
+    """Solve the spine, six degrees of freedom per segment, under a static load in 3D.
+
+    The three-dimensional model (:mod:`spine3d.mechanics.static`). :func:`solve_1dof` is
+    the one-degree-of-freedom series law the time-domain model still steps on.
+
+    Angles control the top vertebra about their axes (its other degrees of freedom
+    free); moments load it; any combination on different axes. See
+    :mod:`spine3d.mechanics.static` for frames and signs.
+
+    Parameters
+    ----------
+    model : SpineModel
+    twist_deg, flexion_deg, lateral_deg : float, optional
+        Cardan angles of the top vertebra relative to its rest pose, degrees (upper body
+        turning left, forward, to the right positive).
+    torque_nm : float, optional
+        Axial moment on the top vertebra, N m (the same as ``moment_nm={"axial": ...}``).
+    moment_nm : mapping, optional
+        ``{"axial" | "flexion" | "lateral": N m}``, any subset.
+    follower_n : float, default: 0.0
+        Compressive follower load through every disc centre, N.
+    levels : str, optional
+        A specimen, e.g. ``"L1-S1"`` or ``"T7-T8"``: only those levels, the top one
+        loaded, the lowest fixed. Default: T1 to the sacrum.
+    mobility : mapping, optional
+        ``{segment: "restricted" | "normal" | "hypermobile" | factor}``; others normal.
+
+    Returns
+    -------
+    SpineState
+
+    Raises
+    ------
+    SpineInputError
+        On a bad argument; :class:`~spine3d.errors.UnreachableTwistError` (a subclass)
+        when the load is beyond the failure torque, with the reachable maximum.
+    """
+    angles = {
+        k: v
+        for k, v in (("axial", twist_deg), ("flexion", flexion_deg), ("lateral", lateral_deg))
+        if v is not None
+    }
+    moments = dict(moment_nm or {})
+    if moment_nm is not None and not isinstance(moment_nm, Mapping):
+        raise SpineInputError(
+            f"moment_nm = {moment_nm!r}: expected a mapping such as {{'axial': 5.0}}"
+        )
+    if torque_nm is not None:
+        if "axial" in moments:
+            raise SpineInputError("give torque_nm or moment_nm['axial'], not both")
+        moments["axial"] = torque_nm
+    if twist_deg is not None and torque_nm is not None:
+        raise SpineInputError("give exactly one of twist_deg or torque_nm")
+    if not angles and not moments and not follower_n:
+        raise SpineInputError(
+            "give a load: twist_deg, flexion_deg, lateral_deg, torque_nm, moment_nm or follower_n"
+        )
+    if twist_deg is not None:
+        _check_load(twist_deg, None)
+    if torque_nm is not None:
+        _check_load(None, torque_nm)
+    load = Load(angles_deg=angles, moment_nm=moments, follower_n=follower_n, levels=levels)
+    return solve_load(model, load, mobility)
+
+
+solve3d = solve
+"""The same as :func:`solve` (the three-dimensional solve)."""
+
+
+def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
+    """Return the largest twist (either way) reachable before a segment fails, degrees.
+
+    The twist of T1 on the sacrum, in three dimensions, under the failure torque.
+    """
+    return reachable_twist_3d_deg(model, mobility_factors(mobility))
+
+
+def sweep(
+    model: SpineModel,
+    twist_deg: np.ndarray,
+    *,
+    mobility: Mobility | None = None,
+) -> Sweep:
+    """Solve many twists in turn, each warm-started from the last (e.g. for a plot).
+
+    Parameters
+    ----------
+    twist_deg : (N,) float
+        Twists of T1 relative to the sacrum, degrees.
+
+    Returns
+    -------
+    Sweep
+        Segment axial rotations (N, n) in degrees, the axial moment (N,) in N m, facet
+        gaps and the pose of every vertebra, each row equal to :func:`solve` of that
+        twist.
+    """
+    _check_load(twist_deg, None)
+    twists = np.atleast_1d(np.asarray(twist_deg, dtype=float))
+    states = [solve(model, twist_deg=float(t), mobility=mobility) for t in twists]
+    arrays = {
+        "twist_deg": np.array([s.twist_deg for s in states]),
+        "torque_nm": np.array([s.torque_nm for s in states]),
+        "rotation_deg": np.array([s.rotation_deg for s in states]),
+        "facet_gap_mm": np.array([s.facet_gap_mm for s in states]),
+        "poses": np.array([s.poses for s in states]),
     }
     for a in arrays.values():
         a.flags.writeable = False

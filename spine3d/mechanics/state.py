@@ -13,6 +13,8 @@ from .params import mobility_label
 
 __all__ = ["SpineState", "Sweep"]
 
+_COMPONENTS = ("flexion", "lateral", "axial")
+
 
 @dataclass(frozen=True, eq=False)
 class SpineState(RichDisplay):
@@ -42,6 +44,23 @@ class SpineState(RichDisplay):
         Mobility factor of each segment (1 is normal).
     poses : (m, 4, 4) float
         Local-to-global transform of every vertebra, T1 ... S1, mm.
+    rotation3_deg : (n, 3) float
+        Cardan angles of each segment (upper in the lower disc frame, ISB order),
+        ``[flexion, lateral, axial]``, degrees (forward, to the right, upper body left).
+    translation_mm : (n, 3) float
+        Translation of the upper disc frame in the lower one, ``[anterior, superior,
+        right]``, mm.
+    axis_point_mm, axis_direction : (n, 3) float
+        Instantaneous axis of rotation of each segment, global frame: its point nearest
+        the disc centre (mm) and unit direction (zero where the segment does not move).
+    reaction_nm : (3,) float
+        Moment applied to the top vertebra, ``[flexion, lateral, axial]``, N m.
+    top_rotation_deg : (3,) float
+        Cardan angles of the top vertebra relative to its rest pose, degrees.
+    follower_n : float
+        Follower load, N.
+    levels : str
+        The specimen, top and fixed bottom level (``"T1-S1"`` for the whole spine).
     """
 
     model: SpineModel
@@ -53,6 +72,30 @@ class SpineState(RichDisplay):
     capsule_stretch_mm: np.ndarray
     mobility: np.ndarray
     poses: np.ndarray
+    rotation3_deg: np.ndarray | None = None
+    translation_mm: np.ndarray | None = None
+    axis_point_mm: np.ndarray | None = None
+    axis_direction: np.ndarray | None = None
+    reaction_nm: np.ndarray | None = None
+    top_rotation_deg: np.ndarray | None = None
+    follower_n: float = 0.0
+    levels: str = "T1-S1"
+
+    def __post_init__(self) -> None:
+        # A state from the one-degree-of-freedom law turns about Y only.
+        n = self.rotation_deg.shape[0]
+        fill = {
+            "rotation3_deg": np.column_stack([np.zeros(n), np.zeros(n), self.rotation_deg]),
+            "translation_mm": np.zeros((n, 3)),
+            "axis_point_mm": np.zeros((n, 3)),
+            "axis_direction": np.zeros((n, 3)),
+            "reaction_nm": np.array([0.0, 0.0, self.torque_nm]),
+            "top_rotation_deg": np.array([0.0, 0.0, self.twist_deg]),
+        }
+        for name, value in fill.items():
+            if getattr(self, name) is None:
+                value.flags.writeable = False
+                object.__setattr__(self, name, value)
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -121,7 +164,14 @@ class SpineState(RichDisplay):
                     "lower": j.lower,
                     "region": j.region,
                     "mobility": mobility_label(float(self.mobility[i])),
-                    "rotation_deg": round(float(self.rotation_deg[i]), 6),
+                    "rotation_deg": {
+                        c: round(float(self.rotation3_deg[i, k]), 6)
+                        for k, c in enumerate(_COMPONENTS)
+                    },
+                    "translation_mm": {
+                        c: round(float(self.translation_mm[i, k]), 6)
+                        for k, c in enumerate(("anterior", "superior", "right"))
+                    },
                     "share": round(float(abs(self.rotation_deg[i]) / total), 6),
                     "facet_gap_mm": {
                         s: round(float(self.facet_gap_mm[k, i]), 6) for k, s in enumerate(SIDES)
@@ -133,11 +183,25 @@ class SpineState(RichDisplay):
                         s: round(float(self.capsule_stretch_mm[k, i]), 6)
                         for k, s in enumerate(SIDES)
                     },
+                    "axis": {
+                        "point_mm": [round(float(x), 4) for x in self.axis_point_mm[i]],
+                        "direction": [round(float(x), 6) for x in self.axis_direction[i]],
+                    },
                 }
             )
         return {
             "twist_deg": round(self.twist_deg, 6),
+            "flexion_deg": round(float(self.top_rotation_deg[0]), 6),
+            "lateral_deg": round(float(self.top_rotation_deg[1]), 6),
             "torque_nm": round(self.torque_nm, 6),
+            "follower_n": round(self.follower_n, 6),
+            "levels": self.levels,
+            "reaction": {
+                "moment_nm": {
+                    c: round(float(self.reaction_nm[k]), 6) for k, c in enumerate(_COMPONENTS)
+                },
+                "force_n": round(self.follower_n, 6),
+            },
             "segments": segs,
         }
 

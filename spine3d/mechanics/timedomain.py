@@ -19,6 +19,14 @@ of state that evolve in time:
 An HVLA thrust loads only its target segment: the segments above turn with it, the
 vertebra below is held by the practitioner's stabilising contact in parallel with the
 chain below. How much of the gapping lands on the target (the specificity) is computed.
+
+This model still steps on the one-degree-of-freedom series law of axial rotation, not
+on the six-degree-of-freedom segment that :func:`spine3d.solve` uses; rebuilding it on
+that segment is its own piece of work. Its "neutral zone" is the width of that law's
+soft toe region around neutral (``neutral_zone_deg`` in ``data/tissue.csv``, scaled by
+mobility and grown by laxity): a state of the segment that the model carries, not a
+laxity measured between loading and unloading curves. The static 3D model is elastic,
+has no hysteresis and so reports no neutral zone.
 """
 
 from __future__ import annotations

@@ -1,0 +1,342 @@
+"""The six-degree-of-freedom motion segment: disc, ligaments and facet contact.
+
+A segment's state ``q = (phi, t)`` places the upper vertebra's disc frame in the lower
+one's: ``phi`` (3,) is a rotation vector (rad) and ``t`` (3,) the translation of the
+frame's origin (mm), both in the lower disc frame (+X anterior, +Y superior, +Z right).
+At rest ``q = 0`` and the two disc frames coincide. The tissues push back on the upper
+vertebra with a wrench ``(M, F)`` taken about the lower disc-frame origin:
+
+- **disc**: a nonlinear element at the disc centre, diagonal in the disc frame, each
+  stiffness from the disc's geometry and one of a few shared moduli (compression and
+  bending ``E A / h`` and ``E I / h``; shear and torsion ``G A / h`` and ``G J / h``
+  with ``J`` of the annulus ring), stiffening with the fibre strain it causes;
+- **ligaments**: tension-only springs between landmarks measured on the two bones
+  (anterior and posterior longitudinal, flavum, interspinous, supraspinous,
+  intertransverse) and the facet capsules around each articular surface, with a toe
+  region (Blankevoort's law);
+- **facets**: smooth penalty contact between the articular surfaces: points on the
+  upper vertebra's inferior surface against the plane of the lower one's superior
+  surface, so the contact gives force *and* moment and the axis of rotation moves to
+  the impacted facet by itself.
+
+No term knows the region or the level: everything per segment comes from the model's
+geometry; the shared constants come from :func:`constants`. Arrays are vectorised over
+any leading batch axes and the segment axis ``n``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+import numpy as np
+
+from ..anatomy import SpineModel
+from ..anatomy.frames import invert
+from .params import _rows
+
+__all__ = ["SegmentSet", "compile_segments", "constants", "fitted_constants", "rodrigues"]
+
+# Ligament bundles: (name, lower landmark, upper landmark, stiffness key). A derived
+# landmark "flavum" lies between the posterior body border and the spinous base.
+_LIGAMENTS = (
+    ("ALL", "anterior_body", "anterior_body", "all"),
+    ("PLL", "posterior_body", "posterior_body", "pll"),
+    ("LF", "flavum", "flavum", "lf"),
+    ("ISL", "spinous_base", "spinous_base", "isl"),
+    ("SSL", "spinous_tip", "spinous_tip", "ssl"),
+    ("ITL_left", "transverse_tip_left", "transverse_tip_left", "itl"),
+    ("ITL_right", "transverse_tip_right", "transverse_tip_right", "itl"),
+)
+_CAPSULE_FIBRES = 4  # around the rim of each articular surface
+_CONTACT_RING = 6  # contact points on a ring, plus the centre
+
+
+@cache
+def constants() -> Mapping[str, float]:
+    """Return the tissue inputs and fitted constants of the 3D segment ``{key: value}``.
+
+    Inputs come from ``data/tissue3d.csv`` (tissue tests, with sources); the fitted
+    constants from ``data/calibration.json`` (see ``benchmarks/calibrate.py``).
+    """
+    values = {r["key"]: float(r["value"]) for r in _rows("tissue3d.csv")}
+    values.update(fitted_constants())
+    return MappingProxyType(values)
+
+
+def fitted_constants() -> dict[str, float]:
+    """Return ``{constant: value}`` from the calibration manifest."""
+    text = resources.files(__package__).joinpath("data", "calibration.json").read_text("utf-8")
+    return {c["constant"]: float(c["value"]) for c in json.loads(text)["constants"]}
+
+
+def rodrigues(phi: np.ndarray) -> np.ndarray:
+    """Return rotation matrices (..., 3, 3) of rotation vectors ``phi`` (..., 3), rad."""
+    th2 = np.sum(phi * phi, axis=-1)[..., None, None]
+    th = np.sqrt(th2)
+    small = th2 < 1e-12
+    a = np.where(small, 1.0 - th2 / 6.0, np.sin(th) / np.where(small, 1.0, th))
+    b = np.where(small, 0.5 - th2 / 24.0, (1.0 - np.cos(th)) / np.where(small, 1.0, th2))
+    x, y, z = phi[..., 0], phi[..., 1], phi[..., 2]
+    k = np.zeros(phi.shape[:-1] + (3, 3))
+    k[..., 0, 1], k[..., 0, 2] = -z, y
+    k[..., 1, 0], k[..., 1, 2] = z, -x
+    k[..., 2, 0], k[..., 2, 1] = -y, x
+    return np.eye(3) + a * k + b * (k @ k)
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentSet:
+    """Compiled tissues of ``n`` segments (top to bottom), all in each lower disc frame.
+
+    Attributes
+    ----------
+    disc_k : (n, 6) float
+        Disc stiffness: rotations about X, Y, Z (N mm / rad), translations along X, Y,
+        Z (N / mm).
+    disc_strain : (n, 6) float
+        Fibre strain per unit of each degree of freedom (per rad, per mm).
+    strain_stiffening : float
+        Fibre strain at which the disc's stiffness has grown fourfold.
+    lig_lower, lig_upper : (n, L, 3) float
+        Insertions on the lower and upper vertebra, mm (upper: at rest).
+    lig_k : (n, L) float
+        Ligament stiffness times rest length, N per unit strain (0: absent).
+    lig_rest_mm : (n, L) float
+    toe_strain : (n, L) float
+        End of the toe region of each ligament.
+    facet_point : (n, 2, P, 3) float
+        Contact points on the upper (inferior) articular surfaces at rest, mm.
+    facet_plane : (n, 2, 3) float
+        A point on the lower (superior) articular surface, mm.
+    facet_normal : (n, 2, 3) float
+        Its unit normal, toward the upper surface.
+    facet_k : (n, 2) float
+        Contact stiffness per point, N / mm**1.5 (0: facet removed).
+    mobility : (n,) float
+    names : tuple of str
+    """
+
+    disc_k: np.ndarray
+    disc_strain: np.ndarray
+    strain_stiffening: float
+    lig_lower: np.ndarray
+    lig_upper: np.ndarray
+    lig_k: np.ndarray
+    lig_rest_mm: np.ndarray
+    toe_strain: np.ndarray
+    facet_point: np.ndarray
+    facet_plane: np.ndarray
+    facet_normal: np.ndarray
+    facet_k: np.ndarray
+    mobility: np.ndarray
+    names: tuple[str, ...]
+
+    def wrench(self, q: np.ndarray) -> np.ndarray:
+        """Return the tissues' wrench on the upper vertebra, (..., n, 6).
+
+        Parameters
+        ----------
+        q : (..., n, 6) float
+            Rotation vector (rad) and translation (mm) of each segment.
+
+        Returns
+        -------
+        (..., n, 6) float
+            Moment about the lower disc-frame origin (N mm) and force (N), lower disc
+            frame.
+        """
+        return self._evaluate(q, False)[0]
+
+    def details(self, q: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-side facet gap (mm) and force (N) and capsule stretch (mm), each (..., 2, n)."""
+        return self._evaluate(q)[1]
+
+    def _evaluate(self, q: np.ndarray, details: bool = True) -> tuple[np.ndarray, dict]:
+        phi, t = q[..., :3], q[..., 3:]
+        rot_t = np.swapaxes(rodrigues(phi), -1, -2)
+        # Disc: diagonal, stiffening with the fibre strain of each degree of freedom.
+        e = q * self.disc_strain / self.strain_stiffening
+        w = -self.disc_k * q * (1.0 + e * e)
+        force = w[..., 3:]
+        moment = w[..., :3] + _cross(0.5 * t, force)
+        # Ligaments: tension only, toe region up to the toe strain.
+        x = self.lig_upper @ rot_t + t[..., None, :]
+        d = x - self.lig_lower
+        length = np.sqrt(np.sum(d * d, axis=-1))
+        strain = length / self.lig_rest_mm - 1.0
+        et = self.toe_strain
+        pos = np.maximum(strain, 0.0)
+        tension = self.lig_k * np.where(pos >= et, pos - 0.5 * et, pos * pos / et)
+        f = d * (-tension / np.maximum(length, 1e-9))[..., None]
+        force = force + f.sum(-2)
+        moment = moment + _cross(x, f).sum(-2)
+        # Facets: every contact point against the plane of the lower surface.
+        shape = self.facet_point.shape
+        p = self.facet_point.reshape(shape[0], -1, 3) @ rot_t + t[..., None, :]
+        p = p.reshape(p.shape[:-2] + shape[1:])
+        gap = np.sum((p - self.facet_plane[:, :, None, :]) * self.facet_normal[:, :, None, :], -1)
+        pen = np.maximum(-gap, 0.0)
+        push = self.facet_k[..., None] * pen * np.sqrt(pen)
+        fc = push[..., None] * self.facet_normal[:, :, None, :]
+        force = force + fc.sum((-3, -2))
+        moment = moment + _cross(p, fc).sum((-3, -2))
+        wrench = np.concatenate([moment, force], axis=-1)
+        if not details:
+            return wrench, {}
+        nl = len(_LIGAMENTS)
+        cap = np.maximum(length[..., nl:] - self.lig_rest_mm[..., nl:], 0.0)
+        cap = cap.reshape(cap.shape[:-1] + (2, _CAPSULE_FIBRES)).max(-1)
+        return wrench, {
+            "gap_mm": np.moveaxis(gap[..., 0], -1, -2),
+            "force_n": np.moveaxis(push.sum(-1), -1, -2),
+            "capsule_mm": np.moveaxis(cap, -1, -2),
+        }
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product over the last axis (faster than ``np.cross`` on small arrays)."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
+def _in_disc(frame: np.ndarray, point: np.ndarray) -> np.ndarray:
+    return (invert(frame) @ np.append(point, 1.0))[:3]
+
+
+def _facet_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """In-plane unit axes of a facet: along its width (horizontal) and its height."""
+    w = np.cross([0.0, 1.0, 0.0], normal)
+    w = w / np.linalg.norm(w) if np.linalg.norm(w) > 1e-9 else np.array([1.0, 0.0, 0.0])
+    return w, np.cross(normal, w)
+
+
+def compile_segments(
+    model: SpineModel, factors: tuple[float, ...], values: Mapping[str, float] | None = None
+) -> SegmentSet:
+    """Compile the tissues of every segment of ``model`` with a mobility factor each.
+
+    Parameters
+    ----------
+    model : SpineModel
+    factors : tuple of float, length n
+        Mobility factor: every stiffness is divided by it, the facet clearance
+        multiplied by it.
+    values : mapping, optional
+        Constants to use instead of :func:`constants` (a calibration's trial values).
+
+    Returns
+    -------
+    SegmentSet
+    """
+    c = {**constants(), **(values or {})}
+    f = np.asarray(factors, dtype=float)
+    n = len(model.joints)
+    disc_k = np.zeros((n, 6))
+    disc_strain = np.zeros((n, 6))
+    nl = len(_LIGAMENTS) + 2 * _CAPSULE_FIBRES
+    lo = np.zeros((n, nl, 3))
+    up = np.zeros((n, nl, 3))
+    up[..., 1] = lo[..., 1] = 0.0
+    lig_k = np.zeros((n, nl))
+    toe = np.full((n, nl), c["capsule_toe_strain"])
+    pts = np.zeros((n, 2, 1 + _CONTACT_RING, 3))
+    plane = np.zeros((n, 2, 3))
+    normal = np.zeros((n, 2, 3))
+    facet_k = np.zeros((n, 2))
+    ring = np.linspace(0.0, 2 * math.pi, _CONTACT_RING, endpoint=False)
+    rim = np.linspace(0.0, 2 * math.pi, _CAPSULE_FIBRES, endpoint=False) + math.pi / 4
+    for i, j in enumerate(model.joints):
+        a, b, h = j.disc_width_mm / 2, j.disc_depth_mm / 2, j.disc_height_mm
+        area = math.pi * a * b
+        # Torsion by the annulus ring (Bredt): J = 4 A^2 t / perimeter (Ramanujan).
+        perim = math.pi * (3 * (a + b) - math.sqrt((3 * a + b) * (a + 3 * b)))
+        wall = c["annulus_wall_mm"]
+        e_c, e_b, g = (
+            c["disc_compression_modulus_mpa"],
+            c["disc_bending_modulus_mpa"],
+            c["disc_shear_modulus_mpa"],
+        )
+        disc_k[i] = [
+            e_b * math.pi * b * a**3 / 4 / h,  # lateral bending, about X
+            g * 4 * area * area * wall / perim / h,  # axial rotation, about Y
+            e_b * math.pi * a * b**3 / 4 / h,  # flexion-extension, about Z
+            g * area / h,  # shear, anterior
+            e_c * area / h,  # compression
+            g * area / h,  # shear, lateral
+        ]
+        # Outermost fibre strain per unit rotation or translation.
+        disc_strain[i] = [a / h, math.sqrt(a * b) / h, b / h, 1 / h, 1 / h, 1 / h]
+        lower, upper = model.vertebra(j.lower), model.vertebra(j.upper)
+
+        def mark(v, name):
+            lm = v.landmarks
+            if name == "flavum":
+                if "posterior_body" in lm and "spinous_base" in lm:
+                    return 0.25 * lm["posterior_body"] + 0.75 * lm["spinous_base"]
+                return None
+            return lm.get(name)
+
+        for k, (_, lname, uname, key) in enumerate(_LIGAMENTS):
+            pl, pu = mark(lower, lname), mark(upper, uname)
+            toe[i, k] = c[f"{key}_toe_strain"]
+            if pl is None or pu is None:
+                lo[i, k], up[i, k] = [0.0, -1.0, 0.0], [0.0, 1.0, 0.0]
+                continue
+            lo[i, k] = _in_disc(j.disc_frame_in_lower, pl)
+            up[i, k] = _in_disc(j.disc_frame_in_upper, pu)
+            lig_k[i, k] = c[f"{key}_stiffness_n_per_mm"]
+            toe[i, k] = c[f"{key}_toe_strain"]
+        for s, fa in enumerate(j.facets):
+            nrm = np.asarray(fa.normal, dtype=float)
+            ew, eh = _facet_axes(nrm)
+            clear = fa.clearance_mm * f[i]
+            centre = np.asarray(fa.centre_mm, dtype=float)
+            plane[i, s] = centre - 0.5 * clear * nrm
+            normal[i, s] = nrm
+            rw, rh = 0.35 * fa.width_mm, 0.35 * fa.height_mm
+            pts[i, s, 0] = centre + 0.5 * clear * nrm
+            for r, ang in enumerate(ring):
+                pts[i, s, 1 + r] = pts[i, s, 0] + rw * math.cos(ang) * ew + rh * math.sin(ang) * eh
+            if not fa.removed:
+                facet_k[i, s] = c["contact_stiffness_n_per_mm15"] / (1 + _CONTACT_RING)
+            half = 0.5 * c["capsule_length_mm"]
+            for r, ang in enumerate(rim):
+                k = len(_LIGAMENTS) + s * _CAPSULE_FIBRES + r
+                edge = centre + 0.5 * (
+                    fa.width_mm * math.cos(ang) * ew + fa.height_mm * math.sin(ang) * eh
+                )
+                lo[i, k] = edge - (half + 0.5 * clear) * nrm
+                up[i, k] = edge + (half + 0.5 * clear) * nrm
+                if not fa.removed:
+                    lig_k[i, k] = c["capsule_stiffness_n_per_mm"] / _CAPSULE_FIBRES
+    rest = np.linalg.norm(up - lo, axis=-1)
+    # Capsule fibres are slack at rest (Remus 2021): they tighten past that strain.
+    rest[:, len(_LIGAMENTS) :] *= 1.0 + c["capsule_slack_strain"]
+    lig_k = lig_k * c["ligament_stiffness_scale"]
+    seg = SegmentSet(
+        disc_k=disc_k / f[:, None],
+        disc_strain=disc_strain,
+        strain_stiffening=c["disc_stiffening_strain"],
+        lig_lower=lo,
+        lig_upper=up,
+        lig_k=lig_k * rest / f[:, None],
+        lig_rest_mm=rest,
+        toe_strain=toe,
+        facet_point=pts,
+        facet_plane=plane,
+        facet_normal=normal,
+        facet_k=facet_k / f[:, None],
+        mobility=f,
+        names=tuple(j.name for j in model.joints),
+    )
+    for value in vars(seg).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return seg

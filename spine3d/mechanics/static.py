@@ -1,0 +1,597 @@
+"""Static solve of the spine in three dimensions: six degrees of freedom per segment.
+
+Every vertebra is rigid with six degrees of freedom relative to the one below; the
+lowest vertebra of the specimen (the sacrum for the whole spine) is fixed. In a serial
+chain loaded at the top, each segment carries the whole load above it, so equilibrium
+of everything above a segment reads ``W_i(q_i) + L_i = 0``: the tissues' wrench
+(:mod:`.segment`) balances the applied moment expressed in that segment's lower disc
+frame (which turns with the segments below) plus the follower load, a compressive
+force along the segment's mid-axis through its lower disc centre (so it adds no
+moment about it). A solve is Newton's method on all segments at once, with a
+finite-difference tangent per segment; under angle control the unknown moments
+about the controlled axes join the Newton step through the chain's compliance.
+
+Loads are given in the top vertebra's rest frame: ``flexion`` about -Z (forward
+positive), ``lateral`` about +X (to the right positive), ``axial`` about +Y (upper
+body turning left positive); moments keep their global direction as the top turns.
+Angles are the Cardan angles (ISB order: Z, floating X, Y) of the top vertebra
+relative to its rest pose, with the same signs.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..anatomy import LEVELS, SpineModel, level_index
+from ..anatomy.frames import invert
+from ..anatomy.levels import levels_between
+from ..errors import SpineInputError, UnreachableTwistError
+from .params import Mobility, mobility_factors, tissue
+from .segment import SegmentSet, compile_segments, rodrigues
+from .state import SpineState
+
+__all__ = [
+    "COMPONENTS",
+    "EQUILIBRIUM_TOL_N",
+    "EQUILIBRIUM_TOL_NMM",
+    "Load",
+    "cardan_deg",
+    "reachable_twist_3d_deg",
+    "solve_load",
+    "vertebra_residuals",
+]
+
+COMPONENTS = ("flexion", "lateral", "axial")
+"""Rotation and moment components, in the order of every (..., 3) array."""
+
+EQUILIBRIUM_TOL_NMM = 1.0
+"""Largest unbalanced moment on any segment's upper part at the solution, N mm (1e-3 N m,
+a ten-thousandth of a 10 N m load; about 1e-3 degrees of rotation)."""
+EQUILIBRIUM_TOL_N = 1e-2
+"""Largest unbalanced force on any segment's upper part at the solution, N."""
+_ANGLE_TOL_RAD = 1e-9
+_POLISH_NMM = 1e-7
+_POLISH_STEPS = 3
+_MAX_ITER = 60
+_STEP_ROT_RAD = 0.06
+_STEP_MM = 1.0
+_FD = np.array([1e-7, 1e-7, 1e-7, 1e-6, 1e-6, 1e-6])
+# Unit moment axes of the components in the top vertebra's rest frame.
+_AXES = np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+@dataclass(frozen=True)
+class Load:
+    """A static load on the top vertebra of a specimen.
+
+    Attributes
+    ----------
+    angles_deg : mapping
+        Controlled Cardan angles of the top vertebra ``{component: degrees}``.
+    moment_nm : mapping
+        Applied moments ``{component: N m}`` about the other axes.
+    follower_n : float
+        Follower load, N (compressive).
+    levels : str or None
+        Specimen range, e.g. ``"L1-S1"``; ``None`` for T1-S1.
+    """
+
+    angles_deg: Mapping[str, float]
+    moment_nm: Mapping[str, float]
+    follower_n: float = 0.0
+    levels: str | None = None
+
+
+def cardan_deg(rot: np.ndarray) -> np.ndarray:
+    """Return ``(flexion, lateral, axial)`` Cardan angles (..., 3), degrees.
+
+    ``rot = Rz(a) Rx(b) Ry(c)`` (ISB order), flexion ``-a``, lateral ``b``, axial ``c``.
+
+    Parameters
+    ----------
+    rot : (..., 3, 3) float
+    """
+    return np.degrees(_cardan(rot))
+
+
+def _cardan(rot: np.ndarray) -> np.ndarray:
+    b = np.arcsin(np.clip(rot[..., 2, 1], -1.0, 1.0))
+    c = np.arctan2(-rot[..., 2, 0], rot[..., 2, 2])
+    a = np.arctan2(-rot[..., 0, 1], rot[..., 1, 1])
+    return np.stack([-a, b, c], axis=-1)
+
+
+@dataclass(frozen=True, eq=False)
+class _Compiled:
+    seg: SegmentSet
+    pre: np.ndarray  # (n, 4, 4) disc frame in lower
+    post: np.ndarray  # (n, 4, 4) inverse of the disc frame in upper
+    rest: np.ndarray  # (m, 4, 4)
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_WARM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(
+    model: SpineModel, factors: tuple[float, ...], values: Mapping[str, float] | None = None
+) -> _Compiled:
+    per = _CACHE.setdefault(model, {})
+    if values or factors not in per:
+        c = _Compiled(
+            seg=compile_segments(model, factors, values),
+            pre=np.array([j.disc_frame_in_lower for j in model.joints]),
+            post=np.array([invert(j.disc_frame_in_upper) for j in model.joints]),
+            rest=np.array([v.rest_pose for v in model.vertebrae]),
+        )
+        if values:
+            return c
+        per[factors] = c
+    return per[factors]
+
+
+def _span(levels: str | None) -> tuple[int, int]:
+    """Return (top level index, bottom level index) of a specimen range."""
+    if levels is None:
+        return 0, len(LEVELS) - 1
+    if not isinstance(levels, str):
+        raise SpineInputError(f"levels = {levels!r}: expected a range such as 'L1-S1'")
+    names = levels_between(levels)
+    if len(names) < 2:
+        raise SpineInputError(
+            f"levels = {levels!r}: a specimen needs at least two levels, e.g. 'T7-T8'"
+        )
+    return level_index(names[0]), level_index(names[-1])
+
+
+def _transforms(q: np.ndarray) -> np.ndarray:
+    """(n, 4, 4) transforms of the upper disc frame in the lower one."""
+    out = np.zeros(q.shape[:-1] + (4, 4))
+    out[..., :3, :3] = rodrigues(q[..., :3])
+    out[..., :3, 3] = q[..., 3:]
+    out[..., 3, 3] = 1.0
+    return out
+
+
+def _poses(c: _Compiled, q: np.ndarray, bottom: int) -> np.ndarray:
+    """Global poses (m, 4, 4) of every vertebra; levels at and below ``bottom`` rest."""
+    local = c.pre @ _transforms(q) @ c.post
+    poses = c.rest.copy()
+    for i in range(bottom - 1, -1, -1):
+        poses[i] = poses[i + 1] @ local[i]
+    return poses
+
+
+def _external(qa: np.ndarray, m_local: np.ndarray, follower_n: float) -> np.ndarray:
+    """Return the applied wrench on each active segment's upper part, (..., k, 6).
+
+    In each lower disc frame: the moment (N mm) and the follower load's force (N).
+    """
+    ext = np.zeros(qa.shape)
+    ext[..., :3] = m_local
+    if follower_n:
+        axis = rodrigues(0.5 * qa[..., :3])[..., :, 1]
+        ext[..., 3:] = -follower_n * axis
+    return ext
+
+
+def _residual(seg: SegmentSet, sl: slice, qa, m_local, follower_n):
+    q = np.zeros(qa.shape[:-2] + (seg.disc_k.shape[0], 6))
+    q[..., sl, :] = qa
+    return seg.wrench(q)[..., sl, :] + _external(qa, m_local, follower_n)
+
+
+def _tangent(seg, sl, qa, m_local, follower_n, r=None):
+    """Residual (k, 6) and its finite-difference Jacobian (k, 6, 6) per segment."""
+    if r is None:
+        r = _residual(seg, sl, qa, m_local, follower_n)
+    qq = np.repeat(qa[None], 6, axis=0)
+    for d in range(6):
+        qq[d, :, d] += _FD[d]
+    w = _residual(seg, sl, qq, m_local, follower_n)
+    jac = np.moveaxis((w - r) / _FD[:, None, None], 0, -1)
+    return r, jac
+
+
+def _solve_chain(
+    c: _Compiled,
+    top: int,
+    bottom: int,
+    controlled: np.ndarray,
+    targets_rad: np.ndarray,
+    moment_nmm: np.ndarray,
+    follower_n: float,
+    q0: np.ndarray | None,
+    m0: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
+    """Newton on the active segments.
+
+    Returns q (n, 6), the moment (3,) N mm, whether it converged, and the last tangent
+    (k, 6, 6) of the active segments (``None`` if none was needed).
+    """
+    n = c.pre.shape[0]
+    sl = slice(top, bottom)
+    q = np.zeros((n, 6)) if q0 is None else q0.copy()
+    q[:top], q[bottom:] = 0.0, 0.0
+    rot_rest = c.rest[top, :3, :3]
+    axes_g = rot_rest @ _AXES.T  # (3, 3) columns: global moment axes
+    m = moment_nmm.astype(float).copy()
+    if m0 is not None:  # a warm start also knows the controlled moments
+        m[controlled] = m0[controlled]
+    ctrl = np.flatnonzero(controlled)
+    jac = None
+    polished = 0
+    for _ in range(_MAX_ITER):
+        poses = _poses(c, q, bottom)
+        g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
+        m_glob = axes_g @ m
+        m_local = np.einsum("kji,j->ki", g, m_glob)
+        r = _residual(c.seg, sl, q[sl], m_local, follower_n)
+        ang_err = np.zeros(0)
+        if ctrl.size:
+            rot_top = poses[top, :3, :3]
+            now = _cardan(rot_rest.T @ rot_top)
+            ang_err = targets_rad[ctrl] - now[ctrl]
+        if (
+            np.abs(r[:, :3]).max() <= EQUILIBRIUM_TOL_NMM
+            and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
+            and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
+        ):
+            # Newton steps from inside the tolerance take the residual to round-off, so
+            # that a warm and a cold start agree to round-off, not to the tolerance.
+            if polished >= _POLISH_STEPS or np.abs(r).max() <= _POLISH_NMM:
+                return q, m, True, jac
+            polished += 1
+        _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n, r)
+        inv = np.linalg.inv(jac)
+        # Newton step with the chain's coupling: turning the segments below turns the
+        # applied moment in a segment's frame. From the bottom up, each step is
+        # ``a + B dM`` in the unknown change of the controlled moments dM.
+        k_act = bottom - top
+        nc = ctrl.size
+        jl = _left_jacobian(q[sl, :3])
+        gj = g @ jl  # spatial rotation increment per unit dphi, global
+        gt = np.swapaxes(g, 1, 2)
+        # dq_k = c_k + D_k W_k + E_k x, with W_k the spatial rotation of the segments
+        # below k and x the change of the controlled moments.
+        c_q = -np.einsum("kij,kj->ki", inv, r)
+        d_q = -inv[:, :, :3] @ (gt @ _skew(m_glob))
+        e_q = -inv[:, :, :3] @ (gt @ axes_g[:, ctrl])
+        p_w = gj @ d_q[:, :3]
+        e_w = np.einsum("kij,kj->ki", gj, c_q[:, :3])
+        f_w = gj @ e_q[:, :3]
+        w_a = np.zeros((k_act, 3))
+        w_b = np.zeros((k_act, 3, nc))
+        omega_a = np.zeros(3)  # spatial rotation of the segments below, constant part
+        omega_b = np.zeros((3, nc))
+        for k in range(k_act - 1, -1, -1):
+            w_a[k], w_b[k] = omega_a, omega_b
+            omega_a = omega_a + e_w[k] + p_w[k] @ omega_a
+            omega_b = omega_b + f_w[k] + p_w[k] @ omega_b
+        a_q = c_q + np.einsum("kij,kj->ki", d_q, w_a)
+        b_q = e_q + d_q @ w_b
+        if nc:
+            jc = np.empty((3, 3))
+            for d in range(3):
+                e = np.zeros(3)
+                e[d] = 1e-7
+                jc[:, d] = (_cardan(rot_rest.T @ rodrigues(e) @ rot_top) - now) / 1e-7
+            x = np.linalg.solve(jc[ctrl] @ omega_b, ang_err - jc[ctrl] @ omega_a)
+            m[ctrl] += x
+            dq = a_q + b_q @ x
+        else:
+            dq = a_q
+        rot_step = np.linalg.norm(dq[:, :3], axis=1)
+        lin_step = np.linalg.norm(dq[:, 3:], axis=1)
+        scale = np.minimum(
+            1.0,
+            np.minimum(
+                _STEP_ROT_RAD / np.maximum(rot_step, 1e-300),
+                _STEP_MM / np.maximum(lin_step, 1e-300),
+            ),
+        )
+        q[sl] += dq * scale.min()
+        if not np.all(np.isfinite(q)):
+            break
+    return q, m, False, jac
+
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+
+
+def _left_jacobian(phi: np.ndarray) -> np.ndarray:
+    """Left Jacobians (k, 3, 3) of the rotation exponential at ``phi`` (k, 3)."""
+    th2 = np.sum(phi * phi, -1)[:, None, None]
+    th = np.sqrt(th2)
+    small = th2 < 1e-10
+    a = np.where(small, 0.5 - th2 / 24, (1 - np.cos(th)) / np.where(small, 1.0, th2))
+    b = np.where(small, 1 / 6 - th2 / 120, (th - np.sin(th)) / np.where(small, 1.0, th2 * th))
+    k = np.zeros(phi.shape + (3,))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -phi[:, 2], phi[:, 1], -phi[:, 0]
+    k[:, 1, 0], k[:, 2, 0], k[:, 2, 1] = phi[:, 2], -phi[:, 1], phi[:, 0]
+    return np.eye(3) + a * k + b * (k @ k)
+
+
+def _check_number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise SpineInputError(f"{name} = {value!r}: expected a finite number")
+    if not math.isfinite(float(value)):
+        raise SpineInputError(f"{name} = {value!r}: expected a finite number")
+    return float(value)
+
+
+def _normalise(load: Load) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    controlled = np.zeros(3, dtype=bool)
+    targets = np.zeros(3)
+    moments = np.zeros(3)
+    for key, value in load.angles_deg.items():
+        k = COMPONENTS.index(key)
+        controlled[k] = True
+        targets[k] = math.radians(_check_number(f"{key}_deg", value))
+    if not isinstance(load.moment_nm, Mapping):
+        raise SpineInputError(
+            f"moment_nm = {load.moment_nm!r}: expected a mapping such as {{'axial': 5.0}}"
+        )
+    for key, value in load.moment_nm.items():
+        if key not in COMPONENTS:
+            raise SpineInputError(
+                f"moment_nm: unknown component {key!r}: expected one of {', '.join(COMPONENTS)}"
+            )
+        k = COMPONENTS.index(key)
+        v = _check_number(f"moment_nm[{key!r}]", value)
+        if controlled[k] and v:
+            raise SpineInputError(
+                f"moment_nm[{key!r}]: that axis is angle-controlled; give an angle or a moment"
+            )
+        moments[k] = v * 1e3
+    follower = _check_number("follower_n", load.follower_n)
+    if follower < 0:
+        raise SpineInputError(f"follower_n = {follower:g}: expected a compressive load >= 0")
+    return controlled, targets, moments, follower
+
+
+def solve_load(
+    model: SpineModel,
+    load: Load,
+    mobility: Mobility | None = None,
+    *,
+    warm: bool = True,
+    constants: Mapping[str, float] | None = None,
+) -> SpineState:
+    """Solve the spine (or a specimen of it) under a static load in three dimensions.
+
+    Parameters
+    ----------
+    model : SpineModel
+    load : Load
+    mobility : mapping, optional
+        ``{segment: state}``; others normal.
+    warm : bool, default: True
+        Start from the last solution of the same model, mobility and specimen (a slider
+        moves in small steps); the answer agrees with a cold start to the tolerances.
+    constants : mapping, optional
+        Trial values of segment constants (calibration); not cached, cold start.
+
+    Returns
+    -------
+    SpineState
+
+    Raises
+    ------
+    SpineInputError
+        On a bad argument; :class:`~spine3d.errors.UnreachableTwistError` when the load
+        needs more than the failure torque of a segment.
+    """
+    factors = mobility_factors(mobility)
+    top, bottom = _span(load.levels)
+    controlled, targets, moments, follower = _normalise(load)
+    c = _compiled(model, factors, constants)
+    key = (factors, top, bottom)
+    cache = _WARM.setdefault(model, {}) if not constants else {}
+    q0 = m0 = None
+    load_vec = np.concatenate([targets, moments, [follower], controlled])
+    history = cache.get(key, []) if warm else []
+    if history:
+        q0, m0 = _predict(history, load_vec)
+    if not (targets.any() or moments.any() or follower):
+        q0 = m0 = None  # no load: the rest pose, exactly
+    q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0, m0)
+    if not ok and q0 is not None:
+        q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None)
+    limit = tissue()["failure_torque_nm"] * 1e3
+    if not ok or np.abs(m).max() > limit * (1 + 1e-9):
+        raise _unreachable(model, factors, load)
+    cache[key] = [*history[-1:], (load_vec, q, m)]
+    return _make_state(model, c, q, m, top, bottom, follower, jac)
+
+
+def _predict(history, load_vec):
+    """Warm start: extrapolate the last two solutions along the load (a moving slider)."""
+    last_load, q1, m1 = history[-1]
+    if len(history) == 2:
+        prev_load, q_prev, m_prev = history[0]
+        step = last_load - prev_load
+        norm2 = float(step @ step)
+        if norm2 > 0 and np.array_equal(prev_load[7:], load_vec[7:]):
+            alpha = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
+            return q1 + alpha * (q1 - q_prev), m1 + alpha * (m1 - m_prev)
+    return q1, m1
+
+
+def _unreachable(model, factors, load: Load) -> UnreachableTwistError:
+    limit = tissue()["failure_torque_nm"]
+    what = ", ".join(f"{k}_deg = {v:g}" for k, v in load.angles_deg.items()) or ", ".join(
+        f"{k} moment {v:g} N m" for k, v in load.moment_nm.items()
+    )
+    try:
+        reach = reachable_twist_3d_deg(model, factors, load.levels)
+    except SpineInputError:
+        reach = 0.0
+    return UnreachableTwistError(
+        f"{what} is beyond what this spine can reach: at most ±{reach:.1f} deg of twist "
+        f"(±{limit:g} N m, the failure torque of a segment) with this mobility",
+        reach,
+        limit,
+    )
+
+
+_REACH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def reachable_twist_3d_deg(
+    model: SpineModel, factors: tuple[float, ...], levels: str | None = None
+) -> float:
+    """Return the twist (either way) of the top at the failure torque, degrees."""
+    per = _REACH.setdefault(model, {})
+    key = (factors, levels)
+    if key not in per:
+        c = _compiled(model, factors)
+        top, bottom = _span(levels)
+        limit = tissue()["failure_torque_nm"] * 1e3
+        out = []
+        for sign in (1.0, -1.0):
+            q, _, ok, _ = _solve_chain(
+                c,
+                top,
+                bottom,
+                np.zeros(3, bool),
+                np.zeros(3),
+                np.array([0, 0, sign * limit]),
+                0.0,
+                None,
+            )
+            if not ok:
+                raise SpineInputError("the failure torque could not be solved for this spine")
+            poses = _poses(c, q, bottom)
+            rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
+            out.append(abs(math.degrees(_cardan(rel)[2])))
+        per[key] = min(out)
+    return per[key]
+
+
+def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
+    """Instantaneous axis of each segment under a small increase of the applied moment.
+
+    ``jac`` is the solve's last tangent of the active segments (recomputed if ``None``).
+    """
+    n = q.shape[0]
+    sl = slice(top, bottom)
+    point = np.zeros((n, 3))
+    direction = np.zeros((n, 3))
+    lower_disc = poses[1:] @ c.pre  # (n, 4, 4)
+    point[:] = lower_disc[:, :3, 3] + np.einsum("kij,kj->ki", lower_disc[:, :3, :3], 0.5 * q[:, 3:])
+    if bottom <= top:
+        return point, direction
+    g = lower_disc[sl, :3, :3]
+    rot_rest = c.rest[top, :3, :3]
+    dm = rot_rest @ _AXES.T @ (m if np.abs(m).max() > 0 else np.array([0.0, 0.0, 1.0]))
+    if jac is None:
+        m_local = np.einsum("kji,j->ki", g, rot_rest @ _AXES.T @ m)
+        _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)
+    dw = np.zeros((bottom - top, 6))
+    dw[:, :3] = np.einsum("kji,j->ki", g, dm)
+    dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
+    # Angular velocity of the upper disc frame (lower frame) and the velocity of the
+    # point of the upper body at the disc centre; the screw axis's nearest point.
+    w = np.einsum("kij,kj->ki", _left_jacobian(q[sl, :3]), dq[:, :3])
+    t = q[sl, 3:]
+    centre = 0.5 * t
+    v = np.cross(w, centre - t) + dq[:, 3:]
+    norm2 = np.sum(w * w, axis=1)
+    moving = norm2 > 1e-30
+    safe = np.where(moving, norm2, 1.0)
+    p = centre + np.cross(w, v) / safe[:, None]
+    glob_p = lower_disc[sl, :3, 3] + np.einsum("kij,kj->ki", g, p)
+    glob_d = np.einsum("kij,kj->ki", g, w / np.sqrt(safe)[:, None])
+    point[sl] = np.where(moving[:, None], glob_p, point[sl])
+    direction[sl] = np.where(moving[:, None], glob_d, 0.0)
+    return point, direction
+
+
+def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac) -> SpineState:
+    poses = _poses(c, q, bottom)
+    rot3 = cardan_deg(rodrigues(q[:, :3]))
+    det = c.seg.details(q)
+    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, jac)
+    rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
+    top_deg = cardan_deg(rel)
+    arrays = {
+        "rotation_deg": rot3[:, 2].copy(),
+        "facet_gap_mm": det["gap_mm"],
+        "facet_force_n": det["force_n"],
+        "capsule_stretch_mm": det["capsule_mm"],
+        "mobility": c.seg.mobility.copy(),
+        "poses": poses,
+        "rotation3_deg": rot3,
+        "translation_mm": q[:, 3:].copy(),
+        "axis_point_mm": point,
+        "axis_direction": direction,
+        "reaction_nm": m / 1e3,
+        "top_rotation_deg": top_deg,
+    }
+    for a in arrays.values():
+        a.flags.writeable = False
+    return SpineState(
+        model=model,
+        twist_deg=float(top_deg[2]),
+        torque_nm=float(m[2]) / 1e3,
+        follower_n=float(follower_n),
+        levels=f"{LEVELS[top]}-{LEVELS[bottom]}",
+        **arrays,
+    )
+
+
+def vertebra_residuals(state: SpineState) -> np.ndarray:
+    """Unbalanced wrench on every vertebra of a 3D state, recomputed from scratch, (m, 6).
+
+    For each vertebra: the tissues of the segment below and above it, the applied
+    moment on the top vertebra and the follower load's pull at each disc, summed about
+    the global origin, global frame; moments in N mm, forces in N. The fixed bottom
+    vertebra and levels outside the specimen read zero.
+    """
+    model = state.model
+    c = _compiled(model, tuple(float(f) for f in state.mobility))
+    top, bottom = (level_index(x) for x in state.levels.split("-"))
+    n = len(model.joints)
+    q = np.zeros((n, 6))
+    q[:, 3:] = state.translation_mm
+    # Recover each rotation vector from the poses (independent of the solver's q).
+    local = (
+        np.linalg.inv(c.pre)
+        @ np.linalg.inv(state.poses[1:])
+        @ state.poses[:-1]
+        @ np.linalg.inv(c.post)
+    )
+    for i in range(n):
+        r = local[i, :3, :3]
+        ang = math.acos(max(-1.0, min(1.0, (np.trace(r) - 1) / 2)))
+        vec = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]])
+        q[i, :3] = 0.0 if ang < 1e-12 else vec * ang / (2 * math.sin(ang))
+        q[i, 3:] = local[i, :3, 3]
+    w = c.seg.wrench(q)  # on each upper vertebra, lower disc frame, about its origin
+    frames = state.poses[1:] @ c.pre
+    glob = np.zeros((n, 6))
+    for i in range(n):
+        g, o = frames[i, :3, :3], frames[i, :3, 3]
+        f = g @ w[i, 3:]
+        glob[i, 3:] = f
+        glob[i, :3] = g @ w[i, :3] + np.cross(o, f)
+        if state.follower_n and top <= i < bottom:
+            axis = g @ rodrigues(0.5 * q[i, :3])[:, 1]
+            ff = -state.follower_n * axis
+            glob[i, 3:] += ff
+            glob[i, :3] += np.cross(o, ff)
+    out = np.zeros((n + 1, 6))
+    for v in range(top, bottom):
+        out[v] = glob[v]  # from the segment below (tissues and follower pull)
+        if v > top:
+            out[v] -= glob[v - 1]  # reaction of the segment above
+        else:
+            out[v, :3] += c.rest[top, :3, :3] @ _AXES.T @ (state.reaction_nm * 1e3)
+    return out
