@@ -81,8 +81,13 @@ __all__ = [
 MESH_SUFFIXES = (".stl", ".obj", ".ply", ".glb", ".gltf", ".off", ".vtk")
 """File endings read as meshes."""
 
+PACK_FORMAT = 1
+"""Version of the fields an import adds to a format-2 manifest (``source_to_pack`` ...)."""
+
 TRIANGLE_BUDGET = 8000
 """Triangles per bone in a pack at most (the default bones have about 6,800)."""
+TRIANGLE_MIN = 3000
+"""A coarser bone is subdivided (midpoints) until it has at least this many triangles."""
 
 
 @dataclass(frozen=True)
@@ -598,26 +603,34 @@ def _refine_frame(level: str, v_local: np.ndarray, faces: np.ndarray, sets: dict
 
 
 def _canal_sectors(bone: Bone, template: Bone) -> int:
-    """Count the 12 sectors around the canal's centre that hold bone (a ring: 12)."""
+    """Count the 12 sectors around the canal that hold bone (a ring: 12; no canal: 0).
+
+    The canal's centre is sought near the template's (midway between the back of the
+    body and the base of the spinous process): the point, within 8 mm of it in the
+    transverse plane, farthest from the bone's surface while outside the bone.
+    """
     lm = landmarks(template)
     if "spinous_base" not in lm:
         return 12
-    c = 0.5 * (lm["posterior_body"] + lm["spinous_base"])
-    v = bone.vertices
-    near = v[np.abs(v[:, 1] - c[1]) < 10.0] - c
+    c0 = 0.5 * (lm["posterior_body"] + lm["spinous_base"])
+    mesh = trimesh.Trimesh(bone.vertices, bone.faces, process=False)
+    pts, fi = trimesh.sample.sample_surface(mesh, 4000, seed=2)
+    tree = cKDTree(pts)
+    g = np.linspace(-8.0, 8.0, 9)
+    cands = c0 + np.stack(np.meshgrid(g, [0.0], g, indexing="ij"), axis=-1).reshape(-1, 3)
+    _, idx = tree.query(cands, k=12)
+    # Outside the bone: most of the nearest surface points face the candidate.
+    facing = ((cands[:, None, :] - pts[idx]) * mesh.face_normals[fi[idx]]).sum(axis=2) > 0.0
+    clear = np.linalg.norm(cands - pts[idx[:, 0]], axis=1)
+    clear[facing.mean(axis=1) <= 0.5] = -1.0
+    if clear.max() <= 0.0:
+        return 0
+    c = cands[np.argmax(clear)]
+    near = pts[np.abs(pts[:, 1] - c[1]) < 10.0] - c
     rad = np.hypot(near[:, 0], near[:, 2])
-    near = near[(rad > 2.0) & (rad < 30.0)]
-    if len(near) == 0:
-        return 0
+    near = near[(rad > 1.0) & (rad < 30.0)]
     ang = np.arctan2(near[:, 2], near[:, 0])
-    sectors = np.unique(np.floor((ang + np.pi) / (2 * np.pi) * 12).astype(int) % 12)
-    # Inside the bone's material means no canal there.
-    tree = cKDTree(v)
-    _, i = tree.query(c)
-    normals = trimesh.Trimesh(v, bone.faces, process=False).vertex_normals
-    if (c - v[i]) @ normals[i] < 0.0:
-        return 0
-    return len(sectors)
+    return len(np.unique(np.floor((ang + np.pi) / (2 * np.pi) * 12).astype(int) % 12))
 
 
 def _fit_bone(raw: _Raw, scale: float, up: np.ndarray | None) -> _Fitted:
@@ -626,6 +639,10 @@ def _fit_bone(raw: _Raw, scale: float, up: np.ndarray | None) -> _Fitted:
     if len(mesh.faces) > TRIANGLE_BUDGET:
         mesh = mesh.simplify_quadric_decimation(face_count=TRIANGLE_BUDGET)
         mesh = _clean(mesh.vertices, mesh.faces)
+    while len(mesh.faces) < TRIANGLE_MIN:
+        # A coarse atlas bone: split its triangles (the shape stays) so that surfaces
+        # and landmarks have vertices to fall on.
+        mesh = trimesh.Trimesh(*trimesh.remesh.subdivide(mesh.vertices, mesh.faces), process=False)
     level = raw.level
     template = _template(level)
     r, t, cost = _rigid_fit(template, mesh, up)
@@ -832,7 +849,8 @@ def check_joint(g: JointGeometry) -> list[str]:
         cor, tra = facet_angles(n, side)
         m = TOL.angle_margin_deg
         lo, hi = float(row["coronal_min_deg"]) - m, float(row["coronal_max_deg"]) + m
-        if not (lo <= cor <= hi):
+        # A plane's orientation wraps at 180 deg (2 and 178 are both near-coronal).
+        if not any(lo <= cor + k <= hi for k in (-180.0, 0.0, 180.0)):
             out.append(f"{side}: coronal {cor:.0f} deg outside {lo:.0f}-{hi:.0f}")
         lo, hi = float(row["transverse_min_deg"]) - m, float(row["transverse_max_deg"]) + m
         if not (lo <= tra <= hi):
@@ -1141,12 +1159,14 @@ def import_pack(
     files = sorted({(str(r.file), r.sha256) for r in raws})
     src = {
         "package": f"imported: {name or source.name}",
+        "version": f"spine3d import, pack format {PACK_FORMAT}",
         "name": name or source.name,
         "licence": licence or "unknown (give --licence)",
         "credit": name or source.name,
         "units": unit_text,
         "scale_to_mm": scale,
         "assembled": assembled,
+        "pack_format": PACK_FORMAT,
         "files": [{"file": Path(f).name, "sha256": s} for f, s in files],
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
