@@ -353,3 +353,86 @@ def test_existing_pack_is_kept(tmp_path, capsys):
     assert main(["import", str(tmp_path), "--out", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
     assert (out / "keep.txt").exists()
+
+
+# --- one mesh of several pieces; landmarks; legacy VTK ------------------------------------
+
+
+@needs_reference
+def test_one_mesh_of_four_vertebrae_takes_its_levels_from_the_column(tmp_path):
+    """Clouthier's mean L2-L5 (one mesh, mm, +Z superior): pieces ordered by the column."""
+    d = REFERENCE / "clouthier_ssm"
+    v = np.loadtxt(d / "meanMesh_vertices.csv", delimiter=",")
+    f = np.loadtxt(d / "meanMesh_faces.csv", delimiter=",", dtype=int) - 1
+    path = tmp_path / "spine.ply"
+    # Upside down in the file: superior must come from the anatomy, not the axes.
+    flip = np.diag([1.0, -1.0, -1.0])
+    trimesh.Trimesh(v @ flip.T, f, process=False).export(path)
+    result = import_pack(path, tmp_path / "pack", levels=parse_levels("L2-L5"))
+    assert result.levels == ("L2", "L3", "L4", "L5") and result.assembled
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    heights = []
+    for lv in result.levels:
+        s2p = np.asarray(manifest["levels"][lv]["source_to_pack"])
+        # source -Z (superior, after the flip) is the pack's +Y
+        assert s2p[:3, :3] @ [0, 0, -1] @ [0, 1, 0] > 0.8, lv
+        heights.append(-np.linalg.inv(s2p)[2, 3])
+    assert heights == sorted(heights, reverse=True)  # L2 on top
+    for seg in ("L2-L3", "L3-L4", "L4-L5"):
+        for side in SIDES:
+            assert 30 < manifest["joints"][seg]["facets"][side]["coronal_deg"] < 75
+    with pytest.raises(SpineInputError, match="4 pieces but --levels names 3"):
+        import_pack(path, tmp_path / "pack3", levels=parse_levels("L2-L4"))
+    assert not (tmp_path / "pack3").exists()
+
+
+@needs_reference
+def test_landmarks_choose_the_surface(tmp_path):
+    """A point on L4's left inferior facet (source metres) makes that the surface."""
+    patch = trimesh.load(REFERENCE / "remus_lss" / "L45FacL4l_i.obj", force="mesh", process=False)
+    w = patch.area_faces[:, None]
+    point = (patch.triangles_center * w).sum(0) / w.sum()
+    # Well off the patch centre, still on the process: 6 mm lower and 3 mm back.
+    aside = point + np.array([-0.003, 0.0, -0.006])
+    marks = tmp_path / "marks.toml"
+    marks.write_text(f"[L4]\ninferior_left = [{', '.join(f'{x:.6f}' for x in aside)}]\n")
+    src = _remus_folder(tmp_path, ("L4", "L5"))
+    plain = import_pack(src, tmp_path / "plain")
+    fixed = import_pack(src, tmp_path / "fixed", landmarks_file=marks)
+    m0 = json.loads((plain.pack / "manifest.json").read_text())
+    m1 = json.loads((fixed.pack / "manifest.json").read_text())
+    s2p = np.asarray(m1["levels"]["L4"]["source_to_pack"])
+    target = s2p[:3, :3] @ aside + s2p[:3, 3]
+    c0 = np.asarray(m0["levels"]["L4"]["facets"]["inferior_left"]["centre_mm"])
+    c1 = np.asarray(m1["levels"]["L4"]["facets"]["inferior_left"]["centre_mm"])
+    assert np.linalg.norm(c1 - target) < 2.0 < np.linalg.norm(c0 - target)
+    # the right side is untouched
+    assert (
+        m0["levels"]["L4"]["facets"]["inferior_right"]
+        == m1["levels"]["L4"]["facets"]["inferior_right"]
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[L4]\ninferior_middle = [0, 0, 0]\n")
+    with pytest.raises(SpineInputError, match=r"bad.toml: \[L4\] inferior_middle: unknown"):
+        import_pack(src, tmp_path / "bad", landmarks_file=bad)
+    far = tmp_path / "far.toml"
+    far.write_text("[L4]\ninferior_left = [1.0, 1.0, 1.0]\n")
+    with pytest.raises(SpineInputError, match="from the bone"):
+        import_pack(src, tmp_path / "far", landmarks_file=far)
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "far").exists()
+
+
+def test_legacy_vtk_is_read(tmp_path):
+    from spine3d.geometry.importer import _read_mesh
+
+    box = trimesh.creation.box((2.0, 3.0, 4.0))
+    lines = ["# vtk DataFile Version 3.0", "box", "ASCII", "DATASET POLYDATA"]
+    lines.append(f"POINTS {len(box.vertices)} float")
+    lines += [" ".join(f"{x:g}" for x in p) for p in box.vertices]
+    lines.append(f"POLYGONS {len(box.faces)} {4 * len(box.faces)}")
+    lines += [f"3 {a} {b} {c}" for a, b, c in box.faces]
+    path = tmp_path / "L3.vtk"
+    path.write_text("\n".join(lines) + "\n")
+    mesh = _read_mesh(path)
+    assert np.allclose(mesh.volume, 24.0)
+    assert len(mesh.faces) == 12
