@@ -436,3 +436,19 @@ def test_legacy_vtk_is_read(tmp_path):
     mesh = _read_mesh(path)
     assert np.allclose(mesh.volume, 24.0)
     assert len(mesh.faces) == 12
+
+
+@needs_reference
+def test_report_draws_every_level(remus, tmp_path):
+    from PIL import Image
+
+    from spine3d.render.import_report import render_import_report
+
+    result, _ = remus
+    out = render_import_report(result.pack, tmp_path / "report.png")
+    img = np.asarray(Image.open(out).convert("RGB"), dtype=float)
+    assert img.shape[0] > 300 and img.shape[1] > 600
+    # the surfaces' colours are drawn: blue (left) and vermilion (right) pixels
+    blue = (img[..., 2] > 150) & (img[..., 0] < 80)
+    red = (img[..., 0] > 180) & (img[..., 2] < 80)
+    assert blue.sum() > 200 and red.sum() > 200
