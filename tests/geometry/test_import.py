@@ -452,3 +452,45 @@ def test_report_draws_every_level(remus, tmp_path):
     blue = (img[..., 2] > 150) & (img[..., 0] < 80)
     red = (img[..., 0] > 180) & (img[..., 2] < 80)
     assert blue.sum() > 200 and red.sum() > 200
+
+
+def _verse_l2():
+    nibabel = pytest.importorskip("nibabel")
+    img = nibabel.load(
+        str(REFERENCE / "verse_sub-verse004_L2" / "sub-verse004_0000_vertebra_21_seg.nii.gz")
+    )
+    return nibabel, img, np.asarray(img.dataobj) != 0
+
+
+@needs_reference
+def test_verse_multilabel_region(tmp_path):
+    """A VerSe label map with labels 21 and 22 (L2, L3) in one volume: both, assembled."""
+    nibabel, img, one = _verse_l2()
+    nz = np.argwhere(one)
+    lo, hi = nz.min(0), nz.max(0) + 1
+    one = one[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+    vol = np.zeros((one.shape[0] + 6, one.shape[1] + 6, one.shape[2] + 40), np.uint8)
+    # the file's third axis runs superior: L2 above L3
+    vol[3 : 3 + one.shape[0], 3 : 3 + one.shape[1], 36 : 36 + one.shape[2]][one] = 21
+    block = vol[3 : 3 + one.shape[0], 3 : 3 + one.shape[1], 0 : one.shape[2]]
+    block[one & (block == 0)] = 22
+    path = tmp_path / "seg.nii.gz"
+    nibabel.save(nibabel.Nifti1Image(vol, img.affine), str(path))
+    result = import_pack(path, tmp_path / "pack")
+    assert result.levels == ("L2", "L3")
+    assert result.units.startswith("mm") and result.assembled
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    assert manifest["levels"]["L2"]["source"]["label"] == 21
+    assert set(manifest["joints"]) == {"L2-L3"}
+
+
+@needs_reference
+def test_totalsegmentator_masks_by_name(tmp_path):
+    nibabel, img, one = _verse_l2()
+    src = tmp_path / "segmentations"
+    src.mkdir()
+    nibabel.save(
+        nibabel.Nifti1Image(one.astype(np.uint8), img.affine), str(src / "vertebrae_L2.nii.gz")
+    )
+    result = import_pack(src, tmp_path / "pack")
+    assert result.levels == ("L2",) and not result.assembled
