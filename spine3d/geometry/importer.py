@@ -1124,6 +1124,12 @@ def import_pack(
         raws = _order_pieces(raws, levels, scale)
     raws.sort(key=lambda r: LEVELS.index(r.level))
     names = [r.level for r in raws]
+    absent = [lv for lv in levels or () if lv not in names]
+    if absent:
+        raise SpineInputError(
+            f"--levels names {', '.join(absent)}, which {source} does not hold "
+            f"(it holds {', '.join(names)})"
+        )
     gaps = [b for a, b in itertools.pairwise(names) if LEVELS.index(b) != LEVELS.index(a) + 1]
     if gaps:
         raise SpineInputError(
@@ -1136,7 +1142,14 @@ def import_pack(
     for k, raw in enumerate(raws):
         if progress:
             progress(f"Fitting {raw.level}", k, total)
-        fitted[raw.level] = _fit_bone(raw, scale, up)
+        try:
+            fitted[raw.level] = _fit_bone(raw, scale, up)
+        except (ValueError, IndexError, np.linalg.LinAlgError) as exc:
+            if isinstance(exc, SpineInputError):
+                raise
+            raise SpineInputError(
+                f"{raw.file}: {_where(raw)}cannot be fitted as {raw.level} ({exc})"
+            ) from None
     if progress:
         progress("Measuring joints", len(raws), total)
     bones = {lv: f.bone for lv, f in fitted.items()}

@@ -494,3 +494,16 @@ def test_totalsegmentator_masks_by_name(tmp_path):
     )
     result = import_pack(src, tmp_path / "pack")
     assert result.levels == ("L2",) and not result.assembled
+
+
+def test_levels_the_source_lacks(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    trimesh.creation.box((40, 30, 60)).export(src / "L3.stl")
+    out = tmp_path / "pack"
+    _one_line_error(
+        capsys,
+        ["import", str(src), "--out", str(out), "--levels", "L3-L4"],
+        "--levels names L4",
+        out,
+    )
