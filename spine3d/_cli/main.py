@@ -60,6 +60,8 @@ def _cmd_import(args) -> int:
     levels = parse_levels(args.levels) if args.levels else None
     if args.report is not None and Path(args.report).suffix.lower() != ".png":
         raise SpineInputError(f"--report {args.report}: expected a .png file")
+    if args.report is not None and not Path(args.report).parent.is_dir():
+        raise SpineInputError(f"--report {args.report}: folder does not exist")
     with Progress(transient=True) as bar:
         task = bar.add_task("Importing", total=None)
         result = import_pack(
