@@ -747,8 +747,16 @@ def measure_posed_joints(column: ColumnBones, segments: Sequence[str]) -> dict[s
             inf_f[side] = _contact_faces(
                 upper_in_lower, f"inferior_process_{side}", lower, f"superior_process_{side}"
             )
-            sup[side] = _to(to_disc, fit_surface(lower.vertices, lower.faces, sup_f[side]))
-            inf[side] = _to(to_disc, fit_surface(up_v, upper.faces, inf_f[side]))
+            # Each surface once more, facing only the other's surface: the two agree.
+            for _ in range(_MUTUAL_PASSES):
+                sup_f[side] = _contact_faces(
+                    lower, f"superior_process_{side}", upper_in_lower, partner_faces=inf_f[side]
+                )
+                inf_f[side] = _contact_faces(
+                    upper_in_lower, f"inferior_process_{side}", lower, partner_faces=sup_f[side]
+                )
+            sup[side] = _to(to_disc, _plane_fit(lower.vertices, lower.faces, sup_f[side]))
+            inf[side] = _to(to_disc, _plane_fit(up_v, upper.faces, inf_f[side]))
         body_l = lower.vertices[lower.sets["body"]]
         body_u = upper.vertices[upper.sets["body"]]
         out[seg] = JointGeometry(
@@ -768,6 +776,8 @@ def measure_posed_joints(column: ColumnBones, segments: Sequence[str]) -> dict[s
 
 _SET_REACH_MM = 5.0
 """A process set is widened by this much on the bone before its contact is sought, mm."""
+_MUTUAL_PASSES = 1
+"""Passes choosing each articular surface against the other's surface."""
 _CONTACT_MM = 2.5
 """A contact triangle lies within this much of the joint's nearest approach, mm."""
 
@@ -781,17 +791,28 @@ def _near_set(bone: Bone, name: str) -> np.ndarray:
     return d <= _SET_REACH_MM
 
 
-def _contact_faces(bone: Bone, process: str, partner: Bone, partner_process: str | None = None):
+def _contact_faces(
+    bone: Bone,
+    process: str,
+    partner: Bone,
+    partner_process: str | None = None,
+    partner_faces: np.ndarray | None = None,
+):
     """Return the triangles of ``bone``'s ``process`` that face and near the partner bone.
 
     The articular surface is where the two bones face each other across the joint: a
     triangle of the (widened) process whose nearest partner point faces back at it
     (normals opposed within 60 deg), within :data:`_CONTACT_MM` of the nearest
     approach; of those, the connected piece with the most area. Falls back to
-    :func:`~.column.articular_faces` when no triangle qualifies.
+    :func:`~.column.articular_faces` when no triangle qualifies. With
+    ``partner_faces``, only those partner triangles count as the partner.
     """
     other = partner_process or process.replace("superior", "inferior")
-    p_mask = _near_set(partner, other)
+    if partner_faces is None:
+        p_mask = _near_set(partner, other)
+    else:
+        p_mask = np.zeros(len(partner.vertices), dtype=bool)
+        p_mask[partner.faces[partner_faces].ravel()] = True
     faces = _near_set(bone, process)[bone.faces].all(axis=1)
     if not p_mask.any() or not faces.any():
         raise SpineInputError(f"{bone.name}: no {process.replace('_', ' ')} found")
@@ -816,6 +837,18 @@ def _contact_faces(bone: Bone, process: str, partner: Bone, partner_process: str
 def _face_areas(bone: Bone) -> np.ndarray:
     tri = bone.vertices[bone.faces]
     return 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+
+
+def _plane_fit(vertices: np.ndarray, faces: np.ndarray, chosen: np.ndarray) -> Surface:
+    """Fit a surface as :func:`~.bones.fit_surface`, its normal the best plane's."""
+    s = fit_surface(vertices, faces, chosen)
+    tri = vertices[faces[chosen]]
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    d = tri.mean(axis=1) - s.centre_mm
+    cov = (area[:, None, None] * np.einsum("ni,nj->nij", d, d)).sum(axis=0)
+    n = np.linalg.eigh(cov)[1][:, 0]
+    n = n if n @ s.normal >= 0 else -n
+    return Surface(s.centre_mm, n, s.area_mm2, s.width_mm, s.height_mm)
 
 
 def _to(m: np.ndarray, s: Surface) -> Surface:

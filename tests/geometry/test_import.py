@@ -144,8 +144,9 @@ def test_remus_frames_follow_the_anatomy(remus):
 def test_remus_inferior_surfaces_match_the_explicit_patches(remus):
     """The found inferior articular surfaces lie on Remus's own facet patches.
 
-    Centres within 3 mm (the issue's bound); normals within 22 deg (the issue asks 10;
-    measured: 4-12 deg at L1, L3, L4, about 20 deg at L2, whose patch is curved).
+    Centres within 3 mm (the issue's bound); normals within 20 deg (the issue asks 10;
+    measured: 7-10 deg at L1, L3, L4, 16-17 deg at L2, where even the bone surface
+    under the patch stands 17 deg from the patch's own normal).
     """
     _, manifest = remus
     for lv, stem in REMUS_FACETS.items():
@@ -160,7 +161,7 @@ def test_remus_inferior_surfaces_match_the_explicit_patches(remus):
             normal = (patch.face_normals * w).sum(0)
             found = manifest["levels"][lv]["facets"][f"inferior_{side}"]
             assert np.linalg.norm(np.asarray(found["centre_mm"]) - centre) < 3.0, (lv, side)
-            assert _angle_deg(found["normal"], normal) < 22.0, (lv, side)
+            assert _angle_deg(found["normal"], normal) < 20.0, (lv, side)
 
 
 @needs_reference
