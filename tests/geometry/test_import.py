@@ -508,3 +508,34 @@ def test_levels_the_source_lacks(tmp_path, capsys):
         "--levels names L4",
         out,
     )
+
+
+@needs_reference
+def test_separate_bones_stand_on_the_project_curve(tmp_path):
+    """Bones each in its own frame are stacked on the tabled sagittal curve."""
+    from spine3d.anatomy import joint_table
+
+    src = tmp_path / "src"
+    src.mkdir()
+    rng = np.random.default_rng(5)
+    for k, lv in enumerate(("L3", "L4", "L5")):
+        m = trimesh.load(
+            REFERENCE / "remus_lss" / f"{lv}_Schrumpfverpacken.obj", force="mesh", process=False
+        )
+        m.apply_scale(1000.0)
+        move = trimesh.transformations.random_rotation_matrix(rng.random(3))
+        move[:3, 3] = [300.0 * k, -200.0 * k, 50.0]
+        m.apply_transform(move)
+        m.export(src / f"{lv}.stl")
+    result = import_pack(src, tmp_path / "pack")
+    assert not result.assembled
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    assert set(manifest["joints"]) == {"L3-L4", "L4-L5"}
+    for seg in ("L3-L4", "L4-L5"):
+        upper, lower = seg.split("-")
+        rel = np.linalg.inv(np.asarray(manifest["levels"][lower]["local_frame"])) @ np.asarray(
+            manifest["levels"][upper]["local_frame"]
+        )
+        angle = math.degrees(math.atan2(rel[1, 0], rel[0, 0]))
+        assert abs(angle - float(joint_table()[seg]["sagittal_deg"])) < 0.01, seg
+        assert abs(rel[2, :3] @ [0, 0, 1] - 1.0) < 1e-6  # a turn about Z only
