@@ -176,7 +176,7 @@ def test_partial_pack_names_the_missing_levels(remus, tmp_path):
 
 
 @needs_reference
-def test_bodyparts3d_imports_the_whole_column_and_solves(tmp_path):
+def test_bodyparts3d_imports_the_whole_column_and_solves(tmp_path, capsys):
     mapping = tmp_path / "map.toml"
     mapping.write_text(
         "[levels]\n" + "".join(f'{lv} = "{f}.obj"\n' for lv, f in BP3D.items()), encoding="utf-8"
@@ -198,6 +198,7 @@ def test_bodyparts3d_imports_the_whole_column_and_solves(tmp_path):
     manifest = json.loads((pack / "manifest.json").read_text())
     assert list(manifest["levels"]) == list(BP3D)
     assert manifest["source"]["units"].startswith("arbitrary")
+    assert manifest["source"]["assembled"]  # one whole-body frame
     model = spine3d.load_model(bones=str(pack))
     state = spine3d.solve(model, twist_deg=30.0)
     rot = np.asarray(state.rotation_deg)
@@ -211,6 +212,9 @@ def test_bodyparts3d_imports_the_whole_column_and_solves(tmp_path):
     for seg in ("T4-T5", "T5-T6", "T6-T7", "T7-T8"):
         for side in SIDES:
             assert manifest["joints"][seg]["facets"][side]["coronal_deg"] > 130
+    capsys.readouterr()
+    assert main(["solve", "--bones", str(pack), "--twist", "30", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["segments"]) == 17
 
 
 # --- invariance: units, pose, names, order --------------------------------------------
