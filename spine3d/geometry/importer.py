@@ -298,6 +298,50 @@ def _clean(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
     return mesh
 
 
+HOLE_MM = 80.0
+"""Holes whose rim is at most this long are closed (a fan from the rim's centre), mm."""
+
+
+def _fill_holes(mesh: trimesh.Trimesh, max_rim_mm: float = HOLE_MM) -> trimesh.Trimesh:
+    """Close the small holes of a mesh: each boundary loop by a fan of triangles.
+
+    The boundary edges are walked into closed loops (at a vertex where two holes touch,
+    any unused edge leaving it continues the walk); a loop whose rim is longer than
+    ``max_rim_mm`` stays open.
+    """
+    faces = np.asarray(mesh.faces)
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    n = len(mesh.vertices)
+    key = directed[:, 0].astype(np.int64) * n + directed[:, 1]
+    rev = directed[:, 1].astype(np.int64) * n + directed[:, 0]
+    border = directed[~np.isin(key, rev)]
+    if len(border) == 0:
+        return mesh
+    leaving: dict[int, list[int]] = {}
+    for a, b in border.tolist():
+        leaving.setdefault(a, []).append(b)
+    vertices = np.asarray(mesh.vertices, dtype=float)
+    new_v, new_f = [], []
+    for start in list(leaving):
+        while leaving.get(start):
+            loop, a = [start], leaving[start].pop()
+            while a != start and leaving.get(a) and len(loop) <= len(border):
+                loop.append(a)
+                a = leaving[a].pop()
+            if a != start or len(loop) < 3:
+                continue
+            ring = vertices[loop]
+            if np.linalg.norm(ring - np.roll(ring, -1, axis=0), axis=1).sum() > max_rim_mm:
+                continue
+            c = n + len(new_v)
+            new_v.append(ring.mean(axis=0))
+            # The rim edge a->b belongs to a face; the new face runs b->a.
+            new_f.extend([q, p, c] for p, q in zip(loop, loop[1:] + loop[:1], strict=True))
+    if not new_v:
+        return mesh
+    return trimesh.Trimesh(np.vstack([vertices, new_v]), np.vstack([faces, new_f]), process=False)
+
+
 def _pieces(mesh: trimesh.Trimesh, min_share: float = 0.02) -> list[trimesh.Trimesh]:
     """Split a welded mesh into its pieces, dropping crumbs under ``min_share`` of the area."""
     label = _components(np.asarray(mesh.faces), len(mesh.vertices))
@@ -602,6 +646,30 @@ def _refine_frame(level: str, v_local: np.ndarray, faces: np.ndarray, sets: dict
     return _frame(y, 0.5 * (sup.centre_mm + inf.centre_mm))
 
 
+def _s1_plate(template: Bone, local: np.ndarray, faces: np.ndarray, moved: np.ndarray):
+    """Return the (n,) vertices of the S1 endplate of a sacrum in its rough local frame.
+
+    The sacrum's body set is its endplate, too thin to survive the transfer on a coarse
+    or irregular bone: the plate is taken as the upward-facing triangles within
+    :data:`_S1_PLATE_REACH_MM` (plus the plate's radius) of the template's plate centre;
+    the transferred set when there are none.
+    """
+    plate = template.vertices[template.sets["body"]]
+    centre = plate.mean(axis=0)
+    radius = float(np.linalg.norm(plate - centre, axis=1).max()) + _S1_PLATE_REACH_MM
+    tri = local[faces]
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    c = tri.mean(axis=1)
+    near = (np.linalg.norm(c - centre, axis=1) < radius) & (np.abs(c[:, 1] - centre[1]) < 8.0)
+    up = near & (n[:, 1] > 0.7)
+    if up.sum() < 3:
+        return moved
+    out = np.zeros(len(local), dtype=bool)
+    out[faces[up].ravel()] = True
+    return out
+
+
 def _canal_sectors(bone: Bone, template: Bone) -> int:
     """Count the 12 sectors around the canal that hold bone (a ring: 12; no canal: 0).
 
@@ -639,6 +707,7 @@ def _fit_bone(raw: _Raw, scale: float, up: np.ndarray | None) -> _Fitted:
     if len(mesh.faces) > TRIANGLE_BUDGET:
         mesh = mesh.simplify_quadric_decimation(face_count=TRIANGLE_BUDGET)
         mesh = _clean(mesh.vertices, mesh.faces)
+    mesh = _fill_holes(mesh)
     while len(mesh.faces) < TRIANGLE_MIN:
         # A coarse atlas bone: split its triangles (the shape stays) so that surfaces
         # and landmarks have vertices to fall on.
@@ -660,6 +729,8 @@ def _fit_bone(raw: _Raw, scale: float, up: np.ndarray | None) -> _Fitted:
     rough[:3, :3] = r.T
     rough[:3, 3] = -r.T @ t
     local = apply(rough, verts)
+    if level == "S1":
+        sets["body"] = _s1_plate(template, local, np.asarray(mesh.faces), sets["body"])
     refine = _refine_frame(level, local, np.asarray(mesh.faces), sets)
     to_local = refine @ rough
     local = apply(to_local, verts)
@@ -776,6 +847,8 @@ def measure_posed_joints(column: ColumnBones, segments: Sequence[str]) -> dict[s
 
 _SET_REACH_MM = 5.0
 """A process set is widened by this much on the bone before its contact is sought, mm."""
+_S1_PLATE_REACH_MM = 4.0
+"""The sacrum's transferred endplate set is widened by this much, mm."""
 _MUTUAL_PASSES = 1
 """Passes choosing each articular surface against the other's surface."""
 _CONTACT_MM = 2.5
