@@ -65,6 +65,7 @@ from .column import (
     joint_normal,
     sacrum_bone,
 )
+from .labelmap import _first_line
 from .store import MANIFEST, write_bone_set
 
 __all__ = [
@@ -270,7 +271,7 @@ def _read_mesh(path: Path) -> trimesh.Trimesh:
             mesh = trimesh.load(str(path), force="mesh", process=False)
     except Exception as exc:  # any parse failure of a damaged or foreign file
         raise SpineInputError(
-            f"{path}: not a mesh ({exc}); expected {', '.join(MESH_SUFFIXES)}"
+            f"{path}: not a mesh ({_first_line(exc)}); expected {', '.join(MESH_SUFFIXES)}"
         ) from None
     if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
         raise SpineInputError(f"{path}: not a mesh (no triangles)")
@@ -359,7 +360,7 @@ def _load_mapping(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpineInputError(f"{path}: cannot read the mapping ({exc})") from None
+        raise SpineInputError(f"{path}: cannot read the mapping ({_first_line(exc)})") from None
     table = data.get("levels")
     if not isinstance(table, dict) or not table:
         raise SpineInputError(f'{path}: expected a [levels] table, e.g. L3 = "FJ3162.obj"')
@@ -969,7 +970,7 @@ def _read_landmarks(path: Path, levels: Sequence[str]) -> dict[str, dict[str, np
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpineInputError(f"{path}: cannot read the landmarks ({exc})") from None
+        raise SpineInputError(f"{path}: cannot read the landmarks ({_first_line(exc)})") from None
     out: dict[str, dict[str, np.ndarray]] = {}
     for level, table in data.items():
         if level not in levels:
@@ -1254,7 +1255,7 @@ def import_pack(
             if isinstance(exc, SpineInputError):
                 raise
             raise SpineInputError(
-                f"{raw.file}: {_where(raw)}cannot be fitted as {raw.level} ({exc})"
+                f"{raw.file}: {_where(raw)}cannot be fitted as {raw.level} ({_first_line(exc)})"
             ) from None
     if progress:
         progress("Measuring joints", len(raws), total)

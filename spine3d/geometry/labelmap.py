@@ -41,6 +41,12 @@ def is_label_map(path: Path) -> bool:
     return str(path).lower().endswith(LABEL_SUFFIXES)
 
 
+def _first_line(exc: BaseException) -> str:
+    """Return an exception's message as one short line (errors are one line)."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0][:160]
+
+
 def _load(path: Path):
     try:
         import nibabel
@@ -52,7 +58,7 @@ def _load(path: Path):
         img = nibabel.load(str(path))
         data = np.asanyarray(img.dataobj)
     except Exception as exc:  # any parse failure of a damaged or foreign file
-        raise SpineInputError(f"{path}: not a NIfTI label map ({exc})") from None
+        raise SpineInputError(f"{path}: not a NIfTI label map ({_first_line(exc)})") from None
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:
