@@ -42,13 +42,48 @@ def _cmd_solve(args) -> int:
     from .tables import print_solve_table
     from .validate import load_options
 
-    model = spine3d.load_model()
+    model = spine3d.load_model(bones=args.bones)
     mobility = _mobility(args.mobility or [])
     state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
     if args.json:
         print(json.dumps(state.to_dict(), indent=1))
     else:
         print_solve_table(state)
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from rich.progress import Progress
+
+    from spine3d.geometry.importer import import_pack, parse_levels
+
+    from .importing import print_import
+
+    levels = parse_levels(args.levels) if args.levels else None
+    if args.report is not None and Path(args.report).suffix.lower() != ".png":
+        raise SpineInputError(f"--report {args.report}: expected a .png file")
+    if args.report is not None and not Path(args.report).parent.is_dir():
+        raise SpineInputError(f"--report {args.report}: folder does not exist")
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Importing", total=None)
+        result = import_pack(
+            Path(args.source),
+            Path(args.out),
+            levels=levels,
+            units=args.units,
+            landmarks_file=args.landmarks,
+            mapping_file=args.map,
+            name=args.name,
+            licence=args.licence,
+            force=args.force,
+            progress=lambda what, k, n: bar.update(task, description=what, completed=k, total=n),
+        )
+    print_import(result)
+    if args.report is not None:
+        from spine3d.render.import_report import render_import_report
+
+        render_import_report(result.pack, Path(args.report))
+        print(f"wrote {args.report}")
     return 0
 
 
@@ -393,7 +428,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="e.g. L4-L5=restricted T6-T7=hypermobile L3-L4=0.5",
     )
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    s.add_argument("--bones", metavar="PACK", help="a bone pack from `spine3d import`")
     s.set_defaults(func=_cmd_solve)
+
+    im = sub.add_parser("import", help="import your own vertebra meshes or CT labels as a pack")
+    im.add_argument("source", help="folder of per-level meshes, one mesh of pieces, or a NIfTI")
+    im.add_argument("--out", required=True, help="pack folder to write")
+    im.add_argument("--levels", help="levels to import, e.g. T1-L5 or L2,L3 (pieces: required)")
+    im.add_argument("--units", default="auto", choices=("auto", "mm", "cm", "m"))
+    im.add_argument("--map", type=Path, help='TOML [levels] table, e.g. L3 = "FJ3162.obj"')
+    im.add_argument("--landmarks", type=Path, help="TOML of articular surface points per level")
+    im.add_argument("--name", help="name of the bone set, recorded and credited")
+    im.add_argument("--licence", help="licence of the source, credited by figures")
+    im.add_argument("--report", help="PNG drawing every level with its found surfaces")
+    im.add_argument("--force", action="store_true", help="replace an existing pack")
+    im.set_defaults(func=_cmd_import)
 
     r = sub.add_parser("render", help="render scene files to PNG, SVG or PDF, off-screen")
     r.add_argument(
