@@ -107,7 +107,7 @@ def _png(obj: Any) -> bytes:
 def _table(state: SpineState) -> str:
     rows = "".join(
         f"<tr><td>{s['name']}</td><td>{s['mobility']}</td>"
-        f"<td style='text-align:right'>{s['rotation_deg']:.2f}</td>"
+        f"<td style='text-align:right'>{s['rotation_deg']['axial']:.2f}</td>"
         f"<td style='text-align:right'>{100 * s['share']:.1f}</td></tr>"
         for s in state.to_dict()["segments"]
     )

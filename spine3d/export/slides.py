@@ -69,23 +69,24 @@ def speaker_notes(fig: Figure) -> str:
             lines.append(panel.twist_text + ".")
         if not segs:
             continue
-        top = sorted(segs, key=lambda s: -abs(s["rotation_deg"]))[:3]
+        top = sorted(segs, key=lambda s: -abs(s["rotation_deg"]["axial"]))[:3]
         lines.append(
             "Most rotation: "
             + ", ".join(
-                f"{s['name']} {abs(s['rotation_deg']):.1f}° ({100 * s['share']:.0f}%)" for s in top
+                f"{s['name']} {abs(s['rotation_deg']['axial']):.1f}° ({100 * s['share']:.0f}%)"
+                for s in top
             )
             + "."
         )
         for s in segs:
             if s["mobility"] != "normal":
                 lines.append(
-                    f"{s['name']} is {s['mobility']}: {abs(s['rotation_deg']):.2f}°, "
+                    f"{s['name']} is {s['mobility']}: {abs(s['rotation_deg']['axial']):.2f}°, "
                     f"{100 * s['share']:.1f}% of the twist."
                 )
         lines.append(
             "Rotation per segment (°): "
-            + ", ".join(f"{s['name']} {s['rotation_deg']:.2f}" for s in segs)
+            + ", ".join(f"{s['name']} {s['rotation_deg']['axial']:.2f}" for s in segs)
             + "."
         )
     return "\n".join(lines)

@@ -137,7 +137,7 @@ class SpineState(RichDisplay):
                 (
                     s["name"],
                     s["mobility"],
-                    f"{s['rotation_deg']:+.2f}",
+                    f"{s['rotation_deg']['axial']:+.2f}",
                     f"{100 * s['share']:.0f}%",
                     f"{s['facet_gap_mm']['left']:+.2f}",
                     f"{s['facet_gap_mm']['right']:+.2f}",

@@ -426,8 +426,11 @@ def _predict(history, load_vec):
 
 def _unreachable(model, factors, load: Load) -> UnreachableTwistError:
     limit = tissue()["failure_torque_nm"]
-    what = ", ".join(f"{k}_deg = {v:g}" for k, v in load.angles_deg.items()) or ", ".join(
-        f"{k} moment {v:g} N m" for k, v in load.moment_nm.items()
+    # Named as solve() takes them: twist_deg, flexion_deg, lateral_deg, torque_nm.
+    angle_name = {"axial": "twist_deg", "flexion": "flexion_deg", "lateral": "lateral_deg"}
+    moment_name = {"axial": "torque_nm"}
+    what = ", ".join(f"{angle_name[k]} = {v:g}" for k, v in load.angles_deg.items()) or ", ".join(
+        f"{moment_name.get(k, f'moment_nm[{k!r}]')} = {v:g}" for k, v in load.moment_nm.items()
     )
     try:
         reach = reachable_twist_3d_deg(model, factors, load.levels)

@@ -88,17 +88,10 @@ def _fail(where: str, key: str, value: Any, allowed: str) -> SpineInputError:
     return SpineInputError(f"{where}: {key} = {_show(value)}: expected {allowed}")
 
 
-def _short(value: Any) -> Any:
-    """Cut a long string for a one-line message."""
-    return (
-        value[:40] + f"... ({len(value)} characters)"
-        if isinstance(value, str) and len(value) > 60
-        else value
-    )
-
-
 def _show(value: Any, limit: int = 40) -> str:
     """Show a value in a message, shortened: a 400-digit number must not fill the screen."""
+    if isinstance(value, str) and len(value) > 60:
+        return f'"{value[:40]}... ({len(value)} characters)"'
     if isinstance(value, str):
         text = f'"{value}"'
     elif isinstance(value, bool):
@@ -142,7 +135,7 @@ def _value(where: str, label: str, key: Key, value: Any) -> Any:
     t = key.type
     if t == "str":
         if not isinstance(value, str) or (key.high is not None and len(value) > key.high):
-            raise _fail(where, label, _short(value), key.allowed())
+            raise _fail(where, label, value, key.allowed())
         return value
     if t == "bool":
         if not isinstance(value, bool):

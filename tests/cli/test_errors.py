@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import namedtuple
+from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +55,20 @@ def test_unreachable_twist_names_the_file(tmp_path):
     line = one_line(run("render", str(p), "--out", str(tmp_path)), str(p), "[load] twist_deg = 170")
     assert "at most ±" in line
     assert not list(tmp_path.glob("*.png"))
-    # The same twist is accepted where the spine can reach it: the check is the solver's.
-    p.write_text("[load]\ntwist_deg = 100\n")
+    # A twist is accepted where the spine can reach it: the check is the solver's.
+    import spine3d
+
+    model = spine3d.load_model()
+    reach = spine3d.reachable_twist_deg(model)
+    loose = spine3d.reachable_twist_deg(model, {"T1-T2": "hypermobile"})
+    assert loose > reach + 1.0
+    between = 0.5 * (reach + loose)
+    p.write_text(f"[load]\ntwist_deg = {reach - 5:.1f}\n")
     load_scene(p)
-    p.write_text('[spine]\nmobility = { "T1-T2" = "hypermobile" }\n[load]\ntwist_deg = 118\n')
+    hyper = '[spine]\nmobility = { "T1-T2" = "hypermobile" }\n'
+    p.write_text(f"{hyper}[load]\ntwist_deg = {between:.1f}\n")
     load_scene(p)
-    p.write_text("[load]\ntwist_deg = 118\n")
+    p.write_text(f"[load]\ntwist_deg = {between:.1f}\n")
     with pytest.raises(Exception, match="beyond what this spine can reach"):
         load_scene(p)
 
@@ -198,9 +207,13 @@ def mesh_copy(tmp_path, monkeypatch):
     d = tmp_path / "meshes"
     shutil.copytree(default_mesh_dir(), d, ignore=shutil.ignore_patterns("__*"))
     monkeypatch.setattr(mesh_store, "default_mesh_dir", lambda: d)
-    figure._polydata.cache_clear()
+    describe = import_module("spine3d.scene.describe")
+    caches = (figure._polydata, describe.meshes, describe.mesh_hulls, describe.context_parts)
+    for c in caches:
+        c.cache_clear()
     yield d
-    figure._polydata.cache_clear()
+    for c in caches:
+        c.cache_clear()
 
 
 def _manifest(d, change):
@@ -249,7 +262,7 @@ def test_nan_vertices(mesh_copy, tmp_path, capsys):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_build_keeps_the_old_set(tmp_path, sig):
     out = tmp_path / "m"
-    assert run("meshes", "build", "--lod", "coarse", "--out", str(out)).returncode == 0
+    assert run("meshes", "build", "--out", str(out)).returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     p = subprocess.Popen(
         [sys.executable, "-m", "spine3d._cli.main", "meshes", "build", "--out", str(out)],
@@ -265,7 +278,7 @@ def test_interrupted_build_keeps_the_old_set(tmp_path, sig):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 128 + sig and "interrupted" in err and "Traceback" not in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert len(load_meshes(mesh_dir=out)) == 18  # checksums still match the manifest
+    assert len(load_meshes(mesh_dir=out)) == 65  # checksums still match the manifest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # nothing left aside
 
 

@@ -63,7 +63,7 @@ def test_a_title_slide_then_one_per_scene_with_figure_title_caption_and_notes(de
     notes = slides[1].notes_slide.notes_text_frame.text
     state = spine3d.solve(model, 30.0, mobility={"L4-L5": "restricted"})
     l4l5 = state.segment("L4-L5")
-    assert f"L4-L5 is restricted: {abs(l4l5['rotation_deg']):.2f}°" in notes
+    assert f"L4-L5 is restricted: {abs(l4l5['rotation_deg']['axial']):.2f}°" in notes
     assert f"{100 * l4l5['share']:.1f}% of the twist" in notes
     assert f"torque {state.torque_nm:.1f} N m" in notes
     # The clip is an embedded movie with a poster frame.
@@ -105,13 +105,15 @@ def test_libreoffice_converts_it_page_by_page(deck, tmp_path):
         img = np.asarray(Image.open(page).convert("RGB")).astype(int)
         h = img.shape[0]
         middle = img[int(0.2 * h) : int(0.8 * h)]
-        # Coloured pixels (the heat map on the bones) only where a figure is.
+        # Coloured pixels (the heat map on the bones) only where a figure is, and a figure
+        # (bone, chart, labels) fills a good part of every scene's page.
         chroma = middle.max(axis=2) - middle.min(axis=2)
-        coloured = (chroma > 60).mean()
+        coloured = (chroma > 40).mean()
+        drawn = (middle.min(axis=2) < 235).mean()
         if k == 0:
             assert coloured < 0.001
         else:
-            assert coloured > 0.01, (page.name, coloured)
+            assert coloured > 0.002 and drawn > 0.05, (page.name, coloured, drawn)
 
 
 def test_bad_input_writes_nothing(tmp_path, capsys):

@@ -90,7 +90,7 @@ while time.monotonic() - t0 < 3.5:  # the window's timer ends the flash
     time.sleep(0.02)
 result["flash_after"] = bool(v.flash.GetVisibility())
 a = np.asarray(Image.open(shot).convert("RGB")).astype(int)
-band = slice(0, int(a.shape[0] * DEFAULT_THEME.title_row))
+band = slice(0, int(a.shape[0] * 0.08))  # the title's band at the top of the figure
 result["title_band_change"] = float(np.abs(a[band] - b[band]).mean())
 render_scene(saved, out / "live.png")
 c = np.asarray(Image.open(out / "live.png").convert("RGB")).astype(int)
