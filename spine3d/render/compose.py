@@ -412,7 +412,7 @@ def _draw_chart(mfig, frac, put, panel: PanelDrawing, box: Box, th, language: st
             cx + 3.6 * fs,
             cy + 2.0 * fs,
             cw - 4.2 * fs,
-            ch - 5.0 * fs - rows * 1.3 * fs,
+            ch - 5.0 * fs - rows * 1.75 * fs,  # a legend row with its spacing
         )
         if min(rect[2], rect[3]) < 2 * fs:
             return

@@ -128,7 +128,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "rigidly with the vertebra its head meets, the sternum with T4.",
         ),
         "pelvis": Key(
-            "bool", None, "Draw the hip bones beside the sacrum; default: when L5 and S1 are shown."
+            "bool",
+            None,
+            "Draw the hip bones beside the sacrum; default: when twelve or more levels, L5 and "
+            "S1 among them, are shown.",
         ),
     },
     "load": {

@@ -16,7 +16,7 @@ class SpineSpec:
 
     ``ribs`` and ``pelvis`` are None for the default: the rib cage where the panel
     shows the thorax (six or more thoracic vertebrae), the hip bones where it shows
-    L5 and S1.
+    most of the column (twelve levels or more, L5 and S1 among them).
     """
 
     levels: tuple[str, ...]
@@ -37,7 +37,7 @@ class SpineSpec:
         """Whether the hip bones are drawn."""
         if self.pelvis is not None:
             return self.pelvis
-        return {"L5", "S1"} <= set(self.levels)
+        return {"L5", "S1"} <= set(self.levels) and len(self.levels) >= 12
 
 
 @dataclass(frozen=True)
