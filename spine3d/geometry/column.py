@@ -155,19 +155,44 @@ def column_bones() -> ColumnBones:
         lv: {w: b.endplate(w) for w in ("superior", "inferior") if lv != "S1" or w == "superior"}
         for lv, b in bones.items()
     }
-    jt = joint_table()
     slope = math.radians(float(pose_constants()["sacral_slope_deg"]))
-    poses = {"S1": rot_z(-slope)}
-    for seg in reversed(SEGMENTS):
-        upper, lower = seg.split("-")
+    poses = stack_on_curve(plates, LEVELS, rot_z(-slope))
+    return ColumnBones(bones, {lv: poses[lv] for lv in LEVELS}, plates)
+
+
+def stack_on_curve(
+    endplates: dict[str, dict[str, Surface]], levels, lowest_pose: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Stack adjacent levels from the lowest up on the tabled sagittal curve and discs.
+
+    Parameters
+    ----------
+    endplates : dict
+        Each level's ``"superior"`` and ``"inferior"`` endplate in its local frame.
+    levels : sequence of str
+        Adjacent levels, top to bottom.
+    lowest_pose : (4, 4) float
+        The rest pose of the lowest level.
+
+    Returns
+    -------
+    dict of str to (4, 4) float
+        Local-to-global rest poses, mm.
+    """
+    jt = joint_table()
+    levels = list(levels)
+    poses = {levels[-1]: lowest_pose}
+    for k in range(len(levels) - 1, 0, -1):
+        upper, lower = levels[k - 1], levels[k]
+        seg = f"{upper}-{lower}"
         rel, _ = _disc_frame_in_lower(
-            plates[lower]["superior"],
-            plates[upper]["inferior"],
+            endplates[lower]["superior"],
+            endplates[upper]["inferior"],
             float(jt[seg]["sagittal_deg"]),
             float(jt[seg]["disc_height_mm"]),
         )
         poses[upper] = poses[lower] @ rel
-    return ColumnBones(bones, {lv: poses[lv] for lv in LEVELS}, plates)
+    return poses
 
 
 @dataclass(frozen=True)

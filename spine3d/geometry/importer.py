@@ -57,13 +57,13 @@ from .bones import Bone, Surface, fit_surface, landmarks, vertebra_bone
 from .column import (
     ColumnBones,
     JointGeometry,
-    _disc_frame_in_lower,
     _frame,
     articular_faces,
     column_bones,
     joint_gap_mm,
     joint_normal,
     sacrum_bone,
+    stack_on_curve,
 )
 from .labelmap import _first_line
 from .store import MANIFEST, write_bone_set
@@ -1149,19 +1149,7 @@ def _rest_poses(fitted: dict[str, _Fitted], assembled: bool, endplates) -> dict[
         # source's own arrangement relative to it.
         frame = default[lowest] @ _rigid(fitted[lowest])
         return {lv: frame @ invert(_rigid(fitted[lv])) for lv in names}
-    jt = joint_table()
-    poses = {lowest: default[lowest]}
-    for k in range(len(names) - 1, 0, -1):
-        upper, lower = names[k - 1], names[k]
-        seg = f"{upper}-{lower}"
-        rel, _ = _disc_frame_in_lower(
-            endplates[lower]["superior"],
-            endplates[upper]["inferior"],
-            float(jt[seg]["sagittal_deg"]),
-            float(jt[seg]["disc_height_mm"]),
-        )
-        poses[upper] = poses[lower] @ rel
-    return poses
+    return stack_on_curve(endplates, names, default[lowest])
 
 
 def _published(seg: str) -> dict:
