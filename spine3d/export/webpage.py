@@ -159,6 +159,14 @@ def _hex(rgb) -> str:
     return "#" + "".join(f"{int(round(255 * c)):02x}" for c in rgb)
 
 
+def _bone_credit() -> str:
+    """Return the credit line of the shipped bones (their source and licence)."""
+    from ..geometry import load_manifest
+
+    credit = load_manifest().get("source", {}).get("credit", "")
+    return f"{credit}." if credit and not credit.endswith(".") else credit
+
+
 def _gap_bar(theme: Theme) -> ColorBar:
     """Return the figure's facet-gap colour bar: diverging, centred on zero gap."""
     return ColorBar("", theme.gap_range_mm, theme.gap_cmap, 0.0)
@@ -497,7 +505,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "credit": (
             f"Made with spine3d {spine3d.__version__} from {Path(scene.source).name}: every pose "
             f"was solved by the spine3d solver when this page was written. 3D view: three.js "
-            f"{THREE_VERSION} (MIT licence)."
+            f"{THREE_VERSION} (MIT licence). {_bone_credit()}"
         ),
         "levels": levels,
         "segments": [{"name": j.name, "upper": j.upper, "lower": j.lower} for j in joints],

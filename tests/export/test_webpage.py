@@ -236,6 +236,7 @@ def test_page_loads_offline_without_errors(driver, page):
     # The page shows what the scene says.
     assert driver.find_element("id", "title").text.startswith("Self-twist")
     assert "three.js" in driver.find_element("id", "credit").text
+    assert "myo-sim" in driver.find_element("id", "credit").text  # the bones' source
     labels = driver.execute_script(
         "return [...document.querySelectorAll('.label')].map(e => e.textContent)"
     )
