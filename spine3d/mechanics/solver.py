@@ -489,13 +489,17 @@ def sweep_1dof(
         worst = float(np.degrees(twist[np.argmax(np.abs(twist))]))
         raise _unreachable(t, f"twist_deg = {worst:g}")
     theta, tau = _solve_twist(t, twist)
-    arrays = {
-        "twist_deg": np.degrees(twist),
-        "torque_nm": tau / 1e3,
-        "rotation_deg": np.degrees(theta),
-        "facet_gap_mm": np.moveaxis(t.law.details(theta)["gap_mm"], 0, 1),
-        "poses": _pose_stack(*_kinematics(model), theta),
-    }
+    return _frozen_sweep(
+        twist_deg=np.degrees(twist),
+        torque_nm=tau / 1e3,
+        rotation_deg=np.degrees(theta),
+        facet_gap_mm=np.moveaxis(t.law.details(theta)["gap_mm"], 0, 1),
+        poses=_pose_stack(*_kinematics(model), theta),
+    )
+
+
+def _frozen_sweep(**arrays: np.ndarray) -> Sweep:
+    """Return a :class:`Sweep` of read-only arrays."""
     for a in arrays.values():
         a.flags.writeable = False
     return Sweep(**arrays)
@@ -613,13 +617,9 @@ def sweep(
     _check_load(twist_deg, None)
     twists = np.atleast_1d(np.asarray(twist_deg, dtype=float))
     states = [solve(model, twist_deg=float(t), mobility=mobility) for t in twists]
-    arrays = {
-        "twist_deg": np.array([s.twist_deg for s in states]),
-        "torque_nm": np.array([s.torque_nm for s in states]),
-        "rotation_deg": np.array([s.rotation_deg for s in states]),
-        "facet_gap_mm": np.array([s.facet_gap_mm for s in states]),
-        "poses": np.array([s.poses for s in states]),
-    }
-    for a in arrays.values():
-        a.flags.writeable = False
-    return Sweep(**arrays)
+    return _frozen_sweep(
+        **{
+            name: np.array([getattr(s, name) for s in states])
+            for name in ("twist_deg", "torque_nm", "rotation_deg", "facet_gap_mm", "poses")
+        }
+    )
