@@ -357,10 +357,7 @@ def _pieces(mesh: trimesh.Trimesh, min_share: float = 0.02) -> list[trimesh.Trim
 
 def _load_mapping(path: Path) -> dict[str, str]:
     """Read a mapping file: ``[levels]`` of level = file name."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpineInputError(f"{path}: cannot read the mapping ({_first_line(exc)})") from None
+    data = _read_toml(path, "the mapping")
     table = data.get("levels")
     if not isinstance(table, dict) or not table:
         raise SpineInputError(f'{path}: expected a [levels] table, e.g. L3 = "FJ3162.obj"')
@@ -965,12 +962,17 @@ def check_joint(g: JointGeometry) -> list[str]:
     return out
 
 
+def _read_toml(path: Path, what: str) -> dict:
+    """Read a TOML file, or raise the one-line error naming it and ``what`` it holds."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpineInputError(f"{path}: cannot read {what} ({_first_line(exc)})") from None
+
+
 def _read_landmarks(path: Path, levels: Sequence[str]) -> dict[str, dict[str, np.ndarray]]:
     """Read ``[LEVEL] superior_left = [x, y, z]`` ... in source coordinates."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpineInputError(f"{path}: cannot read the landmarks ({_first_line(exc)})") from None
+    data = _read_toml(path, "the landmarks")
     out: dict[str, dict[str, np.ndarray]] = {}
     for level, table in data.items():
         if level not in levels:
