@@ -161,15 +161,7 @@ def frames(
         for x in u:
             w = math.sin(math.pi * x)
             panels = tuple(
-                replace(
-                    p,
-                    load=replace(
-                        p.load,
-                        twist_deg=None if ld.twist_deg is None else ld.twist_deg * w,
-                        torque_nm=None if ld.torque_nm is None else ld.torque_nm * w,
-                    ),
-                )
-                for p, ld in zip(top.panels, peak, strict=True)
+                replace(p, load=ld.scaled(w)) for p, ld in zip(top.panels, peak, strict=True)
             )
             fig = describe(replace(top, panels=panels), theme, size, clim)
             first = first or fig

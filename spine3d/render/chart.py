@@ -39,7 +39,10 @@ def style_axes(ax, theme: Theme, language: str) -> None:
 
 
 def draw_bars(ax, chart: ChartData, theme: Theme, language: str, x_bins: int = 3) -> None:
-    """Bar chart of rotation per segment: one row per level, top of the column on top."""
+    """Bar chart of rotation per segment: one row per level, top of the column on top.
+
+    A signed component (``chart.ymin < 0``) runs both ways from a line at zero.
+    """
     style_axes(ax, theme, language)
     ax.xaxis.set_major_formatter(_formatter(language))
     n = len(chart.values)
@@ -53,7 +56,9 @@ def draw_bars(ax, chart: ChartData, theme: Theme, language: str, x_bins: int = 3
     )
     ax.set_yticks(np.arange(n), chart.names)
     ax.set_ylim(n - 0.4, -0.6)
-    ax.set_xlim(0, chart.ymax if chart.ymax > 0 else 1.0)
+    ax.set_xlim(chart.ymin, chart.ymax if chart.ymax > 0 else 1.0)
+    if chart.ymin < 0:  # a signed component: a line at zero parts the two directions
+        ax.axvline(0.0, color=theme.text, linewidth=0.8)
     ax.xaxis.set_major_locator(_locator(x_bins))
     # Left-aligned: a title wider than the bars must not run into the 3D view.
     ax.set_title(chart.title, fontsize=theme.font_pt, color=theme.text, loc="left")

@@ -20,12 +20,14 @@ from ..anatomy import SIDES, SpineModel, load_model
 from ..anatomy.frames import apply
 from ..mechanics import SpineState, solve
 from ..mechanics.params import mobility_label
-from .schema import CAMERA_ALIASES
+from .schema import CAMERA_ALIASES, ROTATION_COMPONENTS
 from .spec import PanelSpec, SceneSpec
 from .strings import number, text
 from .theme import DEFAULT_THEME, Theme, colormap, fraction, hex_to_rgb, theme_named
 
 __all__ = [
+    "AXIS_ARROW_MM",
+    "FORCE_MM_PER_N",
     "ChartData",
     "ColorBar",
     "Cone",
@@ -46,6 +48,10 @@ __all__ = [
     "nice_ceiling",
     "project",
     "scene_theme",
+    "chart_component",
+    "coloured_rotation",
+    "load_text",
+    "rotation_bar",
     "shown_peak",
     "simulate_scene",
     "solve_panel",
@@ -166,6 +172,7 @@ class ChartData:
     values: tuple[float, ...]
     colors: tuple[tuple[float, float, float], ...]
     ymax: float
+    ymin: float = 0.0  # below zero for a signed component: the axis runs -ymax to ymax
 
 
 @dataclass(frozen=True)
@@ -289,12 +296,7 @@ def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=N
 def solve_panel(panel: PanelSpec) -> SpineState:
     """Solve a panel's spine under its load (the solve every figure and the viewer use)."""
     model = _model(_facets_key(panel.spine.facets))
-    return solve(
-        model,
-        panel.load.twist_deg,
-        torque_nm=panel.load.torque_nm,
-        mobility=dict(panel.spine.mobility),
-    )
+    return solve(model, mobility=dict(panel.spine.mobility), **panel.load.solve_kwargs())
 
 
 def nice_ceiling(x: float) -> float:
@@ -511,14 +513,17 @@ def describe_panel(
     bone = hex_to_rgb(theme.bone)
     meshes, markers, labels, lines, cones = [], [], [], [], []
     turned = _turned_bones(_facets_key(panel.spine.facets))
+    bar = rotation_bar(v.color_by, rotation_clim, theme, language)
     for lv in panel.spine.levels:
         value = None
         color = bone
-        if v.color_by == "segment_rotation" and lv in seg_of:
-            value = abs(float(state.rotation_deg[seg_of[lv]]))
-            color = tuple(colormap(theme.rotation_cmap, value / rotation_clim).tolist())
+        if bar is not None and lv in seg_of:
+            value = float(coloured_rotation(state, v.color_by)[seg_of[lv]])
+            color = tuple(bar.colors(np.array(value)).tolist())
         # When the joints are the subject, see them through the bone.
         opacity = theme.bone_opacity_gap if v.color_by == "facet_gap" and v.facets else 1.0
+        if v.axes:  # the axes pass through the bodies: see them through the bone
+            opacity = min(opacity, theme.bone_opacity_axes)
         meshes.append(
             MeshItem(lv, np.asarray(state.pose(lv)), color, value, opacity, vertices=turned.get(lv))
         )
@@ -557,7 +562,12 @@ def describe_panel(
         frame = np.asarray(state.pose(j.lower)) @ j.disc_frame_in_lower
         for s, f in enumerate(j.facets):
             gap = float(state.facet_gap_mm[s, i])
-            if v.facets and j.upper in shown:
+            if v.forces and j.upper in shown and not f.removed:
+                arrow = _force_arrow(frame, f, float(state.facet_force_n[s, i]), theme)
+                if arrow is not None:
+                    lines.append(arrow[0])
+                    cones.append(arrow[1])
+            if v.facets and j.upper in shown and not f.removed:
                 if v.color_by == "facet_gap":
                     color = tuple(_gap_bar(theme, language).colors(gap).tolist())
                 else:
@@ -582,45 +592,39 @@ def describe_panel(
         lines += ln
         cones += cn
         labels.append(lb)
+    if v.axes:
+        ln, cn, lb = _rotation_axes(state, shown, theme, language)
+        lines += ln
+        cones += cn
+        labels += lb
     points = _placed_points(tuple(meshes), lines, cones, markers)
-    colorbar = None
-    if v.color_by == "segment_rotation":
-        colorbar = ColorBar(
-            text(language, "colorbar_rotation"), (0.0, rotation_clim), theme.rotation_cmap
-        )
-    elif v.color_by == "facet_gap":
+    colorbar = bar
+    if v.color_by == "facet_gap":
         colorbar = _gap_bar(theme, language)
     chart = None
     if v.chart and any(j.upper in shown for j in model.joints):
         keep = [i for i, j in enumerate(model.joints) if j.upper in shown]
-        rot = np.abs(state.rotation_deg[keep])
+        shows = chart_component(panel)
+        rot = coloured_rotation(state, shows)[keep]
         names = tuple(model.joints[i].upper for i in keep)
-        if v.color_by == "segment_rotation":
-            colors = tuple(
-                tuple(c) for c in colormap(theme.rotation_cmap, rot / rotation_clim).tolist()
-            )
+        if bar is not None:
+            colors = tuple(tuple(c) for c in bar.colors(rot).tolist())
         else:  # the colours of the figure mean something else: keep the bars neutral
             colors = (hex_to_rgb(theme.neutral_bar),) * len(rot)
+        top = nice_ceiling(max(float(np.abs(rot).max()), 0.1))
+        signed = shows in ROTATION_COMPONENTS
         chart = ChartData(
-            text(language, "chart_title"),
+            text(language, f"chart_{shows}" if signed else "chart_title"),
             names,
             tuple(float(x) for x in rot),
             colors,
-            nice_ceiling(max(float(rot.max()), 0.1)),
+            top,
+            -top if signed else 0.0,
         )
-    load = ""
-    if abs(state.twist_deg) >= 0.05:
-        twist_fmt, torque_fmt, key = (
-            ("+.0f", ".1f", "twist_load")
-            if panel.load.twist_deg is not None
-            else ("+.1f", "+.1f", "torque_load")
-        )
-        load = text(
-            language,
-            key,
-            twist=number(state.twist_deg, twist_fmt, language),
-            torque=number(state.torque_nm, torque_fmt, language),
-        )
+    load = load_text(panel, state, language)
+    if v.forces:
+        note = text(language, "force_scale", n=number(10.0 / FORCE_MM_PER_N, ".0f", language))
+        load = f"{load}; {note}" if load else note
     return PanelDrawing(
         title=panel.title,
         state=state,
@@ -677,6 +681,156 @@ def _gap_bar(theme: Theme, language: str) -> ColorBar:
     return ColorBar(text(language, "colorbar_gap"), theme.gap_range_mm, theme.gap_cmap, 0.0)
 
 
+FORCE_MM_PER_N = 0.25
+"""Length of a facet force arrow per newton of contact force, mm (100 N: 25 mm); one
+scale for every panel and figure, so that arrows compare."""
+_FORCE_MIN_N = 1.0
+"""A facet carrying less than this draws no arrow (touching, barely loaded)."""
+AXIS_ARROW_MM = 40.0
+"""Length of a segment's axis-of-rotation arrow, mm (centred on the axis point)."""
+
+
+def coloured_rotation(state: SpineState, color_by: str) -> np.ndarray:
+    """Per segment, the rotation a ``color_by`` colours by, degrees, (n,) float.
+
+    ``flexion``, ``lateral`` and ``axial`` are the signed Cardan components; anything
+    else (``segment_rotation``, and the bars of a figure coloured by gap) is the size of
+    the segment's axial rotation.
+    """
+    if color_by in ROTATION_COMPONENTS:
+        return np.asarray(state.rotation3_deg)[:, ROTATION_COMPONENTS.index(color_by)]
+    return np.abs(np.asarray(state.rotation_deg))
+
+
+def chart_component(panel: PanelSpec) -> str:
+    """Return what a panel's bar chart shows: its ``color_by``, or the bending it is under.
+
+    A panel coloured by a rotation component charts that component; one coloured
+    otherwise charts the size of the axial rotation, unless its load bends without a
+    twist: then the bending component (flexion before lateral), signed.
+    """
+    v, ld = panel.view, panel.load
+    if v.color_by != "facet_gap" and v.color_by != "none":
+        return v.color_by
+    if ld.twist_deg is None and ld.torque_nm is None:
+        if ld.flexion_deg is not None or ld.moment_flexion_nm is not None:
+            return "flexion"
+        if ld.lateral_deg is not None or ld.moment_lateral_nm is not None:
+            return "lateral"
+    return v.color_by
+
+
+def rotation_bar(
+    color_by: str, clim: float, theme: Theme = DEFAULT_THEME, language: str = "en"
+) -> ColorBar | None:
+    """Return the colour bar of a rotation ``color_by`` (None for a gap or no colour).
+
+    A size runs 0 to ``clim`` on the theme's sequential map; a signed component runs
+    ``-clim`` to ``clim`` on its diverging map, centred on zero.
+    """
+    if color_by == "segment_rotation":
+        return ColorBar(text(language, "colorbar_rotation"), (0.0, clim), theme.rotation_cmap)
+    if color_by in ROTATION_COMPONENTS:
+        return ColorBar(text(language, f"colorbar_{color_by}"), (-clim, clim), theme.gap_cmap, 0.0)
+    return None
+
+
+def load_text(panel: PanelSpec, state: SpineState, language: str = "en") -> str:
+    """Return the readout under a panel: the load and what it takes, in ``language``."""
+    ld = panel.load
+    parts = []
+    if abs(state.twist_deg) >= 0.05:
+        twist_fmt, torque_fmt, key = (
+            ("+.0f", ".1f", "twist_load")
+            if ld.twist_deg is not None
+            else ("+.1f", "+.1f", "torque_load")
+        )
+        parts.append(
+            text(
+                language,
+                key,
+                twist=number(state.twist_deg, twist_fmt, language),
+                torque=number(state.torque_nm, torque_fmt, language),
+            )
+        )
+    for k, name, angle, moment in (
+        (0, "flexion_load", ld.flexion_deg, ld.moment_flexion_nm),
+        (1, "lateral_load", ld.lateral_deg, ld.moment_lateral_nm),
+    ):
+        if angle is None and moment is None:
+            continue
+        parts.append(
+            text(
+                language,
+                name,
+                angle=number(
+                    float(state.top_rotation_deg[k]),
+                    "+.0f" if angle is not None else "+.1f",
+                    language,
+                ),
+                moment=number(float(state.reaction_nm[k]), "+.1f", language),
+            )
+        )
+    if ld.follower_n:
+        parts.append(text(language, "follower_load", force=number(ld.follower_n, ".0f", language)))
+    return "; ".join(parts)
+
+
+def _force_arrow(frame: np.ndarray, facet, force_n: float, theme: Theme):
+    """Return a facet's contact force as a pushing arrow, its tip at the joint, or None.
+
+    The force on the upper vertebra's facet acts along the lower facet's normal; the
+    arrow comes from outside the joint along it, ``force_n * FORCE_MM_PER_N`` long.
+    """
+    if force_n < _FORCE_MIN_N:
+        return None
+    n = frame[:3, :3] @ facet.normal
+    n = n / np.linalg.norm(n)
+    tip = apply(frame, facet.centre_mm) - 3.0 * n  # just short of the joint line
+    head = min(10.0, 0.45 * force_n * FORCE_MM_PER_N + 4.0)
+    length = force_n * FORCE_MM_PER_N + head
+    tail = tip - length * n
+    color = hex_to_rgb(theme.force)
+    return (
+        Line(np.array([tail, tip - head * n]), color, 6.0),
+        Cone(tip - 0.5 * head * n, n, head, 0.45 * head, color),
+    )
+
+
+def _rotation_axes(
+    state: SpineState, shown: set[str], theme: Theme, language: str
+) -> tuple[list[Line], list[Cone], list[Label]]:
+    """Each shown segment's instantaneous axis of rotation as an arrow through its point.
+
+    The arrow points along the axis (right-hand rule: the upper vertebra turns
+    anticlockwise looking down it at the tip); its middle is the axis's point nearest
+    the disc centre, so a lecturer sees the axis move toward the impacted facet.
+    """
+    color = hex_to_rgb(theme.rotation_axis)
+    lines, cones, labels = [], [], []
+    half = 0.5 * AXIS_ARROW_MM
+    for i, j in enumerate(state.model.joints):
+        d = np.asarray(state.axis_direction[i], dtype=float)
+        if not (j.upper in shown and j.lower in shown) or np.linalg.norm(d) < 0.5:
+            continue
+        d = d / np.linalg.norm(d)
+        p = np.asarray(state.axis_point_mm[i], dtype=float)
+        lines.append(Line(np.array([p - half * d, p + (half - 8.0) * d]), color, 10.0))
+        cones.append(Cone(p + (half - 5.0) * d, d, 12.0, 5.0, color))
+    if cones:  # one label names them all, at the top arrow's head
+        tip = cones[0].centre + cones[0].direction * 5.0
+        labels.append(
+            Label(
+                text(language, "rotation_axis"),
+                tip + [0.0, 6.0, 10.0],
+                color,
+                kind="level",
+                anchor=tip,
+            )
+        )
+    return lines, cones, labels
+
+
 def _twist_arrow(model, state, panel, theme, language) -> tuple[list[Line], list[Cone], Label]:
     """Return a vertical axis over the top shown vertebra, an arc showing the turn, a label."""
     top = panel.spine.levels[0]
@@ -703,11 +857,17 @@ def _twist_arrow(model, state, panel, theme, language) -> tuple[list[Line], list
 
 
 def shown_peak(panel: PanelSpec, state: SpineState) -> float:
-    """Largest rotation among the segments below the shown levels, degrees."""
+    """Largest rotation among the segments below the shown levels, degrees.
+
+    The rotation the panel colours by: a component's size for ``flexion``,
+    ``lateral`` or ``axial``, else the axial rotation's.
+    """
     shown = set(panel.spine.levels)
     rot = [
         abs(float(r))
-        for j, r in zip(state.model.joints, state.rotation_deg, strict=True)
+        for j, r in zip(
+            state.model.joints, coloured_rotation(state, panel.view.color_by), strict=True
+        )
         if j.upper in shown
     ]
     return max(rot, default=0.0)
@@ -925,7 +1085,28 @@ def describe(
         panels.append(d)
     if fixed:  # frames of a clip: the chart's axis holds still too
         panels = [
-            p if p.chart is None else replace(p, chart=replace(p.chart, ymax=clim)) for p in panels
+            p
+            if p.chart is None
+            else replace(p, chart=replace(p.chart, ymax=clim, ymin=-clim if p.chart.ymin else 0.0))
+            for p in panels
+        ]
+    else:  # panels that chart the same quantity share its axis, so that bars compare
+        top: dict[str, float] = {}
+        for p in panels:
+            if p.chart is not None:
+                top[p.chart.title] = max(top.get(p.chart.title, 0.0), p.chart.ymax)
+        panels = [
+            p
+            if p.chart is None
+            else replace(
+                p,
+                chart=replace(
+                    p.chart,
+                    ymax=top[p.chart.title],
+                    ymin=-top[p.chart.title] if p.chart.ymin else 0.0,
+                ),
+            )
+            for p in panels
         ]
     panels = _share_frames(tuple(panels), scene.panels, None)
     return Figure(

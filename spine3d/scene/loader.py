@@ -221,16 +221,35 @@ def _view(d: dict) -> ViewSpec:
         azimuth_deg=get("azimuth_deg"),
         elevation_deg=get("elevation_deg"),
         distance_mm=get("distance_mm"),
+        axes=get("axes"),
+        forces=get("forces"),
     )
 
 
+_AXIS_PAIRS = (
+    ("twist_deg", "torque_nm"),
+    ("flexion_deg", "moment_flexion_nm"),
+    ("lateral_deg", "moment_lateral_nm"),
+)
+"""Per axis, the angle and the moment that control it: one or the other."""
+
+
 def _load(where: str, label: str, d: dict) -> LoadSpec:
-    if "twist_deg" in d and "torque_nm" in d:
-        raise SpineInputError(f"{where}: [{label}] give twist_deg or torque_nm, not both")
-    if "torque_nm" in d:
-        return LoadSpec(twist_deg=None, torque_nm=d["torque_nm"])
+    for angle, moment in _AXIS_PAIRS:
+        if angle in d and moment in d:
+            raise SpineInputError(f"{where}: [{label}] give {angle} or {moment}, not both")
+    given = {k for pair in _AXIS_PAIRS for k in pair} & set(d)
+    twist = d.get("twist_deg")
+    if not given:  # no load named: the default twist
+        twist = SCHEMA["load"]["twist_deg"].default
     return LoadSpec(
-        twist_deg=d.get("twist_deg", SCHEMA["load"]["twist_deg"].default), torque_nm=None
+        twist_deg=twist,
+        torque_nm=d.get("torque_nm"),
+        flexion_deg=d.get("flexion_deg"),
+        lateral_deg=d.get("lateral_deg"),
+        moment_flexion_nm=d.get("moment_flexion_nm"),
+        moment_lateral_nm=d.get("moment_lateral_nm"),
+        follower_n=d.get("follower_n", SCHEMA["load"]["follower_n"].default),
     )
 
 
@@ -377,17 +396,53 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
 
 
 def _reachable(where: str, label: str, panel: PanelSpec) -> None:
-    """Refuse a twist or torque (static, or a self-twist's peak) the spine cannot reach."""
+    """Refuse a load (static, or a self-twist's peak) the spine cannot reach.
+
+    The static load is solved as every figure solves it: an accepted load is one the
+    solver reaches before a segment's failure torque.
+    """
     model = load_model(facets=panel.spine.facets)
-    loads = [(f"[{label}]", panel.load.twist_deg, panel.load.torque_nm)]
+    loads = [(f"[{label}]", panel.load.solve_kwargs())]
     mv = panel.maneuver
     if mv is not None and mv.kind == "self_twist":
-        loads.append(("[maneuver] peak", mv.twist_deg, mv.torque_nm))
-    for what, twist, torque in loads:
+        loads.append(("[maneuver] peak", {"twist_deg": mv.twist_deg, "torque_nm": mv.torque_nm}))
+    for k, (what, kwargs) in enumerate(loads):
         try:
-            solve(model, twist, torque_nm=torque, mobility=dict(panel.spine.mobility))
+            solve(model, mobility=dict(panel.spine.mobility), **kwargs)
         except UnreachableTwistError as exc:
+            if k == 0 and panel.load.bending:
+                raise _beyond(where, what, panel, model, exc) from None
             raise SpineInputError(f"{where}: {what} {exc}") from None
+
+
+_COMPONENT_KEYS = {
+    "flexion": ("flexion_deg", "moment_flexion_nm", "forward", "backward"),
+    "lateral": ("lateral_deg", "moment_lateral_nm", "to the right", "to the left"),
+}
+
+
+def _beyond(where: str, what: str, panel: PanelSpec, model, exc) -> SpineInputError:
+    """Say which bending load is out of reach, and how far this spine goes that way."""
+    ld = panel.load
+    names = [n for pair in _AXIS_PAIRS for n in pair if getattr(ld, n) is not None]
+    given = ", ".join(f"{n} = {getattr(ld, n):g}" for n in names)
+    limit = exc.max_torque_nm
+    hint = f"at most ±{limit:g} N m, the failure moment of a segment"
+    angles = [(c, keys) for c, keys in _COMPONENT_KEYS.items() if getattr(ld, keys[0]) is not None]
+    if len(names) == 1 and angles:
+        comp, (angle, _, ahead, back) = angles[0]
+        value = getattr(ld, angle)
+        try:
+            reach = solve(
+                model,
+                moment_nm={comp: math.copysign(limit, value)},
+                mobility=dict(panel.spine.mobility),
+            ).top_rotation_deg[("flexion", "lateral").index(comp)]
+            way = ahead if value > 0 else back
+            hint = f"at most {abs(reach):.0f}° {way}, where a segment fails"
+        except SpineInputError:
+            pass
+    return SpineInputError(f"{where}: {what} {given}: beyond what this spine can reach: {hint}")
 
 
 def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, float | None]:

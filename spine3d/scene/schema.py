@@ -15,6 +15,7 @@ __all__ = [
     "COLOR_BY",
     "FIGURE_VIEW_KEYS",
     "MANEUVERS",
+    "ROTATION_COMPONENTS",
     "Key",
     "SCHEMA",
     "all_keys",
@@ -35,7 +36,13 @@ CAMERAS = (
 CAMERA_ALIASES = {"lateral": "left"}
 """Other names of a preset (the viewer's key 2 says "lateral")."""
 
-COLOR_BY = ("segment_rotation", "facet_gap", "none")
+COLOR_BY = ("segment_rotation", "flexion", "lateral", "axial", "facet_gap", "none")
+"""What colours the drawing: the magnitude of each segment's rotation, one signed
+component of it (Cardan angles, ISB order), the facet gap, or nothing."""
+
+ROTATION_COMPONENTS = ("flexion", "lateral", "axial")
+"""The signed components of a segment's rotation ``color_by`` may take, in the order of
+:attr:`~spine3d.mechanics.SpineState.rotation3_deg`."""
 
 MANEUVERS = ("self_twist", "hvla", "mobilisation")
 
@@ -118,7 +125,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "facets",
             {},
             "Per-joint facet overrides (coronal_deg, transverse_deg, clearance_mm, "
-            "facet_width_mm, facet_height_mm; left_/right_ prefixes for one side).",
+            "facet_width_mm, facet_height_mm; left_/right_ prefixes for one side), "
+            "removed = true for a facetectomy (left_removed, right_removed: one side), "
+            "and lordosis_deg, the rest angle between the two vertebrae.",
         ),
         "ribs": Key(
             "bool",
@@ -140,6 +149,42 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "torque_nm": Key(
             "float", None, "Axial torque instead of a twist, N m.", low=-100, high=100
+        ),
+        "flexion_deg": Key(
+            "float",
+            None,
+            "Flexion of T1 on the sacrum, degrees (+ forward, - extension); combines with "
+            "a twist or lateral bending.",
+            low=-90,
+            high=90,
+        ),
+        "lateral_deg": Key(
+            "float",
+            None,
+            "Lateral bending of T1 on the sacrum, degrees (+ to the right).",
+            low=-90,
+            high=90,
+        ),
+        "moment_flexion_nm": Key(
+            "float",
+            None,
+            "Flexion moment on T1 instead of a flexion angle, N m (+ forward).",
+            low=-100,
+            high=100,
+        ),
+        "moment_lateral_nm": Key(
+            "float",
+            None,
+            "Lateral bending moment on T1 instead of a lateral angle, N m (+ to the right).",
+            low=-100,
+            high=100,
+        ),
+        "follower_n": Key(
+            "float",
+            0.0,
+            "Compressive follower load through every disc centre, N (body weight above).",
+            low=0,
+            high=2000,
         ),
     },
     "view": {
@@ -175,7 +220,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "color_by": Key(
             "choice",
             "segment_rotation",
-            "Colour vertebrae by the rotation of the segment below, or facets by their gap.",
+            "Colour vertebrae by the rotation of the segment below (its size, or one "
+            "signed component: flexion, lateral, axial), or facets by their gap.",
             choices=COLOR_BY,
         ),
         "labels": Key("bool", True, "Label each level."),
@@ -187,6 +233,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "ghost": Key("bool", False, "Draw the rest pose as a translucent ghost."),
         "twist_axis": Key("bool", True, "Draw the twist axis and the direction of the twist."),
+        "axes": Key(
+            "bool",
+            False,
+            "Draw each shown segment's instantaneous axis of rotation as an arrow.",
+        ),
+        "forces": Key(
+            "bool",
+            False,
+            "Draw each facet's contact force as an arrow at the joint, length in proportion.",
+        ),
         "chart": Key("bool", True, "Inset bar chart of rotation per segment."),
         "width": Key("int", 1920, "Image width, pixels (figure only).", low=160, high=7200),
         "height": Key("int", 1080, "Image height, pixels (figure only).", low=160, high=7200),

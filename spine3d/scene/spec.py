@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..mechanics.maneuver import Maneuver
 
@@ -42,10 +43,74 @@ class SpineSpec:
 
 @dataclass(frozen=True)
 class LoadSpec:
-    """The global load: exactly one of ``twist_deg`` and ``torque_nm`` is set."""
+    """The static load on the top vertebra (T1), in the three planes (``[load]``).
+
+    Each axis is either angle-controlled or loaded by a moment (or free): at most one
+    of ``twist_deg`` and ``torque_nm``, of ``flexion_deg`` and ``moment_flexion_nm``,
+    of ``lateral_deg`` and ``moment_lateral_nm``. Signs as :func:`spine3d.solve`:
+    upper body turning left, forward, to the right positive.
+
+    Attributes
+    ----------
+    twist_deg, flexion_deg, lateral_deg : float or None
+        Cardan angles of T1 relative to its rest pose, degrees.
+    torque_nm : float or None
+        Axial moment, N m.
+    moment_flexion_nm, moment_lateral_nm : float or None
+        Flexion and lateral bending moments, N m.
+    follower_n : float, default: 0.0
+        Compressive follower load through every disc centre, N.
+    """
 
     twist_deg: float | None
     torque_nm: float | None
+    flexion_deg: float | None = None
+    lateral_deg: float | None = None
+    moment_flexion_nm: float | None = None
+    moment_lateral_nm: float | None = None
+    follower_n: float = 0.0
+
+    def solve_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments of :func:`spine3d.solve` for this load."""
+        out: dict[str, Any] = {}
+        for name in ("twist_deg", "torque_nm", "flexion_deg", "lateral_deg"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        moments = {
+            c: v
+            for c, v in (("flexion", self.moment_flexion_nm), ("lateral", self.moment_lateral_nm))
+            if v is not None
+        }
+        if moments:
+            out["moment_nm"] = moments
+        if self.follower_n:
+            out["follower_n"] = self.follower_n
+        return out
+
+    def scaled(self, w: float) -> LoadSpec:
+        """Return this load with every angle and moment times ``w`` (the follower kept)."""
+        return replace(
+            self,
+            **{
+                name: None if getattr(self, name) is None else getattr(self, name) * w
+                for name in _SCALED
+            },
+        )
+
+    @property
+    def bending(self) -> bool:
+        """Whether the load bends (flexion or lateral, by angle or moment)."""
+        return any(getattr(self, n) is not None for n in _SCALED[2:])
+
+
+_SCALED = (
+    "twist_deg",
+    "torque_nm",
+    "flexion_deg",
+    "lateral_deg",
+    "moment_flexion_nm",
+    "moment_lateral_nm",
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +132,8 @@ class ViewSpec:
     azimuth_deg: float | None = None
     elevation_deg: float = 0.0
     distance_mm: float | None = None
+    axes: bool = False
+    forces: bool = False
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ _SET = {  # (section, key): value written uncommented, as TOML
 
 _INTRO = {
     "spine": "Which vertebrae, their mobility and facet overrides.",
-    "load": "The global load: twist_deg or torque_nm, not both.",
+    "load": "The load on T1: per axis an angle or a moment, not both; a follower load.",
     "view": "How the figure looks.",
     "maneuver": "A manoeuvre over time, for `spine3d simulate` and clips (optional).",
     "animation": "What `spine3d animate` shows.",

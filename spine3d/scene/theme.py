@@ -134,6 +134,11 @@ class Theme:
         Label size in the interactive viewer, a fraction of the window height.
     rib, cartilage : str
         Colours of the ribs and of the costal cartilages and sternum.
+    bone_opacity_axes : float
+        Bone opacity when the axes of rotation are drawn: they pass through the bodies.
+    rotation_axis, force : str
+        Arrows of the segments' axes of rotation and of the facet contact forces: far
+        from the bone and from both maps' ends, and from each other.
     rib_opacity : float
         The rib cage is drawn translucent so the vertebrae stay visible.
     """
@@ -154,6 +159,7 @@ class Theme:
     flash_ms: float = 30.0
     ghost_opacity: float = 0.18
     bone_opacity_gap: float = 0.35
+    bone_opacity_axes: float = 0.4
     rib: str = "#e3d3b4"
     cartilage: str = "#b7d3e6"
     rib_opacity: float = 0.4
@@ -161,6 +167,8 @@ class Theme:
     gap_cmap: str = "RdBu"
     gap_range_mm: tuple[float, float] = (-0.2, 1.0)
     neutral_bar: str = "#9a9a9a"
+    rotation_axis: str = "#009e60"
+    force: str = "#e07b00"
     font_pt: float = 14.0
     font_family: str = "DejaVu Sans"
     label_size: float = 0.0155
@@ -197,6 +205,8 @@ DARK_THEME = Theme(
     restricted="#5fd38d",
     hypermobile="#ff79e1",
     neutral_bar="#8a8a8a",
+    rotation_axis="#3ddc97",
+    force="#ffb13b",
 )
 """For dark slides: every text, axis, tick and arrow is light."""
 

@@ -59,6 +59,20 @@ BAD = [
     ("[[panel]]\nviw = {}\n", r"unknown key \[panel 1\] viw \(did you mean 'view'\?\)"),
     ("[[panel]]\n[panel.view]\nwidth = 100\n", r"unknown key \[panel 1.view\] width"),
     ('title = "x\n', r"TOML syntax error"),
+    (
+        "[load]\nflexion_deg = 10\nmoment_flexion_nm = 2\n",
+        r"give flexion_deg or moment_flexion_nm, not both",
+    ),
+    (
+        "[load]\nmoment_lateral_nm = 40\n",
+        r"\[load\] moment_lateral_nm = 40: beyond what this spine can reach: at most ±\d+ N m",
+    ),
+    (
+        "[load]\nlateral_deg = -89\n",
+        r"\[load\] lateral_deg = -89: beyond what this spine can reach: at most \d+° to the left",
+    ),
+    ("[load]\nfollower_n = -5\n", r"\[load\] follower_n = -5: expected a number from 0 to 2000"),
+    ('[view]\ncolor_by = "twist"\n', r"expected one of segment_rotation, flexion, lateral, axial"),
 ]
 
 
