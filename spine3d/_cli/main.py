@@ -42,6 +42,10 @@ def _cmd_solve(args) -> int:
     from .tables import print_solve_table
     from .validate import load_options
 
+    if args.scene is not None:
+        return _solve_scene(args)
+    if args.panel is not None:
+        raise SpineInputError("--panel: needs --scene FILE (a panel of that scene)")
     model = spine3d.load_model(bones=args.bones)
     mobility = _mobility(args.mobility or [])
     state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
@@ -49,6 +53,74 @@ def _cmd_solve(args) -> int:
         print(json.dumps(state.to_dict(), indent=1))
     else:
         print_solve_table(state)
+    return 0
+
+
+def _solve_scene(args) -> int:
+    """``spine3d solve --scene``: each panel's spine and load, the command line's load on top."""
+    from dataclasses import replace
+
+    import spine3d
+    from spine3d.scene import load_scene
+    from spine3d.scene.describe import solve_panel
+
+    from .tables import print_solve_table
+    from .validate import load_options
+
+    scene = load_scene(args.scene)
+    if args.levels is not None:
+        raise SpineInputError(
+            f"--levels {args.levels}: a scene's figures solve the whole column (T1 on the "
+            "sacrum); its [spine] levels say which are shown. Give --levels without --scene"
+        )
+    n = len(scene.panels)
+    if args.panel is not None and not 1 <= args.panel <= n:
+        raise SpineInputError(
+            f"--panel {args.panel}: {scene.source} has {n} panel{'s' if n > 1 else ''}: "
+            f"expected 1 to {n}"
+        )
+    indices = [args.panel - 1] if args.panel is not None else list(range(n))
+    override = load_options(args, default_twist=False)
+    mobility = _mobility(args.mobility or [])
+    results = []
+    for i in indices:
+        panel = scene.panels[i]
+        panel = replace(
+            panel,
+            load=panel.load.overridden(override),
+            spine=replace(panel.spine, mobility={**panel.spine.mobility, **mobility}),
+        )
+        if args.bones is None:  # the very solve the scene's figure draws
+            state = solve_panel(panel)
+        else:
+            model = spine3d.load_model(facets=panel.spine.facets, bones=args.bones)
+            state = spine3d.solve(
+                model, mobility=dict(panel.spine.mobility), **panel.load.solve_kwargs()
+            )
+        shown = [j.name for j in state.model.joints if j.upper in panel.spine.levels]
+        results.append((i, state, shown))
+    if args.json:
+        dicts = [
+            {
+                "scene": scene.name,
+                "panel": i + 1,
+                "title": scene.panels[i].title,
+                "shown_levels": list(scene.panels[i].spine.levels),
+                "shown_segments": shown,
+                **state.to_dict(),
+            }
+            for i, state, shown in results
+        ]
+        payload = dicts[0] if len(dicts) == 1 else {"scene": scene.name, "panels": dicts}
+        print(json.dumps(payload, indent=1))
+    else:
+        for i, state, shown in results:
+            levels = scene.panels[i].spine.levels
+            print(
+                f"{scene.name}, {_panel_name(scene, i)}: {levels[0]}-{levels[-1]} shown, "
+                "T1 on the sacrum solved"
+            )
+            print_solve_table(state, shown)
     return 0
 
 
@@ -429,6 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.add_argument("--bones", metavar="PACK", help="a bone pack from `spine3d import`")
+    s.add_argument(
+        "--scene",
+        metavar="SCENE",
+        help="solve a scene's spine and load, each panel (load options above override it)",
+    )
+    s.add_argument("--panel", type=int, metavar="N", help="only panel N of the scene (from 1)")
     s.set_defaults(func=_cmd_solve)
 
     im = sub.add_parser("import", help="import your own vertebra meshes or CT labels as a pack")

@@ -8,8 +8,11 @@ from rich.table import Table
 __all__ = ["print_bone_info", "print_run", "print_schedule", "print_solve_table"]
 
 
-def print_solve_table(state) -> None:
-    """Print the per-segment rotation, share, facet gaps and forces of a solve."""
+def print_solve_table(state, segments: list[str] | None = None) -> None:
+    """Print the per-segment rotation, share, facet gaps and forces of a solve.
+
+    ``segments``, if given, are the rows printed (a scene's shown segments).
+    """
     d = state.to_dict()
     t = Table(
         title=f"{d['levels']}: twist {d['twist_deg']:.1f}, flexion {d['flexion_deg']:.1f}, "
@@ -32,6 +35,8 @@ def print_solve_table(state) -> None:
     ):
         t.add_column(col, justify="left" if col in ("segment", "region", "mobility") else "right")
     for s in d["segments"]:
+        if segments is not None and s["name"] not in segments:
+            continue
         mark = {"restricted": " *", "hypermobile": " !"}.get(s["mobility"], "")
         style = {"restricted": "cyan", "hypermobile": "magenta"}.get(s["mobility"])
         t.add_row(

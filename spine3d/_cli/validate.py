@@ -36,8 +36,12 @@ def parse_moment(text: str) -> dict[str, float]:
     return out
 
 
-def load_options(args) -> dict:
-    """Return the keyword arguments of :func:`spine3d.solve` from ``spine3d solve`` args."""
+def load_options(args, default_twist: bool = True) -> dict:
+    """Return the keyword arguments of :func:`spine3d.solve` from ``spine3d solve`` args.
+
+    With ``default_twist`` a command line that names no load gets a 30° twist; without
+    it (``--scene``: the scene's load stands) only what the command line names.
+    """
     kwargs: dict = {}
     if args.torque is not None:
         kwargs["torque_nm"] = args.torque
@@ -55,7 +59,9 @@ def load_options(args) -> dict:
         kwargs["levels"] = args.levels
     if args.twist is not None:
         kwargs["twist_deg"] = args.twist
-    elif not {"torque_nm", "flexion_deg", "lateral_deg", "moment_nm"} & set(kwargs):
+    elif default_twist and not {"torque_nm", "flexion_deg", "lateral_deg", "moment_nm"} & set(
+        kwargs
+    ):
         kwargs["twist_deg"] = 30.0
     return kwargs
 

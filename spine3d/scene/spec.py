@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..errors import SpineInputError
 from ..mechanics.maneuver import Maneuver
 
 __all__ = ["LoadSpec", "PanelSpec", "SceneSpec", "SpineSpec", "ViewSpec"]
@@ -97,11 +98,53 @@ class LoadSpec:
             },
         )
 
+    def overridden(self, kwargs: Mapping[str, Any]) -> LoadSpec:
+        """Return this load with the axes that ``kwargs`` name replaced by them.
+
+        ``kwargs`` are :func:`spine3d.solve` keywords (``twist_deg``, ``torque_nm``,
+        ``flexion_deg``, ``lateral_deg``, ``moment_nm``, ``follower_n``), e.g. from the
+        command line. An axis they name (by its angle or its moment) takes only their
+        value; the other axes and the follower load keep this load's.
+
+        Raises
+        ------
+        SpineInputError
+            If ``kwargs`` give an axis both an angle and a moment.
+        """
+        fields: dict[str, float] = {}
+        for key, value in kwargs.items():
+            if key == "moment_nm":
+                for comp, nm in value.items():
+                    fields[_MOMENT_FIELD[comp]] = nm
+            elif key in _AXIS_OF or key == "follower_n":
+                fields[key] = value
+        out = {}
+        for angle, moment in _AXIS_FIELDS:
+            if angle in fields and moment in fields:
+                raise SpineInputError(f"give {angle} or {moment}, not both")
+            if angle in fields or moment in fields:
+                out[angle], out[moment] = fields.get(angle), fields.get(moment)
+        if "follower_n" in fields:
+            out["follower_n"] = fields["follower_n"]
+        return replace(self, **out)
+
     @property
     def bending(self) -> bool:
         """Whether the load bends (flexion or lateral, by angle or moment)."""
         return any(getattr(self, n) is not None for n in _SCALED[2:])
 
+
+_AXIS_FIELDS = (
+    ("twist_deg", "torque_nm"),
+    ("flexion_deg", "moment_flexion_nm"),
+    ("lateral_deg", "moment_lateral_nm"),
+)
+_AXIS_OF = {name: k for k, pair in enumerate(_AXIS_FIELDS) for name in pair}
+_MOMENT_FIELD = {
+    "axial": "torque_nm",
+    "flexion": "moment_flexion_nm",
+    "lateral": "moment_lateral_nm",
+}
 
 _SCALED = (
     "twist_deg",
