@@ -41,10 +41,31 @@ from .figure import PanelActors, add_colorbar
 __all__ = ["HELP", "Viewer", "check_display"]
 
 CYCLE = ("normal", "restricted", "hypermobile")
-SLIDER = {
-    "angle": (-60.0, 60.0, "twist of T1 on the sacrum (°)"),
-    "torque": (-10.0, 10.0, "axial torque (N m)"),
+LOADS = ("axial", "flexion", "lateral")
+"""The loads the slider drives, in the order ``b`` cycles them."""
+LOAD_NAMES = {"axial": "twist", "flexion": "flexion", "lateral": "lateral bending"}
+SLIDERS = {
+    "axial": {
+        "angle": (-60.0, 60.0, "twist of T1 on the sacrum (°)"),
+        "torque": (-10.0, 10.0, "axial torque (N m)"),
+    },
+    "flexion": {
+        "angle": (-60.0, 60.0, "flexion of T1 on the sacrum (°), + forward"),
+        "torque": (-10.0, 10.0, "flexion moment (N m), + forward"),
+    },
+    "lateral": {
+        "angle": (-40.0, 40.0, "lateral bending of T1 on the sacrum (°), + right"),
+        "torque": (-10.0, 10.0, "lateral bending moment (N m), + right"),
+    },
 }
+"""Per load, the slider's range and title under angle and under moment control."""
+SLIDER = SLIDERS["axial"]
+_FIELDS = {
+    "axial": ("twist_deg", "torque_nm"),
+    "flexion": ("flexion_deg", "moment_flexion_nm"),
+    "lateral": ("lateral_deg", "moment_lateral_nm"),
+}
+_COMPONENT = {"flexion": 0, "lateral": 1, "axial": 2}
 PLAY_TICK_MS = 40
 """Wall-clock milliseconds between frames while a manoeuvre plays."""
 PLAY_STEP_MS = 2.0
@@ -63,12 +84,13 @@ HELP = (
     "  left-drag         turn the view\n"
     "  shift + left-drag pan;  right-drag or wheel: zoom\n"
     "  click a vertebra  cycle the segment below it: normal > restricted > hypermobile\n"
-    "  drag the slider   twist or torque, solved live (a manoeuvre: its time)\n"
+    "  drag the slider   the load it drives, solved live (a manoeuvre: its time)\n"
     "keys\n"
     "  space             play / pause a manoeuvre\n"
     "  [ ]               previous / next panel of the scene\n"
     "  1 2 3 4           camera: posterior, lateral, superior, oblique\n"
-    "  t                 switch angle / torque control\n"
+    "  b                 slider drives: twist > flexion > lateral bending\n"
+    "  t                 switch angle / torque (moment) control\n"
     "  l                 labels on / off\n"
     "  f                 colour by segment rotation / facet gap\n"
     "  g                 rest-pose ghost on / off\n"
@@ -156,6 +178,8 @@ class Viewer:
     def _reset_state(self) -> None:
         load = self.base.load
         self.t_ms = 0.0
+        self.axis = "axial"
+        self.held: dict[str, tuple[str, float]] = {}
         if self.base.maneuver is not None:
             self.control = "time"
             self.mobility = dict(self.base.spine.mobility)
@@ -165,10 +189,10 @@ class Viewer:
             self.t_ms = at if at is not None else drawn_moment_ms(self._run())
             self.value = self.t_ms
             return
-        self.control = "angle" if load.twist_deg is not None else "torque"
-        self.value = float(load.twist_deg if load.twist_deg is not None else load.torque_nm)
-        lo, hi, _ = SLIDER[self.control]
-        self.value = min(max(self.value, lo), hi)
+        # The slider opens on the first load the scene names: twist, flexion or lateral.
+        named = [a for a in LOADS if any(getattr(load, f) is not None for f in _FIELDS[a])]
+        self.axis = named[0] if named else "axial"
+        self.control, self.value = self._entered(self.axis)
         self.mobility: dict[str, str | float] = dict(self.base.spine.mobility)
         self._reset_view()
 
@@ -183,15 +207,37 @@ class Viewer:
         self.help_visible = False
         self._preset_view = None
 
+    def _entered(self, axis: str) -> tuple[str, float]:
+        """(control, value) the slider takes on ``axis``: the scene's, else no moment.
+
+        An axis the scene leaves free opens under moment control at zero, so that
+        nothing moves until the slider does.
+        """
+        angle, moment = _FIELDS[axis]
+        load = self.base.load
+        if getattr(load, angle) is not None:
+            control, value = "angle", float(getattr(load, angle))
+        else:
+            control, value = "torque", float(getattr(load, moment) or 0.0)
+        lo, hi, _ = SLIDERS[axis][control]
+        return control, min(max(value, lo), hi)
+
     def panel(self) -> PanelSpec:
         """Return the panel the window shows now, as a scene panel."""
         load = self.base.load
         if self.control != "time":
-            load = replace(
-                load,
-                twist_deg=self.value if self.control == "angle" else None,
-                torque_nm=self.value if self.control == "torque" else None,
-            )
+            for axis, (control, value) in {
+                **self.held,
+                self.axis: (self.control, self.value),
+            }.items():
+                angle, moment = _FIELDS[axis]
+                load = replace(
+                    load,
+                    **{
+                        angle: value if control == "angle" else None,
+                        moment: value if control == "torque" else None,
+                    },
+                )
         spine = replace(self.base.spine, mobility=dict(self.mobility))
         view = replace(
             self.base.view,
@@ -214,8 +260,14 @@ class Viewer:
             at = base.at_ms if base.at_ms is not None else drawn_moment_ms(self._run())
             moved = abs(self.t_ms - at) > 0.5
         else:
-            now = base.load.twist_deg if self.control == "angle" else base.load.torque_nm
-            moved = now is None or abs(self.value - now) > 1e-9
+            now = self.panel().load
+            moved = False
+            for angle, moment in _FIELDS.values():
+                for name in (angle, moment):
+                    a, b = getattr(now, name), getattr(base.load, name)
+                    if (a is None) != (b is None) or (a is not None and abs(a - b) > 1e-9):
+                        # an axis the scene leaves free, held at no moment, is unchanged
+                        moved = moved or not (name == moment and b is None and a == 0.0)
         return moved or dict(self.mobility) != dict(base.spine.mobility)
 
     def live_text(self, state) -> tuple[str, str]:
@@ -237,11 +289,23 @@ class Viewer:
             title = f"Self-twist of {abs(state.twist_deg):.0f}° (upper body turns {side})"
         else:
             title = f"Axial torque of {state.torque_nm:+.1f} N m"
+        bends = self.control != "time" and self.panel().load.bending
+        if bends:
+            flex, lat = state.top_rotation_deg[:2]
+            title += f", flexion {flex:+.0f}°, lateral bending {lat:+.0f}°"
         if mob:
             title += f", {mob}"
+        bending = ""
+        if bends:
+            flex, lat = state.top_rotation_deg[:2]
+            m_flex, m_lat = state.reaction_nm[:2]
+            bending = (
+                f", flexion {flex:+.1f}° ({m_flex:+.2f} N m), lateral bending {lat:+.1f}° "
+                f"({m_lat:+.2f} N m)"
+            )
         caption = (
             f"Twist {state.twist_deg:+.1f}° of T1 on the sacrum, torque "
-            f"{state.torque_nm:+.2f} N m; "
+            f"{state.torque_nm:+.2f} N m{bending}; "
             + (f"mobility: {mob}, the other segments normal." if mob else "every segment normal.")
         )
         return title, caption
@@ -306,6 +370,10 @@ class Viewer:
         try:
             state = solve_panel(panel)
         except SpineInputError:
+            if self.axis != "axial":
+                state = self._clamp()
+                panel = self.panel()
+                return self._described(panel, state)
             # Beyond what this mobility can reach: stay at the largest reachable twist.
             model = self._solve_at(twist_deg=0.0).model
             limit = reachable_twist_deg(model, self.mobility)
@@ -314,6 +382,22 @@ class Viewer:
             self.value = math.copysign(0.999 * limit, self.value)
             panel = self.panel()
             state = solve_panel(panel)
+        return self._described(panel, state)
+
+    def _clamp(self):
+        """Pull a bending load back to the largest this spine reaches; return its state."""
+        reached, beyond = 0.0, self.value
+        for _ in range(20):
+            self.value = 0.5 * (reached + beyond)
+            try:
+                solve_panel(self.panel())
+                reached = self.value
+            except SpineInputError:
+                beyond = self.value
+        self.value = reached
+        return solve_panel(self.panel())
+
+    def _described(self, panel: PanelSpec, state) -> PanelDrawing:
         # The colour limit follows the state, as in `spine3d render`: the same colours;
         # while the slider is dragged it holds still, so that colours compare.
         clim = nice_ceiling(shown_peak(panel, state))
@@ -355,7 +439,12 @@ class Viewer:
         )
         self.status = pl.add_text("", position=(10, h - 48), font_size=9, color=text, name="status")
         self.help = pl.add_text(
-            HELP, position=(10, h - 330), font_size=9, color=text, font="courier", name="help"
+            HELP,
+            position=(10, h - 18 * (HELP.count("\n") + 2)),  # its lines, about 18 px each
+            font_size=9,
+            color=text,
+            font="courier",
+            name="help",
         )
         # A box behind the help, so that it reads over bone and labels.
         prop = self.help.GetTextProperty()
@@ -379,6 +468,7 @@ class Viewer:
         pl.iren.interactor.AddObserver("TimerEvent", self._on_timer)
         for key, fn in {
             "t": self.toggle_control,
+            "b": self.cycle_load,
             "l": self.toggle_labels,
             "f": self.toggle_facets,
             "g": self.toggle_ghost,
@@ -398,7 +488,7 @@ class Viewer:
     def _slider_range(self) -> tuple[float, float, str]:
         if self.control == "time":
             return 0.0, float(self._run().t_ms[-1]), "time (ms); space: play / pause"
-        return SLIDER[self.control]
+        return SLIDERS[self.axis][self.control]
 
     def _make_slider(self) -> None:
         lo, hi, title = self._slider_range()
@@ -461,9 +551,17 @@ class Viewer:
             self.status.SetInput(f"{panel}{d.twist_text}\n(space: play / pause, h: help)")
         else:
             unit = "°" if self.control == "angle" else " N m"
+            kind = "angle" if self.control == "angle" else "moment"
+            bend = ""
+            if self.panel().load.bending:
+                bend = (
+                    f", flexion {d.state.top_rotation_deg[0]:+.1f}°, lateral "
+                    f"{d.state.top_rotation_deg[1]:+.1f}°"
+                )
             self.status.SetInput(
-                f"{panel}{self.control} control: {self.value:+.1f}{unit}   twist "
-                f"{d.state.twist_deg:+.1f}°, torque {d.state.torque_nm:+.2f} N m   (h: help)",
+                f"{panel}{LOAD_NAMES[self.axis]} {kind} control: {self.value:+.1f}{unit}   twist "
+                f"{d.state.twist_deg:+.1f}°, torque {d.state.torque_nm:+.2f} N m{bend}   "
+                "(b: load, h: help)",
             )
         self.last = d
         # The drawing may have clamped the value (a twist beyond reach): show that.
@@ -493,6 +591,8 @@ class Viewer:
             rows = ["colour: facet gap (mm)", "segment   rotation   gap L   gap R"]
         elif self.color_by == "segment_rotation":
             rows = ["colour: segment rotation (°)", "segment   rotation"]
+        elif d.colorbar is not None:  # a signed component: its value beside the twist's
+            rows = [f"colour: {d.colorbar.title}", f"segment   rotation   {self.color_by}"]
         else:
             rows = ["segment   rotation"]
         for i, j in enumerate(d.state.model.joints):
@@ -506,7 +606,12 @@ class Viewer:
             if self.color_by == "facet_gap":
                 gap = d.state.facet_gap_mm[:, i]
                 gaps = f"  {gap[0]:+6.2f}  {gap[1]:+6.2f}"
+            elif self.color_by in _COMPONENT:
+                gaps = f"   {d.state.rotation3_deg[i, _COMPONENT[self.color_by]]:+6.2f}°"
             rows.append(f"{j.name:<8} {d.state.rotation_deg[i]:+6.2f}°{gaps}{mark}")
+        if self.control != "time":
+            kind = "angle" if self.control == "angle" else "moment"
+            rows.append(f"slider: {LOAD_NAMES[self.axis]} {kind} (b: next load)")
         return "\n".join(rows)
 
     # --- what the widgets and keys call ------------------------------------------
@@ -577,10 +682,31 @@ class Viewer:
         """Switch to ``"angle"`` or ``"torque"`` control without redrawing."""
         state = self.last.state
         self.control = control
-        lo, hi, _ = SLIDER[self.control]
-        now = state.torque_nm if self.control == "torque" else state.twist_deg
+        lo, hi, _ = SLIDERS[self.axis][self.control]
+        if self.axis == "axial":
+            now = state.torque_nm if self.control == "torque" else state.twist_deg
+        else:
+            k = _COMPONENT[self.axis]
+            now = state.reaction_nm[k] if control == "torque" else state.top_rotation_deg[k]
         self.value = float(min(max(now, lo), hi))
         self._make_slider()
+
+    def cycle_load(self) -> str | None:
+        """Make the slider drive the next load: twist, flexion, lateral bending; return it.
+
+        The load left keeps its value; a load the slider has not driven yet starts at the
+        scene's (or at no moment), so the pose does not jump. A manoeuvre's time slider
+        stays as it is.
+        """
+        if self.control == "time":
+            return None
+        self.held[self.axis] = (self.control, self.value)
+        self.axis = LOADS[(LOADS.index(self.axis) + 1) % len(LOADS)]
+        held = self.held.pop(self.axis, None)
+        self.control, self.value = held if held is not None else self._entered(self.axis)
+        self._make_slider()
+        self.update()
+        return self.axis
 
     def toggle_labels(self) -> None:
         """Show or hide the level labels."""

@@ -822,7 +822,7 @@ def _rotation_axes(
         labels.append(
             Label(
                 text(language, "rotation_axis"),
-                tip + [0.0, 6.0, 10.0],
+                tip + [0.0, 10.0, -55.0],  # the viewer: left of the column, clear of the levels
                 color,
                 kind="level",
                 anchor=tip,

@@ -123,3 +123,43 @@ def test_viewer_plays_a_maneuver_and_q_quits(xvfb, tmp_path):
     assert d["panel2"][:3] == [1, "self_twist", "time"] and "panel 2/2" in d["panel2"][3]
     assert d["panel1_again"] == [0, "hvla"]
     assert d["help"] == [True, 0.92, True] and d["help_mouse"]
+
+
+LOAD_DRIVER = Path(__file__).with_name("viewer_load_driver.py")
+
+
+def test_key_b_chooses_the_load_the_slider_drives(xvfb, tmp_path):
+    r = subprocess.run(
+        [sys.executable, str(LOAD_DRIVER), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=window_env(xvfb),
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = json.loads(r.stdout.strip().splitlines()[-1])
+    assert d["help_has_b"]
+    assert d["start"][:3] == ["axial", "angle", 30.0]
+    # b: the slider drives flexion, starting at no moment, so nothing jumps.
+    assert d["flexion"][:3] == ["flexion", "torque", 0.0] and "flexion" in d["flexion"][3]
+    assert d["no_jump"] < 1e-6
+    assert "flexion moment control" in d["status"] and "b: load" in d["status"]
+    assert d["readout_last"] == "slider: flexion moment (b: next load)"
+    moment, twist = d["flex_moment"]
+    assert abs(moment - 5.0) < 1e-6 and abs(twist - 30.0) < 1e-6 and d["frame_change"] > 0.5
+    assert d["angle_kept"][0] == "angle" and d["angle_kept"][1] < 1e-6
+    assert abs(d["extension"] + 20.0) < 1e-6
+    # Lateral bending on top; the flexion angle held where it was left.
+    assert d["lateral"] == ["lateral", "torque"]
+    moment, flexion = d["lateral_moment"]
+    assert abs(moment - 3.0) < 1e-6 and abs(flexion + 20.0) < 1e-6
+    assert d["saved_load"] == {
+        "twist_deg": 30.0,
+        "flexion_deg": -20.0,
+        "moment_nm": {"lateral": 3.0},
+    }
+    assert d["changed"] and "flexion -20.0°" in d["caption"]
+    assert d["axial"] == ["axial", "angle", 30.0]
+    assert d["reset"] == ["axial", {}, False]
+    assert d["bending_scene"] == ["flexion", "torque", 7.5, False]
+    assert d["bending_clamped"][0] == 10.0 and abs(d["bending_clamped"][1] - 10.0) < 1e-6

@@ -10,6 +10,7 @@ import spine3d
 from spine3d.scene import load_scene
 from spine3d.scene.describe import AXIS_ARROW_MM, FORCE_MM_PER_N, describe, solve_panel
 from spine3d.scene.loader import parse_scene
+from spine3d.scene.spec import LoadSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,14 +47,24 @@ def test_a_signed_component_colours_both_ways():
     names = p.state.model.segment_names
     bar = p.colorbar
     assert bar.centre == 0.0 and bar.clim[0] == -bar.clim[1]
-    assert "lateral" in bar.title
+    assert "lateral" in bar.title and "lateral" in p.chart.title
     bone = {m.level: np.array(m.color) for m in p.meshes if m.role == "bone"}
-    for level, seg in (("L2", "L2-L3"), ("L5", "L5-S1")):
+    for level in ("L2", "L5"):
+        seg = next(j.name for j in p.state.model.joints if j.upper == level)
         assert np.allclose(bone[level], bar.colors(np.array(lateral[names.index(seg)])))
-    # Bending right (L2) and left (L5) take the two ends of the diverging map.
-    assert lateral[names.index("L2-L3")] > 0 > lateral[names.index("L5-S1")]
-    assert bone["L2"][2] > bone["L2"][0] and bone["L5"][0] > bone["L5"][2]
-    assert p.chart.ymin == -p.chart.ymax and min(p.chart.values) < 0 < max(p.chart.values)
+    assert p.chart.ymin == -p.chart.ymax
+    assert np.allclose(p.chart.values, lateral[names.index("T12-L1") :])
+
+    # Bending right and left take the two ends of the diverging map, bars both ways.
+    def bent(lateral_deg):
+        spec = replace(scene.panels[0], load=LoadSpec(None, None, lateral_deg=lateral_deg))
+        (q,) = describe(replace(scene, panels=(spec,))).panels
+        return {m.level: np.array(m.color) for m in q.meshes if m.role == "bone"}, q.chart
+
+    right, chart_r = bent(20.0)
+    left, chart_l = bent(-20.0)
+    assert right["L3"][2] > right["L3"][0] and left["L3"][0] > left["L3"][2]
+    assert min(chart_r.values) > 0 > max(chart_l.values)
     # Colour by flexion instead: other values, other colours, another title.
     flex = replace(scene.panels[0], view=replace(scene.panels[0].view, color_by="flexion"))
     (q,) = describe(replace(scene, panels=(flex,))).panels
