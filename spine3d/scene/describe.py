@@ -859,14 +859,15 @@ def _twist_arrow(model, state, panel, theme, language) -> tuple[list[Line], list
 def shown_peak(panel: PanelSpec, state: SpineState) -> float:
     """Largest rotation among the segments below the shown levels, degrees.
 
-    The rotation the panel colours by: a component's size for ``flexion``,
-    ``lateral`` or ``axial``, else the axial rotation's.
+    The rotation the panel colours and charts (:func:`chart_component`): a
+    component's size for ``flexion``, ``lateral`` or ``axial``, else the axial
+    rotation's.
     """
     shown = set(panel.spine.levels)
     rot = [
         abs(float(r))
         for j, r in zip(
-            state.model.joints, coloured_rotation(state, panel.view.color_by), strict=True
+            state.model.joints, coloured_rotation(state, chart_component(panel)), strict=True
         )
         if j.upper in shown
     ]

@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 import spine3d
+from spine3d.errors import SpineInputError
 from spine3d.scene import load_scene
-from spine3d.scene.describe import AXIS_ARROW_MM, FORCE_MM_PER_N, describe, solve_panel
+from spine3d.scene.describe import (
+    AXIS_ARROW_MM,
+    FORCE_MM_PER_N,
+    describe,
+    nice_ceiling,
+    shown_peak,
+    solve_panel,
+)
 from spine3d.scene.loader import parse_scene
 from spine3d.scene.spec import LoadSpec
 
@@ -130,3 +138,29 @@ def test_extension_closes_and_loads_the_facets_flexion_opens_them():
     assert min(extension.chart.values) < 0 < min(flexion.chart.values)
     assert extension.chart.ymax == flexion.chart.ymax
     assert "-7.5" in extension.twist_text and "+7.5" in flexion.twist_text
+
+
+def test_a_clip_holds_the_charted_bending_on_its_axis():
+    scene = load_scene(ROOT / "scenes" / "flexion_extension.toml")
+    ext = scene.panels[1]
+    state = solve_panel(ext)
+    keep = [i for i, j in enumerate(state.model.joints) if j.upper in ext.spine.levels]
+    peak = float(np.abs(state.rotation3_deg[keep, 0]).max())
+    assert shown_peak(ext, state) == pytest.approx(peak)
+    clim = nice_ceiling(peak)
+    for p in describe(scene, clim=clim).panels:
+        assert (p.chart.ymin, p.chart.ymax) == (-clim, clim)
+
+
+def test_a_load_scales_and_takes_overrides_axis_by_axis():
+    load = LoadSpec(30.0, None, flexion_deg=10.0, moment_lateral_nm=2.0, follower_n=300.0)
+    half = load.scaled(0.5)
+    assert (half.twist_deg, half.flexion_deg, half.moment_lateral_nm) == (15.0, 5.0, 1.0)
+    assert half.follower_n == 300.0
+    over = load.overridden({"torque_nm": 4.0, "moment_nm": {"flexion": -2.0}})
+    assert (over.twist_deg, over.torque_nm) == (None, 4.0)
+    assert (over.flexion_deg, over.moment_flexion_nm) == (None, -2.0)
+    assert over.moment_lateral_nm == 2.0 and over.follower_n == 300.0
+    assert load.overridden({}) == load
+    with pytest.raises(SpineInputError, match="give flexion_deg or moment_flexion_nm"):
+        load.overridden({"flexion_deg": 1.0, "moment_nm": {"flexion": 1.0}})
