@@ -50,7 +50,7 @@ def test_every_load_key_reaches_the_solver(model):
 
 def test_a_signed_component_colours_both_ways():
     scene = load_scene(ROOT / "scenes" / "coupled_bending.toml")
-    (p,) = describe(scene).panels
+    p, mirrored = describe(scene).panels
     lateral = p.state.rotation3_deg[:, 1]
     names = p.state.model.segment_names
     bar = p.colorbar
@@ -61,6 +61,9 @@ def test_a_signed_component_colours_both_ways():
         seg = next(j.name for j in p.state.model.joints if j.upper == level)
         assert np.allclose(bone[level], bar.colors(np.array(lateral[names.index(seg)])))
     assert p.chart.ymin == -p.chart.ymax
+    # The scene's two panels turn both ways: the coupled bending swaps sides.
+    assert mirrored.colorbar == bar
+    assert np.allclose(mirrored.chart.values, -np.array(p.chart.values), atol=0.05)
     assert np.allclose(p.chart.values, lateral[names.index("T12-L1") :])
 
     # Bending right and left take the two ends of the diverging map, bars both ways.
