@@ -60,6 +60,8 @@ SLIDERS = {
 }
 """Per load, the slider's range and title under angle and under moment control."""
 SLIDER = SLIDERS["axial"]
+COLOURS = ("segment_rotation", "facet_gap", "flexion", "lateral", "axial")
+"""What ``f`` colours the bones by, in turn (the signed components on the diverging map)."""
 _FIELDS = {
     "axial": ("twist_deg", "torque_nm"),
     "flexion": ("flexion_deg", "moment_flexion_nm"),
@@ -92,7 +94,7 @@ HELP = (
     "  b                 slider drives: twist > flexion > lateral bending\n"
     "  t                 switch angle / torque (moment) control\n"
     "  l                 labels on / off\n"
-    "  f                 colour by segment rotation / facet gap\n"
+    "  f                 colour: rotation > facet gap > flexion > lateral > axial\n"
     "  g                 rest-pose ghost on / off\n"
     "  r                 reset to the scene\n"
     "  s                 save a screenshot at the scene's export size\n"
@@ -719,8 +721,9 @@ class Viewer:
         self.update()
 
     def toggle_facets(self) -> None:
-        """Colour by segment rotation or by facet gap."""
-        self.color_by = "facet_gap" if self.color_by != "facet_gap" else "segment_rotation"
+        """Colour by the next of: segment rotation, facet gap, flexion, lateral, axial."""
+        now = self.color_by if self.color_by in COLOURS else COLOURS[-1]
+        self.color_by = COLOURS[(COLOURS.index(now) + 1) % len(COLOURS)]
         self.update()
 
     def toggle_help(self) -> None:

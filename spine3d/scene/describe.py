@@ -792,7 +792,7 @@ def _force_arrow(frame: np.ndarray, facet, force_n: float, theme: Theme):
     tail = tip - length * n
     color = hex_to_rgb(theme.force)
     return (
-        Line(np.array([tail, tip - head * n]), color, 6.0),
+        Line(np.array([tail, tip - head * n]), color, 8.0),
         Cone(tip - 0.5 * head * n, n, head, 0.45 * head, color),
     )
 

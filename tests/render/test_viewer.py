@@ -159,6 +159,18 @@ def test_key_b_chooses_the_load_the_slider_drives(xvfb, tmp_path):
         "moment_nm": {"lateral": 3.0},
     }
     assert d["changed"] and "flexion -20.0°" in d["caption"]
+    assert [c for c, _ in d["colours"]] == [
+        "facet_gap",
+        "flexion",
+        "lateral",
+        "axial",
+        "segment_rotation",
+    ]
+    assert [t for _, t in d["colours"]][1:4] == [
+        "flexion (°), + forward",
+        "lateral bending (°), + right",
+        "axial rotation (°), + left",
+    ]
     assert d["axial"] == ["axial", "angle", 30.0]
     assert d["reset"] == ["axial", {}, False]
     assert d["bending_scene"] == ["flexion", "torque", 7.5, False]

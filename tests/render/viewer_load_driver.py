@@ -55,6 +55,12 @@ r["saved_load"] = v.scene_now().panels[0].load.solve_kwargs()
 r["changed"] = v.changed()
 r["caption"] = v.live_text(st)[1]
 
+colours = []
+for _ in range(5):  # f: rotation > facet gap > flexion > lateral > axial > rotation
+    press("f")
+    colours.append([v.color_by, v.last.colorbar.title if v.last.colorbar else None])
+r["colours"] = colours
+
 press("b")  # back to the twist, as it was
 r["axial"] = [v.axis, v.control, v.value]
 v.reset()
