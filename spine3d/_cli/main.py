@@ -80,6 +80,12 @@ def _solve_scene(args) -> int:
             f"expected 1 to {n}"
         )
     indices = [args.panel - 1] if args.panel is not None else list(range(n))
+    timed = [i + 1 for i in indices if scene.panels[i].maneuver is not None]
+    if timed:
+        raise SpineInputError(
+            f"{scene.source}: panel {timed[0]} has a [maneuver]: its figure draws a moment "
+            f"of it, not a static load; `spine3d simulate {args.scene}` gives its numbers"
+        )
     override = load_options(args, default_twist=False)
     mobility = _mobility(args.mobility or [])
     results = []

@@ -86,3 +86,10 @@ def test_bad_scene_options_are_one_line(capsys, args, needle):
 def test_panel_needs_a_scene(capsys):
     assert main(["solve", "--panel", "1"]) == 2
     assert "--panel: needs --scene" in capsys.readouterr().err
+
+
+def test_a_maneuver_panel_points_to_simulate(capsys):
+    scene = str(ROOT / "scenes" / "hvla_vs_self_twist.toml")
+    assert main(["solve", "--scene", scene]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has a [maneuver]" in err[0] and "spine3d simulate" in err[0]
