@@ -681,8 +681,8 @@ def _gap_bar(theme: Theme, language: str) -> ColorBar:
     return ColorBar(text(language, "colorbar_gap"), theme.gap_range_mm, theme.gap_cmap, 0.0)
 
 
-FORCE_MM_PER_N = 0.25
-"""Length of a facet force arrow per newton of contact force, mm (100 N: 25 mm); one
+FORCE_MM_PER_N = 0.5
+"""Length of a facet force arrow per newton of contact force, mm (40 N: 20 mm); one
 scale for every panel and figure, so that arrows compare."""
 _FORCE_MIN_N = 1.0
 """A facet carrying less than this draws no arrow (touching, barely loaded)."""
