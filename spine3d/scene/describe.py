@@ -739,7 +739,9 @@ def load_text(panel: PanelSpec, state: SpineState, language: str = "en") -> str:
     """Return the readout under a panel: the load and what it takes, in ``language``."""
     ld = panel.load
     parts = []
-    if abs(state.twist_deg) >= 0.05:
+    axial_free = ld.twist_deg is None and ld.torque_nm is None
+    # A bending load with the axial axis free: its twist is a by-product, not the load.
+    if abs(state.twist_deg) >= 0.05 and not (axial_free and ld.bending):
         twist_fmt, torque_fmt, key = (
             ("+.0f", ".1f", "twist_load")
             if ld.twist_deg is not None

@@ -141,6 +141,7 @@ def test_extension_closes_and_loads_the_facets_flexion_opens_them():
     assert min(extension.chart.values) < 0 < min(flexion.chart.values)
     assert extension.chart.ymax == flexion.chart.ymax
     assert "-7.5" in extension.twist_text and "+7.5" in flexion.twist_text
+    assert "twist" not in flexion.twist_text + extension.twist_text  # the axial axis is free
 
 
 def test_a_clip_holds_the_charted_bending_on_its_axis():
