@@ -172,6 +172,9 @@ def test_key_b_chooses_the_load_the_slider_drives(xvfb, tmp_path):
         "axial rotation (°), + left",
     ]
     assert d["axial"] == ["axial", "angle", 30.0]
+    axis, value, shown, drawn = d["lateral_clamped"]
+    assert axis == "lateral" and 0.0 < value < 40.0 and shown == value
+    assert abs(drawn - value) < 1e-6 and not d["just_beyond_reachable"]
     assert d["reset"] == ["axial", {}, False]
     assert d["bending_scene"] == ["flexion", "torque", 7.5, False]
     assert d["bending_clamped"][0] == 10.0 and abs(d["bending_clamped"][1] - 10.0) < 1e-6

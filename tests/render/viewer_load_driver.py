@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from spine3d.errors import SpineInputError
 from spine3d.render.viewer import HELP, Viewer, check_display
 from spine3d.scene import default_scene_path, load_scene
+from spine3d.scene.describe import solve_panel
 
 ROOT = Path(__file__).resolve().parents[2]
 out = Path(sys.argv[1])
@@ -63,6 +65,26 @@ r["colours"] = colours
 
 press("b")  # back to the twist, as it was
 r["axial"] = [v.axis, v.control, v.value]
+# Lateral bending beyond what a stiff spine reaches: pulled back to the reachable.
+press("b")
+press("b")
+press("t")
+v.mobility = {seg: "restricted" for seg in v.last.state.model.segment_names}
+v.set_value(40.0)
+r["lateral_clamped"] = [
+    v.axis,
+    v.value,
+    v.slider.GetRepresentation().GetValue(),
+    float(v.last.state.top_rotation_deg[1]),
+]
+reached = v.value
+v.value = reached + 0.05  # a little further: out of reach
+try:
+    solve_panel(v.panel())
+    r["just_beyond_reachable"] = True
+except SpineInputError:
+    r["just_beyond_reachable"] = False
+v.value = reached
 v.reset()
 r["reset"] = [v.axis, v.held, v.changed()]
 
