@@ -587,16 +587,23 @@ class Viewer:
             add_colorbar(pl, bar, self.theme, self.size[1] * 1.4, (0.88, 0.3, 0.05, 0.45))
 
     def _readout(self, d: PanelDrawing) -> str:
-        """Rows for the segments below the shown levels, headed by what colours the bones."""
+        """Rows for the segments below the shown levels, headed by what colours the bones.
+
+        The rotation column is the axial rotation, or the component of the bending
+        the slider drives.
+        """
         shown = set(d.levels)
+        bending = self.control != "time" and self.axis != "axial"
+        col = self.axis if bending else "rotation"
+        turn = d.state.rotation3_deg[:, _COMPONENT[self.axis]] if bending else d.state.rotation_deg
         if self.color_by == "facet_gap":
-            rows = ["colour: facet gap (mm)", "segment   rotation   gap L   gap R"]
+            rows = ["colour: facet gap (mm)", f"segment   {col:<8}   gap L   gap R"]
         elif self.color_by == "segment_rotation":
-            rows = ["colour: segment rotation (°)", "segment   rotation"]
-        elif d.colorbar is not None:  # a signed component: its value beside the twist's
-            rows = [f"colour: {d.colorbar.title}", f"segment   rotation   {self.color_by}"]
+            rows = ["colour: segment rotation (°)", f"segment   {col}"]
+        elif d.colorbar is not None:  # a signed component: its value beside the other
+            rows = [f"colour: {d.colorbar.title}", f"segment   {col:<8}   {self.color_by}"]
         else:
-            rows = ["segment   rotation"]
+            rows = [f"segment   {col}"]
         for i, j in enumerate(d.state.model.joints):
             if j.upper not in shown:
                 continue
@@ -610,7 +617,7 @@ class Viewer:
                 gaps = f"  {gap[0]:+6.2f}  {gap[1]:+6.2f}"
             elif self.color_by in _COMPONENT:
                 gaps = f"   {d.state.rotation3_deg[i, _COMPONENT[self.color_by]]:+6.2f}°"
-            rows.append(f"{j.name:<8} {d.state.rotation_deg[i]:+6.2f}°{gaps}{mark}")
+            rows.append(f"{j.name:<8} {turn[i]:+6.2f}°{gaps}{mark}")
         if self.control != "time":
             kind = "angle" if self.control == "angle" else "moment"
             rows.append(f"slider: {LOAD_NAMES[self.axis]} {kind} (b: next load)")

@@ -145,6 +145,7 @@ def test_key_b_chooses_the_load_the_slider_drives(xvfb, tmp_path):
     assert d["no_jump"] < 1e-6
     assert "flexion moment control" in d["status"] and "b: load" in d["status"]
     assert d["readout_last"] == "slider: flexion moment (b: next load)"
+    assert d["readout_header"].split() == ["segment", "flexion"]
     moment, twist = d["flex_moment"]
     assert abs(moment - 5.0) < 1e-6 and abs(twist - 30.0) < 1e-6 and d["frame_change"] > 0.5
     assert d["angle_kept"][0] == "angle" and d["angle_kept"][1] < 1e-6

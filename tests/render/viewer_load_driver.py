@@ -38,6 +38,7 @@ r["flexion"] = [v.axis, v.control, v.value, v.slider.GetRepresentation().GetTitl
 r["no_jump"] = float(np.abs(v.last.state.pose("T1") - pose).max())
 r["status"] = v.status.GetInput()
 r["readout_last"] = v.readout.GetInput().splitlines()[-1]
+r["readout_header"] = v.readout.GetInput().splitlines()[1]
 v.set_value(5.0)  # a flexion moment on top of the scene's 30° twist
 st = v.last.state
 r["flex_moment"] = [float(st.reaction_nm[0]), float(st.top_rotation_deg[2])]
