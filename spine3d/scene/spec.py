@@ -109,12 +109,16 @@ class LoadSpec:
         Raises
         ------
         SpineInputError
-            If ``kwargs`` give an axis both an angle and a moment.
+            If ``kwargs`` give an axis both an angle and a moment, or two moments.
         """
         fields: dict[str, float] = {}
         for key, value in kwargs.items():
             if key == "moment_nm":
                 for comp, nm in value.items():
+                    if _MOMENT_FIELD[comp] in fields:
+                        raise SpineInputError(
+                            f"give {_MOMENT_FIELD[comp]} or moment_nm[{comp!r}], not both"
+                        )
                     fields[_MOMENT_FIELD[comp]] = nm
             elif key in _AXIS_OF or key == "follower_n":
                 fields[key] = value

@@ -166,5 +166,7 @@ def test_a_load_scales_and_takes_overrides_axis_by_axis():
     assert (over.flexion_deg, over.moment_flexion_nm) == (None, -2.0)
     assert over.moment_lateral_nm == 2.0 and over.follower_n == 300.0
     assert load.overridden({}) == load
+    with pytest.raises(SpineInputError, match=r"give torque_nm or moment_nm\['axial'\]"):
+        load.overridden({"torque_nm": 1.0, "moment_nm": {"axial": 2.0}})
     with pytest.raises(SpineInputError, match="give flexion_deg or moment_flexion_nm"):
         load.overridden({"flexion_deg": 1.0, "moment_nm": {"flexion": 1.0}})
