@@ -9,7 +9,9 @@ Each facet joint is measured from the posed bones: the lower vertebra's superior
 articular surface is the part of its superior process that faces the upper vertebra's
 inferior process and lies near it, and the upper surface likewise. Their centres,
 normals, areas and extents, expressed in the joint's disc frame, are what the mechanics
-uses (:func:`measure_joints`).
+uses (:func:`measure_joints`). The template's vertebral bodies are about one size from
+T1 to L5, so the disc, which is not drawn, takes the published endplate width and depth
+of its two vertebrae (``morphometry.csv``), as it takes its height from ``joints.csv``.
 """
 
 from __future__ import annotations
@@ -299,6 +301,7 @@ def measure_joints(
         ``{"T1-T2": ..., "L5-S1": ...}``.
     """
     jt = joint_table()
+    morph = morphometry_table()
     out = {}
     for seg in SEGMENTS:
         upper_name, lower_name = seg.split("-")
@@ -336,10 +339,12 @@ def measure_joints(
             i = fit_surface(up_v, upper.faces, inf_f[side])
             sup[side] = _transform_surface(to_disc, s)
             inf[side] = _transform_surface(to_disc, i)
-        body_l = lower.vertices[lower.sets["body"]]
-        body_u = upper.vertices[upper.sets["body"]]
-        width = 0.5 * (np.ptp(body_l[:, 2]) + np.ptp(body_u[:, 2]))
-        depth = 0.5 * (np.ptp(body_l[:, 0]) + np.ptp(body_u[:, 0]))
+        # The template's bodies are one size from T1 to L5; the disc, which is not
+        # drawn, takes the published endplate size of its two vertebrae, as it takes
+        # its height from the joint table.
+        plates = (morph[lower_name], morph[upper_name])
+        width = 0.5 * sum(float(m["body_width_mm"]) for m in plates)
+        depth = 0.5 * sum(float(m["body_depth_mm"]) for m in plates)
         out[seg] = JointGeometry(
             name=seg,
             disc_frame_in_lower=disc_in_lower,

@@ -57,7 +57,7 @@ EQUILIBRIUM_TOL_N = 1e-2
 _ANGLE_TOL_RAD = 1e-9
 _POLISH_NMM = 1e-5
 _POLISH_STEPS = 3
-_MAX_ITER = 60
+_MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
 _STEP_MM = 1.0
 # Unit moment axes of the components in the top vertebra's rest frame.

@@ -77,8 +77,9 @@ def test_mirror_symmetry(model, comp):
     pos = spine3d.solve3d(model, moment_nm={comp: 6.0})
     neg = spine3d.solve3d(model, moment_nm={comp: -6.0})
     # The bones are mirror images but for the sacrum (measured L5-S1 facet centres
-    # 0.3 mm apart from mirror images): a mirror within a hundredth of a degree.
-    assert np.allclose(pos.rotation3_deg[:, FLEX], neg.rotation3_deg[:, FLEX], atol=0.01)
+    # 0.3 mm apart from mirror images) and T1's facets, which meet a little unevenly in
+    # 4-5 degrees of lateral bending: a mirror within a few hundredths of a degree.
+    assert np.allclose(pos.rotation3_deg[:, FLEX], neg.rotation3_deg[:, FLEX], atol=0.03)
     assert np.allclose(pos.rotation3_deg[:, 1:], -neg.rotation3_deg[:, 1:], atol=0.01)
     assert np.allclose(pos.facet_gap_mm[::-1], neg.facet_gap_mm, atol=0.01)
 
