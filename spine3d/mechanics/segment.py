@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from types import MappingProxyType
 
@@ -169,7 +169,7 @@ class SegmentSet:
         term from the same tissue laws as :meth:`wrench`.
         """
         w, _, jac = self._evaluate(q, False, True)
-        return w, jac
+        return w, jac()
 
     def details(self, q: np.ndarray) -> dict[str, np.ndarray]:
         """Per-side facet gap (mm) and force (N) and capsule stretch (mm), each (..., 2, n)."""
@@ -177,7 +177,12 @@ class SegmentSet:
 
     def _evaluate(
         self, q: np.ndarray, details: bool = True, tangent: bool = False
-    ) -> tuple[np.ndarray, dict, np.ndarray | None]:
+    ) -> tuple[np.ndarray, dict, Callable[[], np.ndarray] | None]:
+        """Return the wrench, the details and a deferred tangent at ``q`` (n, 6).
+
+        The details are empty unless asked for; the tangent, if asked for, is a function
+        of no arguments returning the Jacobian (n, 6, 6).
+        """
         phi, t = q[..., :3], q[..., 3:]
         rot_t = np.swapaxes(rodrigues(phi), -1, -2)
         # Disc: diagonal, stiffening with the fibre strain of each degree of freedom.
@@ -214,7 +219,9 @@ class SegmentSet:
         wrench = np.concatenate([moment, force], axis=-1)
         jac = None
         if tangent:
-            jac = self._jacobian(
+            # The tangent from the same intermediate arrays, computed only when called.
+            jac = partial(
+                self._jacobian,
                 q,
                 e,
                 force - f.sum(-2) - fc.sum((-3, -2)),

@@ -201,23 +201,29 @@ def _residual(seg: SegmentSet, sl: slice, qa, m_local, follower_n):
 
 
 def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True):
-    """Return the residual (k, 6), its exact Jacobian (k, 6, 6) per active segment.
+    """Return the residual (k, 6) of the active segments, their tangent and the details.
 
-    The Jacobian is ``None`` unless ``with_jac``; the third item is the facet details
-    of the whole chain (see :meth:`SegmentSet.details`).
+    The tangent is a function of no arguments returning the exact Jacobian (k, 6, 6)
+    (``None`` unless ``with_jac``), so that a converged step never pays for it; the
+    third item is the facet details of the whole chain (see
+    :meth:`SegmentSet.details`).
     """
     q = np.zeros((seg.disc_k.shape[0], 6))
     q[sl] = qa
-    w, det, jac = seg._evaluate(q, True, with_jac)
+    w, det, full = seg._evaluate(q, True, with_jac)
     r = w[sl] + _external(qa, m_local, follower_n)
     if not with_jac:
         return r, None, det
-    jac = jac[sl]
-    if follower_n:
-        # The follower force -F R(phi / 2) e_y turns with half the segment's rotation.
-        half = 0.5 * qa[:, :3]
-        axis = rodrigues(half)[:, :, 1]
-        jac[:, 3:, :3] += 0.5 * follower_n * skew(axis) @ left_jacobian(half)
+
+    def jac() -> np.ndarray:
+        out = full()[sl]
+        if follower_n:
+            # The follower force -F R(phi / 2) e_y turns with half the segment's rotation.
+            half = 0.5 * qa[:, :3]
+            axis = rodrigues(half)[:, :, 1]
+            out[:, 3:, :3] += 0.5 * follower_n * skew(axis) @ left_jacobian(half)
+        return out
+
     return r, jac, det
 
 
@@ -276,10 +282,12 @@ def _solve_chain(
             # Newton steps from inside the tolerance take the residual to round-off, so
             # that a warm and a cold start agree to round-off, not to the tolerance.
             if polished >= _POLISH_STEPS or np.abs(r).max() <= _POLISH_NMM:
+                if new_jac is not None:  # the tangent at the solution, for its axes
+                    jac = new_jac()
                 return q, m, True, jac, det
             polished += 1
         if new_jac is not None:
-            jac = new_jac
+            jac = new_jac()
             inv = np.linalg.inv(jac)
         # Newton step with the chain's coupling: turning the segments below turns the
         # applied moment in a segment's frame. From the bottom up, each step is
@@ -415,21 +423,38 @@ def solve_load(
     limit = tissue()["failure_torque_nm"] * 1e3
     if not ok or np.abs(m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
-    cache[key] = [*history[-1:], (load_vec, q, m)]
+    cache[key] = [*history[-2:], (load_vec, q, m)]
     return _make_state(model, c, q, m, top, bottom, follower, jac, det)
 
 
 def _predict(history, load_vec):
-    """Warm start: extrapolate the last two solutions along the load (a moving slider)."""
+    """Warm start: extrapolate the last solutions along the load (a moving slider).
+
+    With three earlier loads on one line the extrapolation is quadratic in the load's
+    position along it, with two linear, else the last solution.
+    """
     last_load, q1, m1 = history[-1]
-    if len(history) == 2:
-        prev_load, q_prev, m_prev = history[0]
-        step = last_load - prev_load
-        norm2 = float(step @ step)
-        if norm2 > 0 and np.array_equal(prev_load[7:], load_vec[7:]):
-            alpha = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
-            return q1 + alpha * (q1 - q_prev), m1 + alpha * (m1 - m_prev)
-    return q1, m1
+    same = [h for h in history if np.array_equal(h[0][7:], load_vec[7:])]
+    if len(same) < 2 or same[-1] is not history[-1]:
+        return q1, m1
+    step = last_load - same[-2][0]
+    norm2 = float(step @ step)
+    if norm2 == 0:
+        return q1, m1
+    # Positions along the line of the last step, and the new load's.
+    s = [float((h[0] - last_load) @ step) / norm2 for h in same[-3:]]
+    x = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
+    on_line = all(
+        np.allclose(h[0] - last_load, si * step, atol=1e-9)
+        for h, si in zip(same[-3:], s, strict=True)
+    )
+    if len(s) == 3 and on_line and len({round(v, 12) for v in s}) == 3:
+        w = [math.prod((x - s[k]) / (s[i] - s[k]) for k in range(3) if k != i) for i in range(3)]
+        q = sum(wi * h[1] for wi, h in zip(w, same[-3:], strict=True))
+        m = sum(wi * h[2] for wi, h in zip(w, same[-3:], strict=True))
+        return q, m
+    q_prev, m_prev = same[-2][1], same[-2][2]
+    return q1 + x * (q1 - q_prev), m1 + x * (m1 - m_prev)
 
 
 def _unreachable(model, factors, load: Load) -> UnreachableTwistError:
@@ -504,7 +529,7 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     dm = rot_rest @ _AXES.T @ (m if np.abs(m).max() > 0 else np.array([0.0, 0.0, 1.0]))
     if jac is None:
         m_local = np.einsum("kji,j->ki", g, rot_rest @ _AXES.T @ m)
-        _, jac, _ = _tangent(c.seg, sl, q[sl], m_local, follower_n)
+        jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)[1]()
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
     dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
