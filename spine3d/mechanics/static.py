@@ -24,6 +24,7 @@ import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -127,6 +128,13 @@ class _Compiled:
     post: np.ndarray  # (n, 4, 4) inverse of the disc frame in upper
     rest: np.ndarray  # (m, 4, 4)
 
+    @cached_property
+    def rest_tangent(self) -> np.ndarray:
+        """The tissues' tangent (n, 6, 6) at the rest pose: every cold solve's first."""
+        jac = self.seg.tangent(np.zeros((self.pre.shape[0], 6)))[1]
+        jac.flags.writeable = False
+        return jac
+
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WARM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -200,23 +208,23 @@ def _residual(seg: SegmentSet, sl: slice, qa, m_local, follower_n):
     return seg.wrench(q)[..., sl, :] + _external(qa, m_local, follower_n)
 
 
-def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True):
+def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
     """Return the residual (k, 6) of the active segments, their tangent and the details.
 
     The tangent is a function of no arguments returning the exact Jacobian (k, 6, 6)
-    (``None`` unless ``with_jac``), so that a converged step never pays for it; the
-    third item is the facet details of the whole chain (see
-    :meth:`SegmentSet.details`).
+    (``None`` unless ``with_jac``), so that a converged step never pays for it; ``known``
+    is the tissues' tangent (n, 6, 6) at these ``qa`` if it is known already. The third
+    item is the facet details of the whole chain (see :meth:`SegmentSet.details`).
     """
     q = np.zeros((seg.disc_k.shape[0], 6))
     q[sl] = qa
-    w, det, full = seg._evaluate(q, True, with_jac)
+    w, det, full = seg._evaluate(q, True, with_jac and known is None)
     r = w[sl] + _external(qa, m_local, follower_n)
     if not with_jac:
         return r, None, det
 
     def jac() -> np.ndarray:
-        out = full()[sl]
+        out = (full() if known is None else known)[sl].copy()
         if follower_n:
             # The follower force -F R(phi / 2) e_y turns with half the segment's rotation.
             half = 0.5 * qa[:, :3]
@@ -260,14 +268,17 @@ def _solve_chain(
     jac = inv = None
     det: dict = {}
     polished = 0
-    for _ in range(_MAX_ITER):
+    for it in range(_MAX_ITER):
         poses = _poses(c, q, bottom)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
         m_local = np.einsum("kji,j->ki", g, m_glob)
         # A fresh tangent for every Newton step up to the first from inside the
         # tolerance; after that, chord steps with it.
-        r, new_jac, det = _tangent(c.seg, sl, q[sl], m_local, follower_n, polished == 0)
+        cold = q0 is None and it == 0
+        r, new_jac, det = _tangent(
+            c.seg, sl, q[sl], m_local, follower_n, polished == 0, c.rest_tangent if cold else None
+        )
         ang_err = np.zeros(0)
         if nc:
             rot_top = poses[top, :3, :3]
