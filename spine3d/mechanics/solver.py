@@ -591,7 +591,7 @@ def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> 
 
     The twist of T1 on the sacrum, in three dimensions, under the failure torque.
     """
-    return reachable_twist_3d_deg(model, mobility_factors(mobility))
+    return reachable_twist_3d_deg(model, mobility_factors(mobility, model.segment_names))
 
 
 def sweep(

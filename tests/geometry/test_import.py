@@ -165,11 +165,19 @@ def test_remus_inferior_surfaces_match_the_explicit_patches(remus):
 
 
 @needs_reference
-def test_partial_pack_names_the_missing_levels(remus, tmp_path):
+def test_remus_pack_gives_a_model_of_l1_to_s1(remus, capsys):
     result, _ = remus
-    with pytest.raises(SpineInputError, match=r"lack T1, T2, .*T12-L1; the model needs T1 to S1"):
-        spine3d.load_model(bones=str(result.pack))
-    assert main(["solve", "--bones", str(result.pack)]) == 2
+    model = spine3d.load_model(bones=str(result.pack))
+    assert model.level_names == result.levels
+    assert model.segment_names == ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
+    state = spine3d.solve(model, twist_deg=10.0, levels="L1-S1")
+    assert state.levels == "L1-S1" and np.all(np.asarray(state.rotation_deg) > 0.0)
+    assert spine3d.solve(model, twist_deg=10.0).levels == "L1-S1"  # the pack's own range
+    assert main(["solve", "--bones", str(result.pack), "--twist", "10", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["levels"] == "L1-S1"
+    assert main(["solve", "--bones", str(result.pack), "--levels", "T11-S1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "Error: levels = 'T11-S1': the bones lack T11, T12 (they hold L1 to S1)", err
 
 
 # --- BodyParts3D: T1-S1, arbitrary units, whole-body frame, not watertight -----------
