@@ -258,12 +258,15 @@ class SpineModel:
         The facet overrides the model was compiled with.
     tables_version : str
         Content hash of the anatomy data files.
+    bones : str or None
+        The pack the model was compiled from; None for the shipped bones.
     """
 
     vertebrae: tuple[Vertebra, ...]
     joints: tuple[Joint, ...]
     overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     tables_version: str = ""
+    bones: str | None = None
 
     def vertebra(self, name: str) -> Vertebra:
         """Return the vertebra called ``name`` (e.g. ``"L4"``)."""
@@ -290,6 +293,10 @@ class SpineModel:
     def range_text(self) -> str:
         """What the bones hold, e.g. ``"they hold L1 to S1"``."""
         return f"they hold {self.vertebrae[0].name} to {self.vertebrae[-1].name}"
+
+    def lacking(self, levels: str) -> tuple[str, ...]:
+        """Return the levels of a range or segment (``"T4-T8"``, ``"L4-L5"``) not in the model."""
+        return tuple(lv for lv in levels_between(levels) if lv not in self.level_names)
 
     def level_span(self, levels: str | None = None) -> tuple[int, int]:
         """Return the positions of a specimen's top and bottom levels in :attr:`vertebrae`.
@@ -320,7 +327,7 @@ class SpineModel:
             raise SpineInputError(
                 f"levels = {levels!r}: a specimen needs at least two levels, e.g. 'T7-T8'"
             )
-        lacking = [lv for lv in wanted if lv not in names]
+        lacking = self.lacking(levels)
         if lacking:
             raise SpineInputError(
                 f"levels = {levels!r}: the bones lack {', '.join(lacking)} ({self.range_text})"
@@ -576,4 +583,5 @@ def load_model(
         joints=tuple(joints),
         overrides=frozen_over,
         tables_version=tables_version(),
+        bones=None if bones is None else str(bones),
     )

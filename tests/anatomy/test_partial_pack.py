@@ -109,3 +109,20 @@ def test_cli_solve_on_a_small_pack(lumbar, capsys):
     assert main(["solve", "--bones", str(lumbar), "--twist", "6", "--levels", "T12-S1"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "the bones lack T12, L1, L2 (they hold L3 to S1)" in err
+
+
+def test_validate_skips_the_checks_on_levels_the_pack_lacks(lumbar, capsys):
+    from spine3d.mechanics.validation import validate
+
+    rows = {r["name"]: r for r in validate(spine3d.load_model(bones=str(lumbar)))}
+    skipped = rows["T3-T4 axial rotation ROM (full range)"]
+    assert skipped["model"] is None and skipped["pass"] is None
+    assert skipped["skipped"] == "the bones lack T3, T4"
+    assert rows["L1-L2 flexion ROM"]["skipped"] == "the bones lack L1, L2"
+    # The lumbar counterfactuals run on the pack's own bones, and hold.
+    for name in ("L3-L4 with thoracic facets", "L4-L5 bilateral facetectomy"):
+        row = next(r for n, r in rows.items() if n.startswith(name))
+        assert row["skipped"] is None and row["pass"] is True, row
+    assert main(["validate", "--bones", str(lumbar), "--json"]) == 0
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    assert {r["name"] for r in checks} == set(rows)
