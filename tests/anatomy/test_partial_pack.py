@@ -126,3 +126,12 @@ def test_validate_skips_the_checks_on_levels_the_pack_lacks(lumbar, capsys):
     assert main(["validate", "--bones", str(lumbar), "--json"]) == 0
     checks = json.loads(capsys.readouterr().out)["checks"]
     assert {r["name"] for r in checks} == set(rows)
+
+
+def test_time_domain_names_the_levels_it_needs(lumbar):
+    from spine3d.mechanics.maneuver import Maneuver
+    from spine3d.mechanics.timedomain import simulate
+
+    model = spine3d.load_model(bones=str(lumbar))
+    with pytest.raises(SpineInputError, match="needs the bones T1 to S1; these hold L3 to S1"):
+        simulate(model, Maneuver("self_twist", twist_deg=5.0))
