@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import SpineInputError
 from .frames import invert
-from .levels import LEVELS, SEGMENTS, levels_between, region_of
+from .levels import LEVELS, SEGMENTS, level_index, levels_between, region_of, segment_index
 from .measured import MEASURED_PATH, measured_geometry
 from .tables import joint_table, morphometry_table, tables_version
 
@@ -269,33 +269,50 @@ class SpineModel:
     bones: str | None = None
 
     def vertebra(self, name: str) -> Vertebra:
-        """Return the vertebra called ``name`` (e.g. ``"L4"``)."""
+        """Return the vertebra called ``name`` (e.g. ``"L4"``).
+
+        Raises
+        ------
+        SpineInputError
+            On an unknown level, or one the model's bones lack.
+        """
         for v in self.vertebrae:
             if v.name == name:
                 return v
-        if name in LEVELS:
-            raise SpineInputError(f"level {name}: not in the bones ({self.range_text})")
-        raise SpineInputError(f"unknown level {name!r}: expected one of {', '.join(LEVELS)}")
+        level_index(name)  # an unknown name is its own error
+        raise SpineInputError(f"level {name}: not in the bones ({self._holds()})")
 
     def joint(self, name: str) -> Joint:
-        """Return the joint (motion segment) called ``name`` (e.g. ``"L4-L5"``)."""
+        """Return the joint (motion segment) called ``name`` (e.g. ``"L4-L5"``).
+
+        Raises
+        ------
+        SpineInputError
+            On an unknown segment, or one the model's bones lack.
+        """
         for j in self.joints:
             if j.name == name:
                 return j
-        if name in SEGMENTS:
-            raise SpineInputError(f"segment {name}: not in the bones ({self.range_text})")
-        raise SpineInputError(
-            f"unknown segment {name!r}: expected adjacent levels upper-lower, "
-            f"{SEGMENTS[0]} ... {SEGMENTS[-1]} (e.g. 'L4-L5')"
-        )
+        segment_index(name)
+        raise SpineInputError(f"segment {name}: not in the bones ({self._holds()})")
 
-    @property
-    def range_text(self) -> str:
-        """What the bones hold, e.g. ``"they hold L1 to S1"``."""
+    def _holds(self) -> str:
         return f"they hold {self.vertebrae[0].name} to {self.vertebrae[-1].name}"
 
     def lacking(self, levels: str) -> tuple[str, ...]:
-        """Return the levels of a range or segment (``"T4-T8"``, ``"L4-L5"``) not in the model."""
+        """Return the levels of a range or segment that the model lacks.
+
+        Parameters
+        ----------
+        levels : str
+            A range or segment, e.g. ``"T4-T8"`` or ``"L4-L5"``.
+
+        Returns
+        -------
+        tuple of str
+            The levels of ``levels`` not in :attr:`vertebrae`, top to bottom (empty when
+            the model holds them all).
+        """
         return tuple(lv for lv in levels_between(levels) if lv not in self.level_names)
 
     def level_span(self, levels: str | None = None) -> tuple[int, int]:
@@ -330,7 +347,7 @@ class SpineModel:
         lacking = self.lacking(levels)
         if lacking:
             raise SpineInputError(
-                f"levels = {levels!r}: the bones lack {', '.join(lacking)} ({self.range_text})"
+                f"levels = {levels!r}: the bones lack {', '.join(lacking)} ({self._holds()})"
             )
         return names.index(wanted[0]), names.index(wanted[-1])
 

@@ -54,6 +54,10 @@ def test_model_of_the_pack_levels(lumbar):
         model.vertebra("L1")
     with pytest.raises(SpineInputError, match="segment T6-T7: not in the bones"):
         model.joint("T6-T7")
+    with pytest.raises(SpineInputError, match="unknown level 'L9'"):
+        model.vertebra("L9")
+    with pytest.raises(SpineInputError, match="unknown segment 'L4-L6'"):
+        model.joint("L4-L6")
 
 
 def test_solve_on_the_pack_range(lumbar):
