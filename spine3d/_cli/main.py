@@ -568,6 +568,7 @@ def _add_validate(sub) -> None:
     v = sub.add_parser("validate", help="compare the model with published data")
     v.add_argument("--json", action="store_true", help="print JSON instead of tables")
     v.add_argument("--plot", metavar="FILE.png", help="plot model against published values")
+    v.add_argument("--bones", metavar="PACK", help="a bone pack from `spine3d import`")
     v.set_defaults(func=_cmd_validate)
 
 

@@ -109,7 +109,9 @@ def cmd_validate(args) -> int:
 
     if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
         raise SpineInputError(f"--plot {args.plot}: expected a .png file")
-    rows = validate()
+    from spine3d.anatomy import load_model
+
+    rows = validate(load_model(bones=args.bones) if args.bones else None)
     if args.plot is not None:
         _plot(rows, Path(args.plot))
     if args.json:
@@ -133,7 +135,11 @@ def cmd_validate(args) -> int:
                 r["unit"],
                 str(r["published"] if r["published"] is not None else "-"),
                 str(r["tolerance"] or "-"),
-                f"{r['model']:.3g}" if r["model"] is not None else "-",
+                f"{r['model']:.3g}"
+                if r["model"] is not None
+                else f"skipped: {r['skipped']}"
+                if r.get("skipped")
+                else "-",
                 ok,
                 r["source"],
                 style=None if r["pass"] is not False else "red",

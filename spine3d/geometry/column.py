@@ -38,7 +38,14 @@ from .bones import (
     warp_surface,
 )
 
-__all__ = ["ColumnBones", "JointGeometry", "column_bones", "measure_joints", "sacrum_bone"]
+__all__ = [
+    "ColumnBones",
+    "JointGeometry",
+    "column_bones",
+    "frame_with_up",
+    "measure_joints",
+    "sacrum_bone",
+]
 
 _S1_TOP_MM = 35.0
 """Depth below the sacrum's highest point searched for the S1 endplate, mm."""
@@ -52,8 +59,26 @@ _NEAR_MM = 4.0
 """An articular triangle lies within this much of the nearest partner point, mm."""
 
 
-def _frame(y: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    y = y / np.linalg.norm(y)
+def frame_with_up(y: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Return the transform into a frame with its +Y along ``y`` and its origin at ``origin``.
+
+    The frame's +X is the current +X (anterior) made perpendicular to ``y``, and +Z
+    completes a right-handed frame, so a vertebra or disc framed this way keeps the
+    ISB axes: +X anterior, +Y superior, +Z right.
+
+    Parameters
+    ----------
+    y : (3,) float
+        The new +Y (need not be unit length; not parallel to +X), current frame.
+    origin : (3,) float
+        The new origin, current frame, mm.
+
+    Returns
+    -------
+    (4, 4) float
+        Rigid transform taking current coordinates to the new frame's.
+    """
+    y = np.asarray(y, dtype=float) / np.linalg.norm(y)
     x = np.array([1.0, 0.0, 0.0]) - y[0] * y
     x /= np.linalg.norm(x)
     rot = np.stack([x, y, np.cross(x, y)])
@@ -86,7 +111,7 @@ def sacrum_bone() -> Bone:
     plate = fit_surface(v, f, mask)
     m = morphometry_table()["S1"]
     h = 0.5 * (float(m["body_height_post_mm"]) + float(m["body_height_ant_mm"]))
-    to_local = _frame(plate.normal, plate.centre_mm - 0.5 * h * plate.normal)
+    to_local = frame_with_up(plate.normal, plate.centre_mm - 0.5 * h * plate.normal)
     local = apply(to_local, v)
     # The superior articular processes: behind the endplate, above its rim, lateral.
     x_back = apply(to_local, plate.centre_mm)[0] - 0.5 * plate.width_mm
@@ -138,7 +163,7 @@ def _disc_frame_in_lower(sup: Surface, inf: Surface, sagittal_deg: float, disc_m
     target = sup.centre_mm + disc_mm * m
     rel = rel_rot.copy()
     rel[:3, 3] = target - rel_rot[:3, :3] @ inf.centre_mm
-    disc = _frame(m, sup.centre_mm + 0.5 * disc_mm * m)
+    disc = frame_with_up(m, sup.centre_mm + 0.5 * disc_mm * m)
     return rel, invert(disc)
 
 

@@ -28,9 +28,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..anatomy import LEVELS, SpineModel, level_index
+from ..anatomy import SpineModel
 from ..anatomy.frames import invert
-from ..anatomy.levels import levels_between
 from ..errors import SpineInputError, UnreachableTwistError
 from .params import Mobility, mobility_factors, tissue
 from .segment import SegmentSet, compile_segments, left_jacobian, rodrigues, skew
@@ -155,20 +154,6 @@ def _compiled(
             return c
         per[factors] = c
     return per[factors]
-
-
-def _span(levels: str | None) -> tuple[int, int]:
-    """Return (top level index, bottom level index) of a specimen range."""
-    if levels is None:
-        return 0, len(LEVELS) - 1
-    if not isinstance(levels, str):
-        raise SpineInputError(f"levels = {levels!r}: expected a range such as 'L1-S1'")
-    names = levels_between(levels)
-    if len(names) < 2:
-        raise SpineInputError(
-            f"levels = {levels!r}: a specimen needs at least two levels, e.g. 'T7-T8'"
-        )
-    return level_index(names[0]), level_index(names[-1])
 
 
 def _transforms(q: np.ndarray) -> np.ndarray:
@@ -411,8 +396,8 @@ def solve_load(
         On a bad argument; :class:`~spine3d.errors.UnreachableTwistError` when the load
         needs more than the failure torque of a segment.
     """
-    factors = mobility_factors(mobility)
-    top, bottom = _span(load.levels)
+    factors = mobility_factors(mobility, model.segment_names)
+    top, bottom = model.level_span(load.levels)
     controlled, targets, moments, follower = _normalise(load)
     c = _compiled(model, factors, constants)
     key = (factors, top, bottom)
@@ -499,7 +484,7 @@ def reachable_twist_3d_deg(
     key = (factors, levels)
     if key not in per:
         c = _compiled(model, factors)
-        top, bottom = _span(levels)
+        top, bottom = model.level_span(levels)
         limit = tissue()["failure_torque_nm"] * 1e3
         out = []
         for sign in (1.0, -1.0):
@@ -588,7 +573,7 @@ def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac, det) ->
         twist_deg=float(top_deg[2]),
         torque_nm=float(m[2]) / 1e3,
         follower_n=float(follower_n),
-        levels=f"{LEVELS[top]}-{LEVELS[bottom]}",
+        levels=f"{model.level_names[top]}-{model.level_names[bottom]}",
         **arrays,
     )
 
@@ -603,7 +588,7 @@ def vertebra_residuals(state: SpineState) -> np.ndarray:
     """
     model = state.model
     c = _compiled(model, tuple(float(f) for f in state.mobility))
-    top, bottom = (level_index(x) for x in state.levels.split("-"))
+    top, bottom = (model.level_names.index(x) for x in state.levels.split("-"))
     n = len(model.joints)
     q = np.zeros((n, 6))
     q[:, 3:] = state.translation_mm
