@@ -308,20 +308,23 @@ def nice_ceiling(x: float) -> float:
     return 10 * mag
 
 
-@lru_cache(maxsize=1)
-def meshes() -> dict:
-    """Level -> the shipped vertebra mesh (trimesh), loaded once per process."""
-    from ..geometry import load_meshes
+@lru_cache(maxsize=4)
+def meshes(bones: str | None = None) -> dict:
+    """Name -> :class:`~spine3d.geometry.BoneMesh` of a bone set, read once per process.
 
-    return load_meshes()
+    ``bones`` is an imported pack's folder; None: the shipped bones.
+    """
+    from ..geometry import read_meshes
+
+    return read_meshes(mesh_dir=bones)
 
 
-@lru_cache(maxsize=1)
-def context_parts() -> dict[str, tuple[str, str]]:
-    """Part name -> (kind, level it moves with) of the shipped rib cage and hip bones."""
+@lru_cache(maxsize=4)
+def context_parts(bones: str | None = None) -> dict[str, tuple[str, str]]:
+    """Part name -> (kind, level it moves with) of a bone set's rib cage and hip bones."""
     from ..geometry import load_manifest
 
-    parts = load_manifest().get("parts", {})
+    parts = load_manifest(bones).get("parts", {})
     return {name: (e["kind"], e["moves_with"]) for name, e in parts.items()}
 
 
@@ -354,19 +357,23 @@ def _context_items(spine, state: SpineState, theme: Theme) -> list[MeshItem]:
     return items
 
 
-@lru_cache(maxsize=1)
-def mesh_hulls() -> dict[str, np.ndarray]:
-    """Level -> (k, 4) homogeneous vertices of the mesh's convex hull, local frame, mm.
+@lru_cache(maxsize=4)
+def mesh_hulls(bones: str | None = None) -> dict[str, np.ndarray]:
+    """Name -> (k, 4) homogeneous vertices of the bone's convex hull, local frame, mm.
 
     A placed hull projects to the same outline as the placed mesh: cameras are
-    fitted to these.
+    fitted to these. The hull is the one the manifest records; a bone set written
+    before manifests recorded it gets it computed here.
     """
-    from scipy.spatial import ConvexHull
-
     out = {}
-    for lv, m in meshes().items():
+    for lv, m in meshes(bones).items():
         v = np.asarray(m.vertices, dtype=float)
-        v = v[ConvexHull(v).vertices]
+        if m.hull is not None:
+            v = v[m.hull]
+        else:
+            from scipy.spatial import ConvexHull
+
+            v = v[ConvexHull(v).vertices]
         out[lv] = np.hstack([v, np.ones((len(v), 1))])
     return out
 
