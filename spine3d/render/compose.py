@@ -52,6 +52,37 @@ def _wrap(text: str, size_pt: float, width_pt: float) -> str:
     return "\n".join(textwrap.wrap(text, max(8, int(width_pt / per_char)), break_long_words=False))
 
 
+def _wrap_drawn(text: str, size_pt: float, width_pt: float, px_per_pt: float, family) -> str:
+    """Wrap ``text`` so that each line, as drawn at ``px_per_pt``, is at most ``width_pt``.
+
+    Small figures draw text at a few pixels per character, where the glyphs snap to
+    whole pixels and a line comes out wider than its outline measure: such lines are
+    wrapped again word by word, measured as matplotlib draws them.
+    """
+    wrapped = _wrap(text, size_pt, width_pt)
+    if not wrapped:
+        return wrapped
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(1, 1, 72.0 * px_per_pt)
+    prop = FontProperties(family=family, size=size_pt)
+
+    def drawn_pt(line: str) -> float:
+        w, _, _ = renderer.get_text_width_height_descent(line, prop, ismath=False)
+        return w / px_per_pt
+
+    if all(drawn_pt(line) <= width_pt for line in wrapped.split("\n")):
+        return wrapped
+    lines: list[str] = []
+    for word in text.split():
+        if lines and drawn_pt(f"{lines[-1]} {word}") <= width_pt:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
 def _lines(text: str) -> int:
     return text.count("\n") + 1 if text else 0
 
@@ -160,13 +191,14 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
     height_pt = width_pt * fig.height / fig.width
     pad = 0.6 * fs
     y = pad
-    title = _wrap(fig.title, th.title_pt, width_pt - 2 * pad)
+    px_per_pt = fig.width * scale / width_pt
+    title = _wrap_drawn(fig.title, th.title_pt, width_pt - 2 * pad, px_per_pt, th.font_family)
     title_box = None
     if title:
         h = _lines(title) * th.title_pt * 1.25
         title_box = (pad, y, width_pt - 2 * pad, h)
         y += h + 0.5 * pad
-    caption = _wrap(fig.caption, th.caption_pt, width_pt - 2 * pad)
+    caption = _wrap_drawn(fig.caption, th.caption_pt, width_pt - 2 * pad, px_per_pt, th.font_family)
     caption_h = _lines(caption) * th.caption_pt * 1.3
     bottom = height_pt - pad - (caption_h + 0.5 * pad if caption else 0.0)
     caption_box = (pad, bottom + 0.5 * pad, width_pt - 2 * pad, caption_h) if caption else None
@@ -238,7 +270,7 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
     return Layout(
         width_pt=width_pt,
         height_pt=height_pt,
-        px_per_pt=fig.width * scale / width_pt,
+        px_per_pt=px_per_pt,
         title=title,
         title_box=title_box,
         caption=caption,
