@@ -24,6 +24,9 @@ from ..scene.theme import SLIDE_WIDTH_CM
 
 __all__ = ["Layout", "PanelBoxes", "compose", "figure_layout", "text_width_pt"]
 
+CREDIT_SCALE = 0.8
+"""Size of the line that credits imported bones, relative to the smallest text."""
+
 Box = tuple[float, float, float, float]  # x, y (from the top), width, height; points
 
 
@@ -113,6 +116,8 @@ class Layout:
     caption_box: Box | None
     panels: tuple[PanelBoxes, ...]
     colorbar: Box | None
+    credit: str = ""
+    credit_box: Box | None = None
 
     def px(self, box: Box) -> tuple[int, int, int, int]:
         """Return ``box`` in whole pixels."""
@@ -202,6 +207,16 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
     caption_h = _lines(caption) * th.caption_pt * 1.3
     bottom = height_pt - pad - (caption_h + 0.5 * pad if caption else 0.0)
     caption_box = (pad, bottom + 0.5 * pad, width_pt - 2 * pad, caption_h) if caption else None
+    credit = _wrap_drawn(
+        fig.credit, CREDIT_SCALE * fs, width_pt - 2 * pad, px_per_pt, th.font_family
+    )
+    credit_box = None
+    if credit:  # a line of its own under everything, right-aligned
+        credit_h = _lines(credit) * CREDIT_SCALE * fs * 1.25
+        credit_box = (pad, height_pt - 0.5 * pad - credit_h, width_pt - 2 * pad, credit_h)
+        bottom -= credit_h + (0.0 if caption else 0.5 * pad)
+        if caption_box is not None:
+            caption_box = (*caption_box[:1], caption_box[1] - credit_h, *caption_box[2:])
 
     n = len(fig.panels)
     shared_bar = any(p.colorbar for p in fig.panels) and not _bars_differ(fig)
@@ -277,6 +292,8 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
         caption_box=caption_box,
         panels=tuple(boxes),
         colorbar=colorbar_box,
+        credit=credit,
+        credit_box=credit_box,
     )
 
 
@@ -549,6 +566,17 @@ def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
                 va="top",
                 multialignment="center",
                 linespacing=1.3,
+            )
+        if lay.credit_box:
+            b = lay.credit_box
+            put(
+                lay.credit,
+                b[0] + b[2],
+                b[1],
+                CREDIT_SCALE * th.font_pt,
+                ha="right",
+                va="top",
+                multialignment="right",
             )
         fs_px = th.font_pt * k
         for i, (panel, pb) in enumerate(zip(fig.panels, lay.panels, strict=True)):
