@@ -514,12 +514,15 @@ def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> di
     ----------
     model : SpineModel
     mesh_dir : path, optional
+        An imported pack (the one ``model`` was compiled from); its bones do not share
+        the template's vertices, so there the warp falls off by distance from the
+        surface alone, not also by the articular process.
 
     Returns
     -------
     dict of str to (n, 3) float
         ``{level: vertices}`` in the level's local frame, only for the levels that
-        change; the faces are those of ``meshes/<level>.ply``.
+        change; the faces are those of ``<mesh_dir>/<level>.ply``.
     """
     from .bones import fit_surface, warp_surface
 
@@ -542,7 +545,11 @@ def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> di
                     meshes.update(read_meshes([level], mesh_dir, verify=False))
                     out[level] = np.asarray(meshes[level].vertices, dtype=float).copy()
                 surface = manifest["levels"][level]["facets"][process]
-                region = _template_sets(level)[process.replace("_", "_process_", 1)]
+                # The shipped bones share the template's vertices, so the warp can keep to
+                # the articular process; an imported pack's bones turn by distance alone.
+                region = None
+                if mesh_dir is None:
+                    region = _template_sets(level)[process.replace("_", "_process_", 1)]
                 faces = np.asarray(meshes[level].faces)
                 target = sign * (frame[:3, :3] @ n1)
                 # Repeat on the same triangles: the falloff leaves a residual each time.
@@ -551,6 +558,10 @@ def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> di
                     if np.degrees(np.linalg.norm(np.cross(fit.normal, target))) < 0.1:
                         break
                     out[level] = warp_surface(
-                        out[level], fit.centre_mm, fit.normal, target, region=out[level][region]
+                        out[level],
+                        fit.centre_mm,
+                        fit.normal,
+                        target,
+                        region=None if region is None else out[level][region],
                     )
     return out

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spine3d._cli.main import main
@@ -198,3 +199,15 @@ def test_exports_take_the_pack_s_bones_and_credit(moved):
     # The web page's credit line (solving its slider grid would take a minute here).
     assert _bone_credit(scene.panels[0].spine.bones) == "Bones: Test bones (CC0-1.0)."
     assert "myo-sim" in _bone_credit(None)
+
+
+def test_a_facet_override_turns_the_pack_s_own_bones(pack, tmp_path):
+    extra = '[spine.facets]\n"L3-L4" = { coronal_deg = 10, transverse_deg = 90 }\n'
+    fig = describe(load_scene(_scene(tmp_path, str(pack), extra)))
+    bones = read_meshes(["L3", "L4"], pack)
+    turned = {m.level: m.vertices for m in fig.panels[0].meshes if m.vertices is not None}
+    assert set(turned) == {"L3", "L4"}
+    for lv, v in turned.items():
+        assert v.shape == bones[lv].vertices.shape
+        moved_mm = np.linalg.norm(v - bones[lv].vertices, axis=1)
+        assert moved_mm.max() > 1.0 and np.median(moved_mm) < 0.1  # the process, not the bone
