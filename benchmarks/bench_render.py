@@ -8,9 +8,10 @@ x.png`` (load and check the scene, solve, describe, lay out, render, compose the
 chart, write the PNG). Target: median (b) / median (a) <= 1.3. Start-up (Python,
 pyvista, VTK) is in both, as a user pays it.
 
-Measured (2 cores, EGL, 7 rounds): 1.30 s bare, 1.62 s spine3d, ratio 1.25 (1.63
-before the render path stopped importing trimesh and scipy to read the bones and fit
-the cameras).
+Measured (shared 2-core machine, EGL, 7-11 rounds a run): ratio 1.13-1.31 over six
+runs, median 1.27 (e.g. 1.30 s bare, 1.62 s spine3d); 1.55-1.66 before the render path
+stopped importing trimesh and scipy to read the bones and fit the cameras. The machine's
+load moves the ratio by about 0.1 from run to run: compare runs made together.
 """
 
 from __future__ import annotations
