@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spine3d.scene import SceneSpec
+
 __all__ = ["add_bones_option", "load_scene_with_bones"]
 
 BONES_HELP = (
@@ -10,13 +17,24 @@ BONES_HELP = (
 )
 
 
-def add_bones_option(parser) -> None:
+def add_bones_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--bones PACK`` to a subcommand's parser."""
     parser.add_argument("--bones", metavar="PACK", help=BONES_HELP)
 
 
-def load_scene_with_bones(path, args):
+def load_scene_with_bones(path: str | Path, args: argparse.Namespace) -> SceneSpec:
     """Load and check a scene file; with ``--bones PACK``, every panel on that pack.
+
+    Parameters
+    ----------
+    path : str or Path
+        A scene file or a shipped scene's name.
+    args : argparse.Namespace
+        The parsed command line; its ``bones``, if any and set, names the pack.
+
+    Returns
+    -------
+    SceneSpec
 
     Raises
     ------

@@ -970,7 +970,19 @@ def describe(
 
 
 def bones_credit(bones: str, language: str = "en") -> str:
-    """Return the line that credits an imported bone pack: its name and licence."""
+    """Return the line that credits an imported bone pack: its name and licence.
+
+    Parameters
+    ----------
+    bones : str
+        The pack's folder.
+    language : str, default: "en"
+
+    Returns
+    -------
+    str
+        E.g. ``"Bones: BodyParts3D (CC BY-SA 2.1 JP)"``.
+    """
     from ..geometry import load_manifest
 
     src = load_manifest(bones).get("source", {})

@@ -462,6 +462,16 @@ def _reachable(where: str, label: str, panel: PanelSpec) -> None:
 def with_bones(scene: SceneSpec, pack: str | Path) -> SceneSpec:
     """Return ``scene`` with every panel on the bone pack ``pack`` (``--bones PACK``).
 
+    Parameters
+    ----------
+    scene : SceneSpec
+    pack : str or Path
+        The pack's folder, relative to the working directory.
+
+    Returns
+    -------
+    SceneSpec
+
     Raises
     ------
     SpineInputError
