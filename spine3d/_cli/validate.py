@@ -109,9 +109,13 @@ def cmd_validate(args) -> int:
 
     if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
         raise SpineInputError(f"--plot {args.plot}: expected a .png file")
-    from spine3d.anatomy import load_model
+    model = None
+    if getattr(args, "bones", None) is not None:
+        from spine3d.anatomy import load_model
+        from spine3d.scene import check_pack
 
-    rows = validate(load_model(bones=args.bones) if args.bones else None)
+        model = load_model(bones=check_pack(args.bones, f"--bones {args.bones}"))
+    rows = validate(model)
     if args.plot is not None:
         _plot(rows, Path(args.plot))
     if args.json:
