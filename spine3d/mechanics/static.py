@@ -55,8 +55,8 @@ a ten-thousandth of a 10 N m load; about 1e-3 degrees of rotation)."""
 EQUILIBRIUM_TOL_N = 1e-2
 """Largest unbalanced force on any segment's upper part at the solution, N."""
 _ANGLE_TOL_RAD = 1e-9
-_POLISH_NMM = 1e-5
-_POLISH_STEPS = 3
+_POLISH_NMM = 1e-7
+_POLISH_STEPS = 6
 _MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
 _STEP_MM = 1.0
@@ -253,16 +253,15 @@ def _solve_chain(
     jac = inv = None
     det: dict = {}
     polished = 0
+    last = math.inf
     for it in range(_MAX_ITER):
         poses = _poses(c, q, bottom)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
         m_local = np.einsum("kji,j->ki", g, m_glob)
-        # A fresh tangent for every Newton step up to the first from inside the
-        # tolerance; after that, chord steps with it.
         cold = q0 is None and it == 0
         r, new_jac, det = _tangent(
-            c.seg, sl, q[sl], m_local, follower_n, polished == 0, c.rest_tangent if cold else None
+            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None
         )
         ang_err = np.zeros(0)
         if nc:
@@ -274,15 +273,20 @@ def _solve_chain(
             and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
             and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
         )
+        size = float(np.abs(r).max())
+        # A fresh tangent for every Newton step; from inside the tolerance, steps take
+        # the residual to round-off, so that a warm and a cold start agree to
+        # round-off, not to the tolerance: chord steps with the last tangent while they
+        # gain a factor of ten each, a fresh one when they stall.
+        fresh = not inside or polished == 0 or size > 0.1 * last
         if inside:
-            # Newton steps from inside the tolerance take the residual to round-off, so
-            # that a warm and a cold start agree to round-off, not to the tolerance.
-            if polished >= _POLISH_STEPS or np.abs(r).max() <= _POLISH_NMM:
-                if new_jac is not None:  # the tangent at the solution, for its axes
+            if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
+                if jac is None or fresh:  # the tangent at the solution, for its axes
                     jac = new_jac()
                 return q, m, True, jac, det
             polished += 1
-        if new_jac is not None:
+        last = size
+        if fresh:
             jac = new_jac()
             inv = np.linalg.inv(jac)
         # Newton step with the chain's coupling: turning the segments below turns the
@@ -382,7 +386,10 @@ def solve_load(
         ``{segment: state}``; others normal.
     warm : bool, default: True
         Start from the last solution of the same model, mobility and specimen (a slider
-        moves in small steps); the answer agrees with a cold start to the tolerances.
+        moves in small steps). Where the equilibrium is unique the answer agrees with a
+        cold start to round-off; where slack capsule fibres allow two nearby equilibria
+        (T1-T2 at large twists, about 0.1 degrees apart) a warm start stays on the branch
+        it comes from, as a spine loaded step by step would.
     constants : mapping, optional
         Trial values of segment constants (calibration); not cached, cold start.
 
