@@ -43,6 +43,8 @@ def test_static_render_loads_no_time_domain_machinery(tmp_path):
     assert (tmp_path / "f.png").stat().st_size > 1000
     assert "pyvista" in mods  # it did render
     assert "scipy.signal" not in mods and "spine3d.mechanics.timedomain" not in mods
+    # Bones are read and cameras fitted without a mesh or geometry library.
+    assert not {m.partition(".")[0] for m in mods} & {"trimesh", "scipy"}
     # A manoeuvre scene does need them: the probe can see them load.
     mods = loaded(
         "from spine3d.scene import load_scene\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import SpineInputError
+from .bones import add_bones_option, load_scene_with_bones
 from .share import add_share_commands
 
 __all__ = ["main"]
@@ -60,14 +61,12 @@ def _solve_scene(args) -> int:
     """``spine3d solve --scene``: each panel's spine and load, the command line's load on top."""
     from dataclasses import replace
 
-    import spine3d
-    from spine3d.scene import load_scene
     from spine3d.scene.describe import solve_panel
 
     from .tables import print_solve_table
     from .validate import load_options
 
-    scene = load_scene(args.scene)
+    scene = load_scene_with_bones(args.scene, args)
     if args.levels is not None:
         raise SpineInputError(
             f"--levels {args.levels}: a scene's figures solve the whole column (T1 on the "
@@ -96,13 +95,7 @@ def _solve_scene(args) -> int:
             load=panel.load.overridden(override),
             spine=replace(panel.spine, mobility={**panel.spine.mobility, **mobility}),
         )
-        if args.bones is None:  # the very solve the scene's figure draws
-            state = solve_panel(panel)
-        else:
-            model = spine3d.load_model(facets=panel.spine.facets, bones=args.bones)
-            state = spine3d.solve(
-                model, mobility=dict(panel.spine.mobility), **panel.load.solve_kwargs()
-            )
+        state = solve_panel(panel)  # the very solve the scene's figure draws
         shown = [j.name for j in state.model.joints if j.upper in panel.spine.levels]
         results.append((i, state, shown))
     if args.json:
@@ -202,6 +195,7 @@ def _cmd_meshes_preview(args) -> int:
     import spine3d
     from spine3d.render.outputs import check_file
     from spine3d.render.preview import render_preview
+    from spine3d.scene import check_pack
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
@@ -209,7 +203,10 @@ def _cmd_meshes_preview(args) -> int:
     if args.width < 64 or args.height < 64 or max(args.width, args.height) > 16384:
         raise SpineInputError("--width/--height: expected 64 to 16384 pixels")
     check_file(out, f"--out {args.out}", _png_bytes(args.width, args.height))
-    render_preview(spine3d.load_model(), out, size=(args.width, args.height))
+    bones = None if args.bones is None else check_pack(args.bones, f"--bones {args.bones}")
+    render_preview(
+        spine3d.load_model(bones=bones), out, size=(args.width, args.height), bones=bones
+    )
     print(f"wrote {out}")
     return 0
 
@@ -222,7 +219,6 @@ def _cmd_render(args) -> int:
     from spine3d.render.export import check_scene, render_scene
     from spine3d.render.figure import FORMATS
     from spine3d.render.outputs import check_folder
-    from spine3d.scene import load_scene
 
     for name in ("width", "height"):
         value = getattr(args, name)
@@ -233,7 +229,7 @@ def _cmd_render(args) -> int:
     if args.font_pt is not None and not 8 <= args.font_pt <= 40:
         raise SpineInputError(f"--font-pt {args.font_pt}: expected 8 to 40 points")
     # Validate every scene before writing anything.
-    scenes = [load_scene(p) for p in args.scenes]
+    scenes = [load_scene_with_bones(p, args) for p in args.scenes]
     if args.theme or args.font_pt:
         scenes = [
             replace(s, theme=args.theme or s.theme, font_pt=args.font_pt or s.font_pt)
@@ -301,9 +297,8 @@ def _cmd_animate(args) -> int:
 
     from spine3d.render.animate import FORMATS, animate, check_output, clip_plan
     from spine3d.render.outputs import mb
-    from spine3d.scene import load_scene
 
-    scene = load_scene(args.scene)
+    scene = load_scene_with_bones(args.scene, args)
     out = Path(args.out)
     if args.fps is not None and not 1 <= args.fps <= 60:
         raise SpineInputError(f"--fps {args.fps}: expected 1 to 60")
@@ -369,12 +364,11 @@ def _cmd_simulate(args) -> int:
 
     from spine3d.render.outputs import check_file
     from spine3d.render.series import write_csv, write_mot
-    from spine3d.scene import load_scene
     from spine3d.scene.describe import simulate_scene
 
     from .tables import print_run, print_schedule
 
-    scene = load_scene(args.scene)
+    scene = load_scene_with_bones(args.scene, args)
     outs = [(flag, Path(v)) for flag, v in (("--csv", args.csv), ("--mot", args.mot)) if v]
     if len(outs) == 2 and outs[0][1].resolve() == outs[1][1].resolve():
         raise SpineInputError("--csv and --mot name the same file")
@@ -435,9 +429,9 @@ def _panel_name(scene, i: int) -> str:
 
 def _cmd_view(args) -> int:
     from spine3d.render.viewer import Viewer, check_display
-    from spine3d.scene import default_scene_path, load_scene
+    from spine3d.scene import default_scene_path
 
-    scene = load_scene(args.scene or default_scene_path())
+    scene = load_scene_with_bones(args.scene or default_scene_path(), args)
     for name in ("width", "height"):
         if not 200 <= getattr(args, name) <= 8192:
             raise SpineInputError(f"--{name} {getattr(args, name)}: expected 200 to 8192 pixels")
@@ -552,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--font-pt", type=float, help="smallest text, points on a 33.9 cm slide (default: 14)"
     )
+    add_bones_option(r)
     r.set_defaults(func=_cmd_render)
 
     a = sub.add_parser("animate", help="render a scene's clip to MP4, GIF, WebM or APNG")
@@ -570,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="transparent background: .webm, .apng or .gif (MP4 cannot carry alpha)",
     )
     a.add_argument("--yes", "-y", action="store_true", help="make a large clip without asking")
+    add_bones_option(a)
     a.set_defaults(func=_cmd_animate)
 
     t = sub.add_parser("simulate", help="run a scene's manoeuvre over time: events and peaks")
@@ -579,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--mot", metavar="FILE", help="write time and segment rotations as an OpenSim .mot file"
     )
+    add_bones_option(t)
     t.set_defaults(func=_cmd_simulate)
 
     c = sub.add_parser("scenes", help="list the shipped scenes, one line each")
@@ -597,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--width", type=int, default=1280, help="window width (default: 1280)")
     w.add_argument("--height", type=int, default=720, help="window height (default: 720)")
+    add_bones_option(w)
     w.set_defaults(func=_cmd_view)
 
     add_share_commands(sub)
@@ -614,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--out", required=True, help="PNG file to write")
     v.add_argument("--width", type=int, default=2400)
     v.add_argument("--height", type=int, default=1350)
+    add_bones_option(v)
     v.set_defaults(func=_cmd_meshes_preview)
     return p
 
@@ -652,6 +651,7 @@ def _add_validate(sub) -> None:
     v = sub.add_parser("validate", help="compare the model with published data")
     v.add_argument("--json", action="store_true", help="print JSON instead of tables")
     v.add_argument("--plot", metavar="FILE.png", help="plot model against published values")
+    add_bones_option(v)
     v.set_defaults(func=_cmd_validate)
 
 

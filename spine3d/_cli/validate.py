@@ -115,7 +115,13 @@ def cmd_validate(args) -> int:
 
     if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
         raise SpineInputError(f"--plot {args.plot}: expected a .png file")
-    rows = validate()
+    model = None
+    if getattr(args, "bones", None) is not None:
+        from spine3d.anatomy import load_model
+        from spine3d.scene import check_pack
+
+        model = load_model(bones=check_pack(args.bones, f"--bones {args.bones}"))
+    rows = validate(model)
     if args.plot is not None:
         _plot(rows, Path(args.plot))
     if args.json:
@@ -139,7 +145,11 @@ def cmd_validate(args) -> int:
                 r["unit"],
                 str(r["published"] if r["published"] is not None else "-"),
                 str(r["tolerance"] or "-"),
-                f"{r['model']:.3g}" if r["model"] is not None else "-",
+                f"{r['model']:.3g}"
+                if r["model"] is not None
+                else f"skipped: {r['skipped']}"
+                if r.get("skipped")
+                else "-",
                 ok,
                 r["source"],
                 style=None if r["pass"] is not False else "red",

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import SpineInputError
 from .frames import invert
-from .levels import LEVELS, SEGMENTS, region_of, segment_index
+from .levels import LEVELS, SEGMENTS, level_index, levels_between, region_of, segment_index
 from .measured import MEASURED_PATH, measured_geometry
 from .tables import joint_table, morphometry_table, tables_version
 
@@ -243,35 +243,113 @@ class Vertebra:
 
 @dataclass(frozen=True, eq=False)
 class SpineModel:
-    """The spine T1-S1, built once and never changed (see :func:`load_model`).
+    """The spine, built once and never changed (see :func:`load_model`).
+
+    T1 to S1 with the shipped bones; a pack of fewer levels (say L1-S1) gives a model
+    of just those levels.
 
     Attributes
     ----------
     vertebrae : tuple of Vertebra
-        T1 ... S1, top to bottom.
+        A run of adjacent levels, top to bottom (T1 ... S1 with the shipped bones).
     joints : tuple of Joint
-        T1-T2 ... L5-S1, top to bottom.
+        The segments between them, top to bottom.
     overrides : mapping
         The facet overrides the model was compiled with.
     tables_version : str
         Content hash of the anatomy data files.
+    bones : str or None
+        The pack the model was compiled from; None for the shipped bones.
     """
 
     vertebrae: tuple[Vertebra, ...]
     joints: tuple[Joint, ...]
     overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     tables_version: str = ""
+    bones: str | None = None
 
     def vertebra(self, name: str) -> Vertebra:
-        """Return the vertebra called ``name`` (e.g. ``"L4"``)."""
+        """Return the vertebra called ``name`` (e.g. ``"L4"``).
+
+        Raises
+        ------
+        SpineInputError
+            On an unknown level, or one the model's bones lack.
+        """
         for v in self.vertebrae:
             if v.name == name:
                 return v
-        raise SpineInputError(f"unknown level {name!r}: expected one of {', '.join(LEVELS)}")
+        level_index(name)  # an unknown name is its own error
+        raise SpineInputError(f"level {name}: not in the bones ({self._holds()})")
 
     def joint(self, name: str) -> Joint:
-        """Return the joint (motion segment) called ``name`` (e.g. ``"L4-L5"``)."""
-        return self.joints[segment_index(name)]
+        """Return the joint (motion segment) called ``name`` (e.g. ``"L4-L5"``).
+
+        Raises
+        ------
+        SpineInputError
+            On an unknown segment, or one the model's bones lack.
+        """
+        for j in self.joints:
+            if j.name == name:
+                return j
+        segment_index(name)
+        raise SpineInputError(f"segment {name}: not in the bones ({self._holds()})")
+
+    def _holds(self) -> str:
+        return f"they hold {self.vertebrae[0].name} to {self.vertebrae[-1].name}"
+
+    def lacking(self, levels: str) -> tuple[str, ...]:
+        """Return the levels of a range or segment that the model lacks.
+
+        Parameters
+        ----------
+        levels : str
+            A range or segment, e.g. ``"T4-T8"`` or ``"L4-L5"``.
+
+        Returns
+        -------
+        tuple of str
+            The levels of ``levels`` not in :attr:`vertebrae`, top to bottom (empty when
+            the model holds them all).
+        """
+        return tuple(lv for lv in levels_between(levels) if lv not in self.level_names)
+
+    def level_span(self, levels: str | None = None) -> tuple[int, int]:
+        """Return the positions of a specimen's top and bottom levels in :attr:`vertebrae`.
+
+        Parameters
+        ----------
+        levels : str, optional
+            A range such as ``"L1-S1"``; by default every level of the model.
+
+        Returns
+        -------
+        top, bottom : int
+            Indices into :attr:`vertebrae` (and :attr:`level_names`).
+
+        Raises
+        ------
+        SpineInputError
+            On a bad range, one of fewer than two levels, or one that names levels the
+            model lacks (the message names them and what the bones hold).
+        """
+        names = self.level_names
+        if levels is None:
+            return 0, len(names) - 1
+        if not isinstance(levels, str):
+            raise SpineInputError(f"levels = {levels!r}: expected a range such as 'L1-S1'")
+        wanted = levels_between(levels)
+        if len(wanted) < 2:
+            raise SpineInputError(
+                f"levels = {levels!r}: a specimen needs at least two levels, e.g. 'T7-T8'"
+            )
+        lacking = self.lacking(levels)
+        if lacking:
+            raise SpineInputError(
+                f"levels = {levels!r}: the bones lack {', '.join(lacking)} ({self._holds()})"
+            )
+        return names.index(wanted[0]), names.index(wanted[-1])
 
     @property
     def level_names(self) -> tuple[str, ...]:
@@ -362,13 +440,26 @@ def _measured(bones: str | None) -> Mapping:
         raise SpineInputError(
             f"{where}: cannot read the measured bone geometry ({exc}); {hint}"
         ) from None
-    missing = [lv for lv in LEVELS if lv not in data["levels"]]
-    missing += [s for s in SEGMENTS if s not in data["joints"]]
+    names = [lv for lv in LEVELS if lv in data["levels"]]
+    if len(names) < 2:
+        raise SpineInputError(
+            f"{where}: the bones hold {', '.join(names) or 'no level'}; a model needs at "
+            "least two adjacent levels"
+        )
+    run = LEVELS[LEVELS.index(names[0]) : LEVELS.index(names[-1]) + 1]
+    missing = [lv for lv in run if lv not in data["levels"]]
+    missing += [s for s in _segments(run) if s not in data["joints"]]
     if missing:
         raise SpineInputError(
-            f"{where}: the bones lack {', '.join(missing)}; the model needs T1 to S1"
+            f"{where}: the bones lack {', '.join(missing)}; a model needs every level and "
+            f"joint from {run[0]} to {run[-1]}"
         )
     return data
+
+
+def _segments(names) -> list[str]:
+    """Return the segments between adjacent ``names`` (a run of levels), top to bottom."""
+    return [f"{a}-{b}" for a, b in zip(names[:-1], names[1:], strict=True)]
 
 
 def load_model(
@@ -389,7 +480,8 @@ def load_model(
         ``{"T6-T7": {"coronal_deg": 50.0, "transverse_deg": 90.0}}``. An angle
         override turns the facet about its measured centre.
     bones : str, optional
-        A folder of measured bones (an imported pack); by default the shipped bones.
+        A folder of measured bones (an imported pack); by default the shipped bones. A
+        pack of a run of fewer levels (say L1-S1) gives a model of just those levels.
 
     Returns
     -------
@@ -398,15 +490,24 @@ def load_model(
     Raises
     ------
     SpineInputError
-        On an unknown joint or key, a non-numeric value or one out of its range.
+        On an unknown joint or key, a non-numeric value or one out of its range, a
+        joint the bones lack, or bones that are not a run of adjacent levels.
     """
     overrides = _check_overrides(facets)
     morph = morphometry_table()
     jt = joint_table()
     measured = _measured(None if bones is None else str(bones))
+    names = [lv for lv in LEVELS if lv in measured["levels"]]
+    segments = _segments(names)
+    absent = [seg for seg in overrides if seg not in segments]
+    if absent:
+        raise SpineInputError(
+            f"facets: {', '.join(absent)}: not in the bones (they hold {names[0]} to "
+            f"{names[-1]}; joints {segments[0]} ... {segments[-1]})"
+        )
 
     joints: list[Joint] = []
-    for seg in SEGMENTS:
+    for seg in segments:
         upper, lower = seg.split("-")
         row = jt[seg]
         m = measured["joints"][seg]
@@ -470,8 +571,8 @@ def load_model(
             )
         )
 
-    # Rest poses from the sacrum up, so that they agree with the disc frames exactly.
-    poses = {"S1": np.asarray(measured["levels"]["S1"]["local_frame"], dtype=float)}
+    # Rest poses from the lowest level up, so that they agree with the disc frames exactly.
+    poses = {names[-1]: np.asarray(measured["levels"][names[-1]]["local_frame"], dtype=float)}
     for j in reversed(joints):
         poses[j.upper] = poses[j.lower] @ j.disc_frame_in_lower @ invert(j.disc_frame_in_upper)
 
@@ -489,7 +590,7 @@ def load_model(
                 {k: _frozen(v) for k, v in measured["levels"][lv].get("landmarks_mm", {}).items()}
             ),
         )
-        for lv in LEVELS
+        for lv in names
     )
     frozen_over = MappingProxyType(
         {s: MappingProxyType(dict(v)) for s, v in (facets or {}).items()}
@@ -499,4 +600,5 @@ def load_model(
         joints=tuple(joints),
         overrides=frozen_over,
         tables_version=tables_version(),
+        bones=None if bones is None else str(bones),
     )

@@ -48,7 +48,9 @@ def gltf_scene(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME):
 
     drawing = describe(scene, theme).panels[panel]
     items = [m for m in drawing.meshes if m.role == "bone"]
-    meshes = load_meshes(sorted({m.level for m in items}))
+    meshes = load_meshes(
+        sorted({m.level for m in items}), mesh_dir=items[0].bones if items else None
+    )
     out = trimesh.Scene()
     for item in items:
         src = meshes[item.level]

@@ -31,7 +31,14 @@ from ..geometry import load_meshes, write_atomic
 from ..mechanics import mobility_states, reachable_twist_deg, sweep
 from ..mechanics.params import mobility_label
 from ..scene import CAMERAS, LoadSpec, SceneSpec
-from ..scene.describe import ColorBar, describe, describe_panel, nice_ceiling, solve_panel
+from ..scene.describe import (
+    ColorBar,
+    bones_credit,
+    describe,
+    describe_panel,
+    nice_ceiling,
+    solve_panel,
+)
 from ..scene.theme import DEFAULT_THEME, Theme, colormap, hex_to_rgb
 
 __all__ = [
@@ -159,10 +166,12 @@ def _hex(rgb) -> str:
     return "#" + "".join(f"{int(round(255 * c)):02x}" for c in rgb)
 
 
-def _bone_credit() -> str:
-    """Return the credit line of the shipped bones (their source and licence)."""
+def _bone_credit(bones: str | None = None) -> str:
+    """Return the credit line of the bones: the shipped ones' source, or a pack's name."""
     from ..geometry import load_manifest
 
+    if bones is not None:
+        return f"{bones_credit(bones)}."
     credit = load_manifest().get("source", {}).get("credit", "")
     return f"{credit}." if credit and not credit.endswith(".") else credit
 
@@ -341,7 +350,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     # Bones: a vertebra follows its own pose, any other bone the vertebra it moves with
     # (found by describing the panel under another twist), a ghost stays where it is.
     meshes_needed = sorted({m.level for m in drawing.meshes})
-    geometry = load_meshes(meshes_needed)
+    geometry = load_meshes(meshes_needed, mesh_dir=spec.spine.bones)
     mesh_entries = {lv: _quantise(geometry[lv], blob) | {"name": lv} for lv in meshes_needed}
     mesh_ids = {lv: k for k, lv in enumerate(meshes_needed)}
     follows = _attachments(spec, drawing, levels, theme)
@@ -505,7 +514,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "credit": (
             f"Made with spine3d {spine3d.__version__} from {Path(scene.source).name}: every pose "
             f"was solved by the spine3d solver when this page was written. 3D view: three.js "
-            f"{THREE_VERSION} (MIT licence). {_bone_credit()}"
+            f"{THREE_VERSION} (MIT licence). {_bone_credit(spec.spine.bones)}"
         ),
         "levels": levels,
         "segments": [{"name": j.name, "upper": j.upper, "lower": j.lower} for j in joints],

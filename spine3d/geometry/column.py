@@ -9,7 +9,9 @@ Each facet joint is measured from the posed bones: the lower vertebra's superior
 articular surface is the part of its superior process that faces the upper vertebra's
 inferior process and lies near it, and the upper surface likewise. Their centres,
 normals, areas and extents, expressed in the joint's disc frame, are what the mechanics
-uses (:func:`measure_joints`).
+uses (:func:`measure_joints`). The template's vertebral bodies are about one size from
+T1 to L5, so the disc, which is not drawn, takes the published endplate width and depth
+of its two vertebrae (``morphometry.csv``), as it takes its height from ``joints.csv``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ from .bones import (
     warp_surface,
 )
 
-__all__ = ["ColumnBones", "JointGeometry", "column_bones", "measure_joints", "sacrum_bone"]
+__all__ = [
+    "ColumnBones",
+    "JointGeometry",
+    "column_bones",
+    "frame_with_up",
+    "measure_joints",
+    "sacrum_bone",
+]
 
 _S1_TOP_MM = 35.0
 """Depth below the sacrum's highest point searched for the S1 endplate, mm."""
@@ -50,8 +59,26 @@ _NEAR_MM = 4.0
 """An articular triangle lies within this much of the nearest partner point, mm."""
 
 
-def _frame(y: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    y = y / np.linalg.norm(y)
+def frame_with_up(y: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Return the transform into a frame with its +Y along ``y`` and its origin at ``origin``.
+
+    The frame's +X is the current +X (anterior) made perpendicular to ``y``, and +Z
+    completes a right-handed frame, so a vertebra or disc framed this way keeps the
+    ISB axes: +X anterior, +Y superior, +Z right.
+
+    Parameters
+    ----------
+    y : (3,) float
+        The new +Y (need not be unit length; not parallel to +X), current frame.
+    origin : (3,) float
+        The new origin, current frame, mm.
+
+    Returns
+    -------
+    (4, 4) float
+        Rigid transform taking current coordinates to the new frame's.
+    """
+    y = np.asarray(y, dtype=float) / np.linalg.norm(y)
     x = np.array([1.0, 0.0, 0.0]) - y[0] * y
     x /= np.linalg.norm(x)
     rot = np.stack([x, y, np.cross(x, y)])
@@ -84,7 +111,7 @@ def sacrum_bone() -> Bone:
     plate = fit_surface(v, f, mask)
     m = morphometry_table()["S1"]
     h = 0.5 * (float(m["body_height_post_mm"]) + float(m["body_height_ant_mm"]))
-    to_local = _frame(plate.normal, plate.centre_mm - 0.5 * h * plate.normal)
+    to_local = frame_with_up(plate.normal, plate.centre_mm - 0.5 * h * plate.normal)
     local = apply(to_local, v)
     # The superior articular processes: behind the endplate, above its rim, lateral.
     x_back = apply(to_local, plate.centre_mm)[0] - 0.5 * plate.width_mm
@@ -136,7 +163,7 @@ def _disc_frame_in_lower(sup: Surface, inf: Surface, sagittal_deg: float, disc_m
     target = sup.centre_mm + disc_mm * m
     rel = rel_rot.copy()
     rel[:3, 3] = target - rel_rot[:3, :3] @ inf.centre_mm
-    disc = _frame(m, sup.centre_mm + 0.5 * disc_mm * m)
+    disc = frame_with_up(m, sup.centre_mm + 0.5 * disc_mm * m)
     return rel, invert(disc)
 
 
@@ -299,6 +326,7 @@ def measure_joints(
         ``{"T1-T2": ..., "L5-S1": ...}``.
     """
     jt = joint_table()
+    morph = morphometry_table()
     out = {}
     for seg in SEGMENTS:
         upper_name, lower_name = seg.split("-")
@@ -336,10 +364,12 @@ def measure_joints(
             i = fit_surface(up_v, upper.faces, inf_f[side])
             sup[side] = _transform_surface(to_disc, s)
             inf[side] = _transform_surface(to_disc, i)
-        body_l = lower.vertices[lower.sets["body"]]
-        body_u = upper.vertices[upper.sets["body"]]
-        width = 0.5 * (np.ptp(body_l[:, 2]) + np.ptp(body_u[:, 2]))
-        depth = 0.5 * (np.ptp(body_l[:, 0]) + np.ptp(body_u[:, 0]))
+        # The template's bodies are one size from T1 to L5; the disc, which is not
+        # drawn, takes the published endplate size of its two vertebrae, as it takes
+        # its height from the joint table.
+        plates = (morph[lower_name], morph[upper_name])
+        width = 0.5 * sum(float(m["body_width_mm"]) for m in plates)
+        depth = 0.5 * sum(float(m["body_depth_mm"]) for m in plates)
         out[seg] = JointGeometry(
             name=seg,
             disc_frame_in_lower=disc_in_lower,

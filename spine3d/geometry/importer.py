@@ -57,9 +57,9 @@ from .bones import Bone, Surface, fit_surface, landmarks, vertebra_bone
 from .column import (
     ColumnBones,
     JointGeometry,
-    _frame,
     articular_faces,
     column_bones,
+    frame_with_up,
     joint_gap_mm,
     joint_normal,
     sacrum_bone,
@@ -635,13 +635,13 @@ def _refine_frame(level: str, v_local: np.ndarray, faces: np.ndarray, sets: dict
         top = t0.endplate("superior")
         # The template's origin lies this far below its plate along the normal.
         depth = float(top.centre_mm @ top.normal)
-        return _frame(plate.normal, plate.centre_mm - depth * plate.normal)
+        return frame_with_up(plate.normal, plate.centre_mm - depth * plate.normal)
     try:
         sup, inf = probe.endplate("superior"), probe.endplate("inferior")
     except ValueError:
         return np.eye(4)
     y = sup.normal - inf.normal
-    return _frame(y, 0.5 * (sup.centre_mm + inf.centre_mm))
+    return frame_with_up(y, 0.5 * (sup.centre_mm + inf.centre_mm))
 
 
 def _s1_plate(template: Bone, local: np.ndarray, faces: np.ndarray, moved: np.ndarray):
@@ -806,7 +806,7 @@ def measure_posed_joints(column: ColumnBones, segments: Sequence[str]) -> dict[s
         m /= np.linalg.norm(m)
         c_up = apply(rel, inf_plate.centre_mm)
         height = float((c_up - sup_plate.centre_mm) @ m)
-        disc_in_lower = invert(_frame(m, 0.5 * (sup_plate.centre_mm + c_up)))
+        disc_in_lower = invert(frame_with_up(m, 0.5 * (sup_plate.centre_mm + c_up)))
         to_disc = invert(disc_in_lower)
         up_v = apply(rel, upper.vertices)
         upper_in_lower = Bone(upper.name, up_v, upper.faces, upper.sets, np.eye(4))

@@ -13,43 +13,42 @@ the previous set as it was.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import trimesh
 
 from ..anatomy import LEVELS, SIDES, SpineModel, region_of, tables_version
 from ..anatomy.frames import apply
 from ..anatomy.model import facet_angles
 from ..errors import MeshFileError
-from . import myo
-from .bones import Surface, fit_surface, landmarks, vertebra_bone, warp_surface
-from .column import (
-    ColumnBones,
-    JointGeometry,
-    corrected_column,
-    joint_gap_mm,
-    joint_normal,
-    sacrum_bone,
-)
-from .parts import CHANGES, CREDIT, ContextPart, context_parts
+from .ply import read_ply
+
+if TYPE_CHECKING:  # building and measuring bones needs trimesh and scipy; reading does not
+    import trimesh
+
+    from .bones import Surface
+    from .column import ColumnBones, JointGeometry
+    from .parts import ContextPart
 
 __all__ = [
     "MANIFEST",
+    "BoneMesh",
     "atomic_path",
     "build_meshes",
     "default_mesh_dir",
     "load_manifest",
     "load_meshes",
+    "read_meshes",
     "write_atomic",
 ]
 
@@ -90,6 +89,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _ply_bytes(mesh: trimesh.Trimesh) -> bytes:
+    import trimesh
+
     return trimesh.exchange.ply.export_ply(mesh, encoding="binary", include_attributes=False)
 
 
@@ -101,6 +102,8 @@ def _r(a, nd: int = 4) -> list:
 
 
 def _surface(s: Surface, frame: np.ndarray | None = None, faces=None) -> dict:
+    from .bones import Surface
+
     if frame is not None:
         s = Surface(
             apply(frame, s.centre_mm), frame[:3, :3] @ s.normal, s.area_mm2, s.width_mm, s.height_mm
@@ -116,6 +119,8 @@ def _surface(s: Surface, frame: np.ndarray | None = None, faces=None) -> dict:
 
 
 def _joint_entry(g: JointGeometry) -> dict:
+    from .column import joint_gap_mm, joint_normal
+
     facets = {}
     for side in SIDES:
         n = joint_normal(g, side)
@@ -142,8 +147,21 @@ def _joint_entry(g: JointGeometry) -> dict:
 
 
 def _mesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
+    import trimesh
+
     # float32 in the file: round once so the manifest's numbers are the file's numbers.
     return trimesh.Trimesh(np.asarray(vertices, dtype=np.float32), faces, process=False)
+
+
+def _hull_vertices(vertices: np.ndarray) -> list[int]:
+    """Return the indices of the vertices on the convex hull, ascending.
+
+    Stored in the manifest so that fitting a camera to placed bones needs no hull
+    computation (nor its library) when a figure is drawn.
+    """
+    from scipy.spatial import ConvexHull
+
+    return [int(i) for i in np.sort(ConvexHull(np.asarray(vertices, dtype=float)).vertices)]
 
 
 def build_meshes(
@@ -170,6 +188,10 @@ def build_meshes(
     Path
         The manifest's path. A second build is byte-identical.
     """
+    from . import myo
+    from .column import corrected_column
+    from .parts import CHANGES, CREDIT, context_parts
+
     column, joints = corrected_column()
     source = {
         "package": myo.PACKAGE,
@@ -212,13 +234,16 @@ def write_bone_set(
     Path
         The manifest's path.
     """
+    from .bones import landmarks
+
     out = Path(out_dir) if out_dir is not None else default_mesh_dir()
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
     levels = {}
     for level in (lv for lv in LEVELS if lv in column.bones):
         bone = column.bones[level]
-        data = _ply_bytes(_mesh(bone.vertices, bone.faces))
+        mesh = _mesh(bone.vertices, bone.faces)
+        data = _ply_bytes(mesh)
         files[f"{level}.ply"] = data
         surfaces = {}
         for seg, g in joints.items():
@@ -236,6 +261,7 @@ def write_bone_set(
             "file": f"{level}.ply",
             "sha256": hashlib.sha256(data).hexdigest(),
             "triangles": int(len(bone.faces)),
+            "hull_vertices": _hull_vertices(mesh.vertices),
             "region": region_of(level),
             "local_frame": _r(column.rest_poses[level], 10),
             "package_to_local": _r(bone.package_to_local, 6),
@@ -247,12 +273,14 @@ def write_bone_set(
             progress(level)
     part_entries = {}
     for name, part in (parts or {}).items():
-        data = _ply_bytes(_mesh(part.vertices, part.faces))
+        mesh = _mesh(part.vertices, part.faces)
+        data = _ply_bytes(mesh)
         files[f"{name}.ply"] = data
         part_entries[name] = {
             "file": f"{name}.ply",
             "sha256": hashlib.sha256(data).hexdigest(),
             "triangles": int(len(part.faces)),
+            "hull_vertices": _hull_vertices(mesh.vertices),
             "kind": part.kind,
             "moves_with": part.moves_with,
             "landmarks_mm": {k: _r(v) for k, v in part.landmarks.items()},
@@ -316,10 +344,29 @@ def load_manifest(mesh_dir: Path | None = None) -> dict:
     return manifest
 
 
-def load_meshes(
+@dataclass(frozen=True)
+class BoneMesh:
+    """A bone's triangle mesh as stored, read without a mesh library.
+
+    Attributes
+    ----------
+    vertices : (n, 3) float
+        Millimetres, in the local frame of the level the bone moves with; read-only.
+    faces : (m, 3) int
+        Vertex indices of each triangle; read-only.
+    hull : (k,) int or None
+        Indices of the vertices on the convex hull, when the manifest records them.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    hull: np.ndarray | None = None
+
+
+def read_meshes(
     levels: Iterable[str] | None = None, mesh_dir: Path | None = None, verify: bool = True
-) -> dict[str, trimesh.Trimesh]:
-    """Load bones from ``meshes/``, each in the local frame of the level it moves with.
+) -> dict[str, BoneMesh]:
+    """Read bones from a bone set, each in the local frame of the level it moves with.
 
     Parameters
     ----------
@@ -328,14 +375,14 @@ def load_meshes(
         ``"pelvis_left"``); defaults to every bone in the manifest, which for the shipped
         bones must hold every level T1 ... S1.
     mesh_dir : path, optional
-        Defaults to :func:`default_mesh_dir`.
+        A bone set's folder (``meshes/`` or an imported pack); defaults to
+        :func:`default_mesh_dir`.
     verify : bool, default: True
         Check each file against the SHA-256 in the manifest.
 
     Returns
     -------
-    dict
-        ``{name: trimesh.Trimesh}``.
+    dict of str to BoneMesh
 
     Raises
     ------
@@ -373,18 +420,51 @@ def load_meshes(
                 f"{path}: corrupt mesh file (checksum differs from the manifest); {REBUILD}"
             )
         try:
-            mesh = trimesh.load(io.BytesIO(data), file_type="ply", process=False)
-        except Exception as exc:  # any parse failure of a damaged file
+            vertices, faces = read_ply(data)
+        except (ValueError, TypeError) as exc:  # any parse failure of a damaged file
             raise MeshFileError(f"{path}: corrupt mesh file ({exc}); {REBUILD}") from None
-        if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        if len(faces) == 0:
             raise MeshFileError(f"{path}: corrupt mesh file (no triangles); {REBUILD}")
-        if not np.isfinite(mesh.vertices).all():
+        if not np.isfinite(vertices).all():
             raise MeshFileError(f"{path}: corrupt mesh file (NaN or infinite vertices); {REBUILD}")
-        out[level] = mesh
+        hull = entry.get("hull_vertices")
+        if hull is not None:
+            hull = np.asarray(hull, dtype=np.int64)
+            if hull.ndim != 1 or not hull.size or hull.min() < 0 or hull.max() >= len(vertices):
+                raise MeshFileError(f"{d / MANIFEST}: malformed hull of {level!r}; {REBUILD}")
+            hull.flags.writeable = False
+        vertices.flags.writeable = False
+        faces.flags.writeable = False
+        out[level] = BoneMesh(vertices, faces, hull)
     return out
 
 
-def facet_mask(level: str, mesh: trimesh.Trimesh, mesh_dir: Path | None = None) -> np.ndarray:
+def load_meshes(
+    levels: Iterable[str] | None = None, mesh_dir: Path | None = None, verify: bool = True
+) -> dict[str, trimesh.Trimesh]:
+    """Load bones as :class:`trimesh.Trimesh` (see :func:`read_meshes` for the arguments).
+
+    Returns
+    -------
+    dict
+        ``{name: trimesh.Trimesh}``.
+
+    Raises
+    ------
+    MeshFileError
+        Naming the file, for a missing, corrupt or unknown mesh.
+    """
+    import trimesh
+
+    return {
+        name: trimesh.Trimesh(m.vertices.copy(), m.faces.copy(), process=False)
+        for name, m in read_meshes(levels, mesh_dir, verify).items()
+    }
+
+
+def facet_mask(
+    level: str, mesh: BoneMesh | trimesh.Trimesh, mesh_dir: Path | None = None
+) -> np.ndarray:
     """Return the triangles of ``level``'s bone that form its measured articular surfaces.
 
     They are the triangles the build measured each surface on (the manifest's
@@ -393,7 +473,7 @@ def facet_mask(level: str, mesh: trimesh.Trimesh, mesh_dir: Path | None = None) 
     Parameters
     ----------
     level : str
-    mesh : trimesh.Trimesh
+    mesh : BoneMesh or trimesh.Trimesh
         The level's bone.
     mesh_dir : path, optional
 
@@ -414,6 +494,9 @@ _TURN_TOL_DEG = 0.05
 
 @cache
 def _template_sets(level: str) -> dict[str, np.ndarray]:
+    from .bones import vertebra_bone
+    from .column import sacrum_bone
+
     if level == "S1":
         return dict(sacrum_bone().sets)
     return dict(vertebra_bone(level).sets)
@@ -431,15 +514,20 @@ def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> di
     ----------
     model : SpineModel
     mesh_dir : path, optional
+        An imported pack (the one ``model`` was compiled from); its bones do not share
+        the template's vertices, so there the warp falls off by distance from the
+        surface alone, not also by the articular process.
 
     Returns
     -------
     dict of str to (n, 3) float
         ``{level: vertices}`` in the level's local frame, only for the levels that
-        change; the faces are those of ``meshes/<level>.ply``.
+        change; the faces are those of ``<mesh_dir>/<level>.ply``.
     """
+    from .bones import fit_surface, warp_surface
+
     manifest = load_manifest(mesh_dir)
-    meshes: dict[str, trimesh.Trimesh] = {}
+    meshes: dict[str, BoneMesh] = {}
     out: dict[str, np.ndarray] = {}
     for j in model.joints:
         measured = manifest["joints"][j.name]["facets"]
@@ -454,10 +542,14 @@ def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> di
                 (j.upper, j.disc_frame_in_upper, f"inferior_{side}", -1.0),
             ):
                 if level not in out:
-                    meshes.update(load_meshes([level], mesh_dir, verify=False))
+                    meshes.update(read_meshes([level], mesh_dir, verify=False))
                     out[level] = np.asarray(meshes[level].vertices, dtype=float).copy()
                 surface = manifest["levels"][level]["facets"][process]
-                region = _template_sets(level)[process.replace("_", "_process_", 1)]
+                # The shipped bones share the template's vertices, so the warp can keep to
+                # the articular process; an imported pack's bones turn by distance alone.
+                region = None
+                if mesh_dir is None:
+                    region = _template_sets(level)[process.replace("_", "_process_", 1)]
                 faces = np.asarray(meshes[level].faces)
                 target = sign * (frame[:3, :3] @ n1)
                 # Repeat on the same triangles: the falloff leaves a residual each time.
@@ -466,6 +558,10 @@ def turned_facet_vertices(model: SpineModel, mesh_dir: Path | None = None) -> di
                     if np.degrees(np.linalg.norm(np.cross(fit.normal, target))) < 0.1:
                         break
                     out[level] = warp_surface(
-                        out[level], fit.centre_mm, fit.normal, target, region=out[level][region]
+                        out[level],
+                        fit.centre_mm,
+                        fit.normal,
+                        target,
+                        region=None if region is None else out[level][region],
                     )
     return out

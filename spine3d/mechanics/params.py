@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -78,18 +78,33 @@ def _factor(segment: str, state: str | float) -> float:
     return value
 
 
-def mobility_factors(mobility: Mobility | None) -> tuple[float, ...]:
+def mobility_factors(
+    mobility: Mobility | None, segments: Sequence[str] = SEGMENTS
+) -> tuple[float, ...]:
     """Return the mobility factor of every segment, top to bottom.
+
+    Parameters
+    ----------
+    mobility : mapping, optional
+        ``{segment: state}``; others normal.
+    segments : sequence of str, default: every segment T1-T2 ... L5-S1
+        The model's segments (a pack of fewer levels has fewer).
 
     Raises
     ------
     SpineInputError
-        On an unknown segment or state, or a factor out of :data:`MOBILITY_RANGE`.
+        On an unknown segment or state, a segment not in ``segments``, or a factor out
+        of :data:`MOBILITY_RANGE`.
     """
-    factors = [1.0] * len(SEGMENTS)
+    factors = dict.fromkeys(segments, 1.0)
     for seg, state in (mobility or {}).items():
-        factors[segment_index(seg)] = _factor(seg, state)
-    return tuple(factors)
+        segment_index(seg)
+        if seg not in factors:
+            raise SpineInputError(
+                f"mobility {seg}: not in the bones (they hold {segments[0]} ... {segments[-1]})"
+            )
+        factors[seg] = _factor(seg, state)
+    return tuple(factors.values())
 
 
 def mobility_label(factor: float) -> str:

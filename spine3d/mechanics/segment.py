@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from types import MappingProxyType
 
@@ -40,7 +40,15 @@ from ..anatomy import SpineModel
 from ..anatomy.frames import invert
 from .params import _rows
 
-__all__ = ["SegmentSet", "compile_segments", "constants", "fitted_constants", "rodrigues"]
+__all__ = [
+    "SegmentSet",
+    "compile_segments",
+    "constants",
+    "fitted_constants",
+    "left_jacobian",
+    "rodrigues",
+    "skew",
+]
 
 # Ligament bundles: (name, lower landmark, upper landmark, stiffness key). A derived
 # landmark "flavum" lies between the posterior body border and the spinous base.
@@ -153,11 +161,28 @@ class SegmentSet:
         """
         return self._evaluate(q, False)[0]
 
+    def tangent(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the wrench (n, 6) and its exact derivative (n, 6, 6) in ``q`` (n, 6).
+
+        ``jac[i, a, b]`` is the change of wrench component ``a`` of segment ``i`` per
+        unit of its ``q[b]`` (N mm / rad, N mm / mm, N / rad, N / mm), derived term by
+        term from the same tissue laws as :meth:`wrench`.
+        """
+        w, _, jac = self._evaluate(q, False, True)
+        return w, jac()
+
     def details(self, q: np.ndarray) -> dict[str, np.ndarray]:
         """Per-side facet gap (mm) and force (N) and capsule stretch (mm), each (..., 2, n)."""
         return self._evaluate(q)[1]
 
-    def _evaluate(self, q: np.ndarray, details: bool = True) -> tuple[np.ndarray, dict]:
+    def _evaluate(
+        self, q: np.ndarray, details: bool = True, tangent: bool = False
+    ) -> tuple[np.ndarray, dict, Callable[[], np.ndarray] | None]:
+        """Return the wrench, the details and a deferred tangent at ``q`` (n, 6).
+
+        The details are empty unless asked for; the tangent, if asked for, is a function
+        of no arguments returning the Jacobian (n, 6, 6).
+        """
         phi, t = q[..., :3], q[..., 3:]
         rot_t = np.swapaxes(rodrigues(phi), -1, -2)
         # Disc: diagonal, stiffening with the fibre strain of each degree of freedom.
@@ -166,37 +191,130 @@ class SegmentSet:
         force = w[..., 3:]
         moment = w[..., :3] + _cross(0.5 * t, force)
         # Ligaments: tension only, toe region up to the toe strain.
-        x = self.lig_upper @ rot_t + t[..., None, :]
+        lig_a = self.lig_upper @ rot_t
+        x = lig_a + t[..., None, :]
         d = x - self.lig_lower
         length = np.sqrt(np.sum(d * d, axis=-1))
         strain = length / self.lig_rest_mm - 1.0
         et = self.toe_strain
         pos = np.maximum(strain, 0.0)
-        tension = self.lig_k * np.where(pos >= et, pos - 0.5 * et, pos * pos / et)
+        toe = pos < et
+        tension = self.lig_k * np.where(toe, pos * pos / et, pos - 0.5 * et)
         f = d * (-tension / np.maximum(length, 1e-9))[..., None]
         force = force + f.sum(-2)
         moment = moment + _cross(x, f).sum(-2)
         # Facets: every contact point against the plane of the lower surface.
         shape = self.facet_point.shape
-        p = self.facet_point.reshape(shape[0], -1, 3) @ rot_t + t[..., None, :]
-        p = p.reshape(p.shape[:-2] + shape[1:])
+        fac_a = (self.facet_point.reshape(shape[0], -1, 3) @ rot_t).reshape(
+            rot_t.shape[:-2] + shape[1:]
+        )
+        p = fac_a + t[..., None, None, :]
         gap = np.sum((p - self.facet_plane[:, :, None, :]) * self.facet_normal[:, :, None, :], -1)
         pen = np.maximum(-gap, 0.0)
-        push = self.facet_k[..., None] * pen * np.sqrt(pen)
+        root = np.sqrt(pen)
+        push = self.facet_k[..., None] * pen * root
         fc = push[..., None] * self.facet_normal[:, :, None, :]
         force = force + fc.sum((-3, -2))
         moment = moment + _cross(p, fc).sum((-3, -2))
         wrench = np.concatenate([moment, force], axis=-1)
+        jac = None
+        if tangent:
+            # The tangent from the same intermediate arrays, computed only when called.
+            jac = partial(
+                self._jacobian,
+                q,
+                e,
+                force - f.sum(-2) - fc.sum((-3, -2)),
+                x,
+                lig_a,
+                f,
+                d,
+                length,
+                tension,
+                pos,
+                toe,
+                p,
+                fac_a,
+                fc,
+                root,
+            )
         if not details:
-            return wrench, {}
+            return wrench, {}, jac
         nl = len(_LIGAMENTS)
         cap = np.maximum(length[..., nl:] - self.lig_rest_mm[..., nl:], 0.0)
         cap = cap.reshape(cap.shape[:-1] + (2, _CAPSULE_FIBRES)).max(-1)
-        return wrench, {
-            "gap_mm": np.moveaxis(gap[..., 0], -1, -2),
-            "force_n": np.moveaxis(push.sum(-1), -1, -2),
-            "capsule_mm": np.moveaxis(cap, -1, -2),
-        }
+        return (
+            wrench,
+            {
+                "gap_mm": np.moveaxis(gap[..., 0], -1, -2),
+                "force_n": np.moveaxis(push.sum(-1), -1, -2),
+                "capsule_mm": np.moveaxis(cap, -1, -2),
+            },
+            jac,
+        )
+
+    def _jacobian(
+        self, q, e, disc_force, x, lig_a, f, d, length, tension, pos, toe, p, fac_a, fc, root
+    ) -> np.ndarray:
+        """Exact tangent (n, 6, 6) of the wrench of :meth:`_evaluate` at ``q`` (n, 6)."""
+        n = q.shape[0]
+        jac = np.zeros((n, 6, 6))
+        # Disc: d/dq of -k q (1 + e^2) is -k (1 + 3 e^2); the moment of its force about
+        # the origin, cross(t / 2, F), adds skew(t / 2) dF/dt - skew(F) / 2.
+        diag = -self.disc_k * (1.0 + 3.0 * e * e)
+        idx = np.arange(6)
+        jac[:, idx, idx] = diag
+        jac[:, :3, 3:] += skew(0.5 * q[:, 3:]) * diag[:, None, 3:] - 0.5 * skew(disc_force)
+        # Every point of the upper body: ligament insertions and facet contact points,
+        # each with the force f on it and its stiffness K = df/dx = alpha u u^T + beta I
+        # (u along the ligament or the facet normal), so that every sum over the points
+        # below is a sum of outer products.
+        lng = np.maximum(length, 1e-9)
+        slope = self.lig_k * np.where(toe, 2.0 * pos / self.toe_strain, 1.0) / self.lig_rest_mm
+        slope = np.where(pos > 0.0, slope, 0.0)
+        tl = tension / lng
+        fshape = (n, -1, 3)
+        u = np.concatenate(
+            [
+                d / lng[..., None],
+                np.broadcast_to(self.facet_normal[:, :, None, :], p.shape).reshape(fshape),
+            ],
+            axis=1,
+        )
+        alpha = np.concatenate(
+            [
+                tl - slope,
+                np.broadcast_to((-1.5 * self.facet_k[..., None]) * root, p.shape[:-1]).reshape(
+                    n, -1
+                ),
+            ],
+            axis=1,
+        )
+        beta = np.concatenate([-tl, np.zeros((n, u.shape[1] - tl.shape[1]))], axis=1)
+        px = np.concatenate([x, p.reshape(fshape)], axis=1)
+        pa = np.concatenate([lig_a, fac_a.reshape(fshape)], axis=1)
+        pf = np.concatenate([f, fc.reshape(fshape)], axis=1)
+        ua = _cross(u, pa)
+        xu = _cross(px, u)
+        au = (alpha[..., None] * u).swapaxes(1, 2)
+        axu = (alpha[..., None] * xu).swapaxes(1, 2)
+        ba = (beta[..., None] * pa).swapaxes(1, 2)
+        eye = np.eye(3)
+        # dx/dphi = -skew(A) J, dx/dt = I, with A = R u the turned insertion;
+        # skew(a) skew(b) = b a^T - (a . b) I.
+        jl = left_jacobian(q[:, :3])
+        k_sa = au @ ua + skew(ba.sum(-1))
+        jac[:, 3:, :3] -= k_sa @ jl
+        jac[:, 3:, 3:] += au @ u + beta.sum(-1)[:, None, None] * eye
+        xka = (
+            axu @ ua
+            + ba @ px
+            - np.einsum("np,np->n", beta, np.sum(px * pa, -1))[:, None, None] * eye
+        )
+        fa = pa.swapaxes(1, 2) @ pf - np.sum(pf * pa, (-1, -2))[:, None, None] * eye
+        jac[:, :3, :3] += (fa - xka) @ jl
+        jac[:, :3, 3:] += axu @ u + skew((beta[..., None] * px).sum(1)) - skew(pf.sum(1))
+        return jac
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -204,6 +322,29 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
     return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
+def skew(v: np.ndarray) -> np.ndarray:
+    """Cross-product matrices (..., 3, 3) of vectors ``v`` (..., 3)."""
+    out = np.zeros(v.shape + (3,))
+    out[..., 0, 1], out[..., 0, 2] = -v[..., 2], v[..., 1]
+    out[..., 1, 0], out[..., 1, 2] = v[..., 2], -v[..., 0]
+    out[..., 2, 0], out[..., 2, 1] = -v[..., 1], v[..., 0]
+    return out
+
+
+def left_jacobian(phi: np.ndarray) -> np.ndarray:
+    """Left Jacobians (..., 3, 3) of the rotation exponential at ``phi`` (..., 3).
+
+    ``rodrigues(phi + dphi) = rodrigues(J dphi) rodrigues(phi)`` to first order.
+    """
+    th2 = np.sum(phi * phi, -1)[..., None, None]
+    th = np.sqrt(th2)
+    small = th2 < 1e-10
+    a = np.where(small, 0.5 - th2 / 24, (1 - np.cos(th)) / np.where(small, 1.0, th2))
+    b = np.where(small, 1 / 6 - th2 / 120, (th - np.sin(th)) / np.where(small, 1.0, th2 * th))
+    k = skew(phi)
+    return np.eye(3) + a * k + b * (k @ k)
 
 
 def _in_disc(frame: np.ndarray, point: np.ndarray) -> np.ndarray:

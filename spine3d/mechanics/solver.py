@@ -302,6 +302,7 @@ def make_state(
         model=model,
         twist_deg=math.degrees(theta_rad.sum()),
         torque_nm=float(torque_nmm) / 1e3,
+        levels=f"{model.level_names[0]}-{model.level_names[-1]}",
         **arrays,
     )
 
@@ -403,7 +404,7 @@ def _check_load(twist_deg, torque_nm) -> None:
 
 def reachable_twist_1dof_deg(model: SpineModel, mobility: Mobility | None = None) -> float:
     """Return the largest twist reachable under the 1-DOF law before a segment fails, deg."""
-    t = _table(model, mobility_factors(mobility))
+    t = _table(model, mobility_factors(mobility, model.segment_names))
     return math.degrees(min(t.total[-1], -t.total[0]))
 
 
@@ -448,7 +449,7 @@ def solve_1dof(
         when the load is beyond the failure torque, with the reachable maximum.
     """
     _check_load(twist_deg, torque_nm)
-    t = _table(model, mobility_factors(mobility))
+    t = _table(model, mobility_factors(mobility, model.segment_names))
     if twist_deg is not None:
         twist = math.radians(float(twist_deg))
         if not t.total[0] <= twist <= t.total[-1]:
@@ -483,7 +484,7 @@ def sweep_1dof(
         pose of every vertebra, each row equal to :func:`solve_1dof` of that twist.
     """
     _check_load(twist_deg, None)
-    t = _table(model, mobility_factors(mobility))
+    t = _table(model, mobility_factors(mobility, model.segment_names))
     twist = np.radians(np.atleast_1d(np.asarray(twist_deg, dtype=float)))
     if twist.min() < t.total[0] or twist.max() > t.total[-1]:
         worst = float(np.degrees(twist[np.argmax(np.abs(twist))]))
@@ -591,7 +592,7 @@ def reachable_twist_deg(model: SpineModel, mobility: Mobility | None = None) -> 
 
     The twist of T1 on the sacrum, in three dimensions, under the failure torque.
     """
-    return reachable_twist_3d_deg(model, mobility_factors(mobility))
+    return reachable_twist_3d_deg(model, mobility_factors(mobility, model.segment_names))
 
 
 def sweep(

@@ -8,7 +8,7 @@ of everything above a segment reads ``W_i(q_i) + L_i = 0``: the tissues' wrench
 frame (which turns with the segments below) plus the follower load, a compressive
 force along the segment's mid-axis through its lower disc centre (so it adds no
 moment about it). A solve is Newton's method on all segments at once, with a
-finite-difference tangent per segment; under angle control the unknown moments
+exact tangent per segment; under angle control the unknown moments
 about the controlled axes join the Newton step through the chain's compliance.
 
 Loads are given in the top vertebra's rest frame: ``flexion`` about -Z (forward
@@ -24,15 +24,15 @@ import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from ..anatomy import LEVELS, SpineModel, level_index
+from ..anatomy import SpineModel
 from ..anatomy.frames import invert
-from ..anatomy.levels import levels_between
 from ..errors import SpineInputError, UnreachableTwistError
 from .params import Mobility, mobility_factors, tissue
-from .segment import SegmentSet, compile_segments, rodrigues
+from .segment import SegmentSet, compile_segments, left_jacobian, rodrigues, skew
 from .state import SpineState
 
 __all__ = [
@@ -56,11 +56,10 @@ EQUILIBRIUM_TOL_N = 1e-2
 """Largest unbalanced force on any segment's upper part at the solution, N."""
 _ANGLE_TOL_RAD = 1e-9
 _POLISH_NMM = 1e-7
-_POLISH_STEPS = 3
-_MAX_ITER = 60
+_POLISH_STEPS = 6
+_MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
 _STEP_MM = 1.0
-_FD = np.array([1e-7, 1e-7, 1e-7, 1e-6, 1e-6, 1e-6])
 # Unit moment axes of the components in the top vertebra's rest frame.
 _AXES = np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
@@ -106,12 +105,34 @@ def _cardan(rot: np.ndarray) -> np.ndarray:
     return np.stack([-a, b, c], axis=-1)
 
 
+def _cardan_rate(angles: np.ndarray) -> np.ndarray:
+    """Return the derivative (3, 3) of ``_cardan`` angles (3,) by a small turn of the body.
+
+    For ``R = Rz(a) Rx(b) Ry(c)`` a turn ``w`` (rotation vector, applied on the left)
+    changes the angles by ``E^-1 w``, with ``E`` the columns ``z, Rz(a) x,
+    Rz(a) Rx(b) y``; the flexion angle is ``-a``.
+    """
+    a, b = -angles[0], angles[1]
+    ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
+    e = np.array([[0.0, ca, -sa * cb], [0.0, sa, ca * cb], [1.0, 0.0, sb]])
+    out = np.linalg.inv(e)
+    out[0] = -out[0]
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class _Compiled:
     seg: SegmentSet
     pre: np.ndarray  # (n, 4, 4) disc frame in lower
     post: np.ndarray  # (n, 4, 4) inverse of the disc frame in upper
     rest: np.ndarray  # (m, 4, 4)
+
+    @cached_property
+    def rest_tangent(self) -> np.ndarray:
+        """The tissues' tangent (n, 6, 6) at the rest pose: every cold solve's first."""
+        jac = self.seg.tangent(np.zeros((self.pre.shape[0], 6)))[1]
+        jac.flags.writeable = False
+        return jac
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -133,20 +154,6 @@ def _compiled(
             return c
         per[factors] = c
     return per[factors]
-
-
-def _span(levels: str | None) -> tuple[int, int]:
-    """Return (top level index, bottom level index) of a specimen range."""
-    if levels is None:
-        return 0, len(LEVELS) - 1
-    if not isinstance(levels, str):
-        raise SpineInputError(f"levels = {levels!r}: expected a range such as 'L1-S1'")
-    names = levels_between(levels)
-    if len(names) < 2:
-        raise SpineInputError(
-            f"levels = {levels!r}: a specimen needs at least two levels, e.g. 'T7-T8'"
-        )
-    return level_index(names[0]), level_index(names[-1])
 
 
 def _transforms(q: np.ndarray) -> np.ndarray:
@@ -186,16 +193,31 @@ def _residual(seg: SegmentSet, sl: slice, qa, m_local, follower_n):
     return seg.wrench(q)[..., sl, :] + _external(qa, m_local, follower_n)
 
 
-def _tangent(seg, sl, qa, m_local, follower_n, r=None):
-    """Residual (k, 6) and its finite-difference Jacobian (k, 6, 6) per segment."""
-    if r is None:
-        r = _residual(seg, sl, qa, m_local, follower_n)
-    qq = np.repeat(qa[None], 6, axis=0)
-    for d in range(6):
-        qq[d, :, d] += _FD[d]
-    w = _residual(seg, sl, qq, m_local, follower_n)
-    jac = np.moveaxis((w - r) / _FD[:, None, None], 0, -1)
-    return r, jac
+def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
+    """Return the residual (k, 6) of the active segments, their tangent and the details.
+
+    The tangent is a function of no arguments returning the exact Jacobian (k, 6, 6)
+    (``None`` unless ``with_jac``), so that a converged step never pays for it; ``known``
+    is the tissues' tangent (n, 6, 6) at these ``qa`` if it is known already. The third
+    item is the facet details of the whole chain (see :meth:`SegmentSet.details`).
+    """
+    q = np.zeros((seg.disc_k.shape[0], 6))
+    q[sl] = qa
+    w, det, full = seg._evaluate(q, True, with_jac and known is None)
+    r = w[sl] + _external(qa, m_local, follower_n)
+    if not with_jac:
+        return r, None, det
+
+    def jac() -> np.ndarray:
+        out = (full() if known is None else known)[sl].copy()
+        if follower_n:
+            # The follower force -F R(phi / 2) e_y turns with half the segment's rotation.
+            half = 0.5 * qa[:, :3]
+            axis = rodrigues(half)[:, :, 1]
+            out[:, 3:, :3] += 0.5 * follower_n * skew(axis) @ left_jacobian(half)
+        return out
+
+    return r, jac, det
 
 
 def _solve_chain(
@@ -208,11 +230,12 @@ def _solve_chain(
     follower_n: float,
     q0: np.ndarray | None,
     m0: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None, dict]:
     """Newton on the active segments.
 
-    Returns q (n, 6), the moment (3,) N mm, whether it converged, and the last tangent
-    (k, 6, 6) of the active segments (``None`` if none was needed).
+    Returns q (n, 6), the moment (3,) N mm, whether it converged, the last tangent
+    (k, 6, 6) of the active segments (``None`` if none was needed) and the facet
+    details at q.
     """
     n = c.pre.shape[0]
     sl = slice(top, bottom)
@@ -224,98 +247,87 @@ def _solve_chain(
     if m0 is not None:  # a warm start also knows the controlled moments
         m[controlled] = m0[controlled]
     ctrl = np.flatnonzero(controlled)
-    jac = None
+    nc = ctrl.size
+    axes_c = axes_g[:, ctrl]
+    k_act = bottom - top
+    jac = inv = None
+    det: dict = {}
     polished = 0
-    for _ in range(_MAX_ITER):
+    last = math.inf
+    for it in range(_MAX_ITER):
         poses = _poses(c, q, bottom)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
         m_local = np.einsum("kji,j->ki", g, m_glob)
-        r = _residual(c.seg, sl, q[sl], m_local, follower_n)
+        cold = q0 is None and it == 0
+        r, new_jac, det = _tangent(
+            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None
+        )
         ang_err = np.zeros(0)
-        if ctrl.size:
+        if nc:
             rot_top = poses[top, :3, :3]
             now = _cardan(rot_rest.T @ rot_top)
             ang_err = targets_rad[ctrl] - now[ctrl]
-        if (
+        inside = (
             np.abs(r[:, :3]).max() <= EQUILIBRIUM_TOL_NMM
             and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
             and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
-        ):
-            # Newton steps from inside the tolerance take the residual to round-off, so
-            # that a warm and a cold start agree to round-off, not to the tolerance.
-            if polished >= _POLISH_STEPS or np.abs(r).max() <= _POLISH_NMM:
-                return q, m, True, jac
+        )
+        size = float(np.abs(r).max())
+        # A fresh tangent for every Newton step; from inside the tolerance, steps take
+        # the residual to round-off, so that a warm and a cold start agree to
+        # round-off, not to the tolerance: chord steps with the last tangent while they
+        # gain a factor of ten each, a fresh one when they stall.
+        fresh = not inside or polished == 0 or size > 0.1 * last
+        if inside:
+            if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
+                if jac is None or fresh:  # the tangent at the solution, for its axes
+                    jac = new_jac()
+                return q, m, True, jac, det
             polished += 1
-        _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n, r)
-        inv = np.linalg.inv(jac)
+        last = size
+        if fresh:
+            jac = new_jac()
+            inv = np.linalg.inv(jac)
         # Newton step with the chain's coupling: turning the segments below turns the
         # applied moment in a segment's frame. From the bottom up, each step is
         # ``a + B dM`` in the unknown change of the controlled moments dM.
-        k_act = bottom - top
-        nc = ctrl.size
-        jl = _left_jacobian(q[sl, :3])
+        jl = left_jacobian(q[sl, :3])
         gj = g @ jl  # spatial rotation increment per unit dphi, global
         gt = np.swapaxes(g, 1, 2)
         # dq_k = c_k + D_k W_k + E_k x, with W_k the spatial rotation of the segments
-        # below k and x the change of the controlled moments.
-        c_q = -np.einsum("kij,kj->ki", inv, r)
-        d_q = -inv[:, :, :3] @ (gt @ _skew(m_glob))
-        e_q = -inv[:, :, :3] @ (gt @ axes_g[:, ctrl])
-        p_w = gj @ d_q[:, :3]
-        e_w = np.einsum("kij,kj->ki", gj, c_q[:, :3])
-        f_w = gj @ e_q[:, :3]
-        w_a = np.zeros((k_act, 3))
-        w_b = np.zeros((k_act, 3, nc))
-        omega_a = np.zeros(3)  # spatial rotation of the segments below, constant part
-        omega_b = np.zeros((3, nc))
-        for k in range(k_act - 1, -1, -1):
-            w_a[k], w_b[k] = omega_a, omega_b
-            omega_a = omega_a + e_w[k] + p_w[k] @ omega_a
-            omega_b = omega_b + f_w[k] + p_w[k] @ omega_b
-        a_q = c_q + np.einsum("kij,kj->ki", d_q, w_a)
-        b_q = e_q + d_q @ w_b
-        if nc:
-            jc = np.empty((3, 3))
-            for d in range(3):
-                e = np.zeros(3)
-                e[d] = 1e-7
-                jc[:, d] = (_cardan(rot_rest.T @ rodrigues(e) @ rot_top) - now) / 1e-7
-            x = np.linalg.solve(jc[ctrl] @ omega_b, ang_err - jc[ctrl] @ omega_a)
-            m[ctrl] += x
-            dq = a_q + b_q @ x
-        else:
-            dq = a_q
-        rot_step = np.linalg.norm(dq[:, :3], axis=1)
-        lin_step = np.linalg.norm(dq[:, 3:], axis=1)
-        scale = np.minimum(
-            1.0,
-            np.minimum(
-                _STEP_ROT_RAD / np.maximum(rot_step, 1e-300),
-                _STEP_MM / np.maximum(lin_step, 1e-300),
-            ),
+        # below k and x the change of the controlled moments; columns [c | E].
+        inv_r = inv[:, :, :3]
+        ce = np.concatenate(
+            [-np.einsum("kij,kj->ki", inv, r)[..., None], -inv_r @ (gt @ axes_c)], axis=2
         )
-        q[sl] += dq * scale.min()
+        d_q = -inv_r @ (gt @ _skew(m_glob))
+        p_w = gj @ d_q[:, :3]
+        f_w = gj @ ce[:, :3]
+        w_all = np.zeros((k_act, 3, 1 + nc))
+        omega = np.zeros((3, 1 + nc))  # spatial rotation of the segments below
+        for k in range(k_act - 1, -1, -1):
+            w_all[k] = omega
+            omega = omega + f_w[k] + p_w[k] @ omega
+        ab = ce + d_q @ w_all
+        if nc:
+            jc = (_cardan_rate(now) @ rot_rest.T)[ctrl]
+            x = np.linalg.solve(jc @ omega[:, 1:], ang_err - jc @ omega[:, 0])
+            m[ctrl] += x
+            dq = ab[..., 0] + ab[..., 1:] @ x
+        else:
+            dq = ab[..., 0]
+        rot_step = np.sqrt(np.max(np.sum(dq[:, :3] ** 2, axis=1)))
+        lin_step = np.sqrt(np.max(np.sum(dq[:, 3:] ** 2, axis=1)))
+        scale = min(1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300))
+        q[sl] += dq * scale
         if not np.all(np.isfinite(q)):
             break
-    return q, m, False, jac
+    return q, m, False, jac, det
 
 
 def _skew(v: np.ndarray) -> np.ndarray:
     return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
-
-
-def _left_jacobian(phi: np.ndarray) -> np.ndarray:
-    """Left Jacobians (k, 3, 3) of the rotation exponential at ``phi`` (k, 3)."""
-    th2 = np.sum(phi * phi, -1)[:, None, None]
-    th = np.sqrt(th2)
-    small = th2 < 1e-10
-    a = np.where(small, 0.5 - th2 / 24, (1 - np.cos(th)) / np.where(small, 1.0, th2))
-    b = np.where(small, 1 / 6 - th2 / 120, (th - np.sin(th)) / np.where(small, 1.0, th2 * th))
-    k = np.zeros(phi.shape + (3,))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -phi[:, 2], phi[:, 1], -phi[:, 0]
-    k[:, 1, 0], k[:, 2, 0], k[:, 2, 1] = phi[:, 2], -phi[:, 1], phi[:, 0]
-    return np.eye(3) + a * k + b * (k @ k)
 
 
 def _check_number(name: str, value) -> float:
@@ -374,7 +386,10 @@ def solve_load(
         ``{segment: state}``; others normal.
     warm : bool, default: True
         Start from the last solution of the same model, mobility and specimen (a slider
-        moves in small steps); the answer agrees with a cold start to the tolerances.
+        moves in small steps). Where the equilibrium is unique the answer agrees with a
+        cold start to round-off; where slack capsule fibres allow two nearby equilibria
+        (T1-T2 at large twists, about 0.1 degrees apart) a warm start stays on the branch
+        it comes from, as a spine loaded step by step would.
     constants : mapping, optional
         Trial values of segment constants (calibration); not cached, cold start.
 
@@ -388,8 +403,8 @@ def solve_load(
         On a bad argument; :class:`~spine3d.errors.UnreachableTwistError` when the load
         needs more than the failure torque of a segment.
     """
-    factors = mobility_factors(mobility)
-    top, bottom = _span(load.levels)
+    factors = mobility_factors(mobility, model.segment_names)
+    top, bottom = model.level_span(load.levels)
     controlled, targets, moments, follower = _normalise(load)
     c = _compiled(model, factors, constants)
     key = (factors, top, bottom)
@@ -401,27 +416,48 @@ def solve_load(
         q0, m0 = _predict(history, load_vec)
     if not (targets.any() or moments.any() or follower):
         q0 = m0 = None  # no load: the rest pose, exactly
-    q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0, m0)
+    q, m, ok, jac, det = _solve_chain(
+        c, top, bottom, controlled, targets, moments, follower, q0, m0
+    )
     if not ok and q0 is not None:
-        q, m, ok, jac = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None)
+        q, m, ok, jac, det = _solve_chain(
+            c, top, bottom, controlled, targets, moments, follower, None
+        )
     limit = tissue()["failure_torque_nm"] * 1e3
     if not ok or np.abs(m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
-    cache[key] = [*history[-1:], (load_vec, q, m)]
-    return _make_state(model, c, q, m, top, bottom, follower, jac)
+    cache[key] = [*history[-2:], (load_vec, q, m)]
+    return _make_state(model, c, q, m, top, bottom, follower, jac, det)
 
 
 def _predict(history, load_vec):
-    """Warm start: extrapolate the last two solutions along the load (a moving slider)."""
+    """Warm start: extrapolate the last solutions along the load (a moving slider).
+
+    With three earlier loads on one line the extrapolation is quadratic in the load's
+    position along it, with two linear, else the last solution.
+    """
     last_load, q1, m1 = history[-1]
-    if len(history) == 2:
-        prev_load, q_prev, m_prev = history[0]
-        step = last_load - prev_load
-        norm2 = float(step @ step)
-        if norm2 > 0 and np.array_equal(prev_load[7:], load_vec[7:]):
-            alpha = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
-            return q1 + alpha * (q1 - q_prev), m1 + alpha * (m1 - m_prev)
-    return q1, m1
+    same = [h for h in history if np.array_equal(h[0][7:], load_vec[7:])]
+    if len(same) < 2 or same[-1] is not history[-1]:
+        return q1, m1
+    step = last_load - same[-2][0]
+    norm2 = float(step @ step)
+    if norm2 == 0:
+        return q1, m1
+    # Positions along the line of the last step, and the new load's.
+    s = [float((h[0] - last_load) @ step) / norm2 for h in same[-3:]]
+    x = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
+    on_line = all(
+        np.allclose(h[0] - last_load, si * step, atol=1e-9)
+        for h, si in zip(same[-3:], s, strict=True)
+    )
+    if len(s) == 3 and on_line and len({round(v, 12) for v in s}) == 3:
+        w = [math.prod((x - s[k]) / (s[i] - s[k]) for k in range(3) if k != i) for i in range(3)]
+        q = sum(wi * h[1] for wi, h in zip(w, same[-3:], strict=True))
+        m = sum(wi * h[2] for wi, h in zip(w, same[-3:], strict=True))
+        return q, m
+    q_prev, m_prev = same[-2][1], same[-2][2]
+    return q1 + x * (q1 - q_prev), m1 + x * (m1 - m_prev)
 
 
 def _unreachable(model, factors, load: Load) -> UnreachableTwistError:
@@ -455,11 +491,11 @@ def reachable_twist_3d_deg(
     key = (factors, levels)
     if key not in per:
         c = _compiled(model, factors)
-        top, bottom = _span(levels)
+        top, bottom = model.level_span(levels)
         limit = tissue()["failure_torque_nm"] * 1e3
         out = []
         for sign in (1.0, -1.0):
-            q, _, ok, _ = _solve_chain(
+            q, _, ok, _, _ = _solve_chain(
                 c,
                 top,
                 bottom,
@@ -496,13 +532,13 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     dm = rot_rest @ _AXES.T @ (m if np.abs(m).max() > 0 else np.array([0.0, 0.0, 1.0]))
     if jac is None:
         m_local = np.einsum("kji,j->ki", g, rot_rest @ _AXES.T @ m)
-        _, jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)
+        jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)[1]()
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
     dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
     # Angular velocity of the upper disc frame (lower frame) and the velocity of the
     # point of the upper body at the disc centre; the screw axis's nearest point.
-    w = np.einsum("kij,kj->ki", _left_jacobian(q[sl, :3]), dq[:, :3])
+    w = np.einsum("kij,kj->ki", left_jacobian(q[sl, :3]), dq[:, :3])
     t = q[sl, 3:]
     centre = 0.5 * t
     v = np.cross(w, centre - t) + dq[:, 3:]
@@ -517,10 +553,9 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     return point, direction
 
 
-def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac) -> SpineState:
+def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac, det) -> SpineState:
     poses = _poses(c, q, bottom)
     rot3 = cardan_deg(rodrigues(q[:, :3]))
-    det = c.seg.details(q)
     point, direction = _axes(c, q, m, poses, top, bottom, follower_n, jac)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
@@ -545,7 +580,7 @@ def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac) -> Spin
         twist_deg=float(top_deg[2]),
         torque_nm=float(m[2]) / 1e3,
         follower_n=float(follower_n),
-        levels=f"{LEVELS[top]}-{LEVELS[bottom]}",
+        levels=f"{model.level_names[top]}-{model.level_names[bottom]}",
         **arrays,
     )
 
@@ -560,7 +595,7 @@ def vertebra_residuals(state: SpineState) -> np.ndarray:
     """
     model = state.model
     c = _compiled(model, tuple(float(f) for f in state.mobility))
-    top, bottom = (level_index(x) for x in state.levels.split("-"))
+    top, bottom = (model.level_names.index(x) for x in state.levels.split("-"))
     n = len(model.joints)
     q = np.zeros((n, 6))
     q[:, 3:] = state.translation_mm

@@ -328,6 +328,12 @@ def simulate(
     """
     if not 0.05 <= dt_ms <= 50:
         raise SpineInputError(f"dt_ms = {dt_ms!r}: expected 0.05 to 50 ms")
+    if model.segment_names != SEGMENTS:
+        # The time-domain law is tabled per segment of the whole column.
+        raise SpineInputError(
+            f"the time-domain model needs the bones T1 to S1; these hold "
+            f"{model.level_names[0]} to {model.level_names[-1]} (spine3d.solve runs them)"
+        )
     p = timedomain()
     n = len(model.joints)
     base = np.asarray(mobility_factors(mobility))

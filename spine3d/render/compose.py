@@ -24,6 +24,9 @@ from ..scene.theme import SLIDE_WIDTH_CM
 
 __all__ = ["Layout", "PanelBoxes", "compose", "figure_layout", "text_width_pt"]
 
+CREDIT_SCALE = 0.8
+"""Size of the line that credits imported bones, relative to the smallest text."""
+
 Box = tuple[float, float, float, float]  # x, y (from the top), width, height; points
 
 
@@ -50,6 +53,37 @@ def _wrap(text: str, size_pt: float, width_pt: float) -> str:
         return text
     per_char = text_width_pt(text, size_pt) / len(text)
     return "\n".join(textwrap.wrap(text, max(8, int(width_pt / per_char)), break_long_words=False))
+
+
+def _wrap_drawn(text: str, size_pt: float, width_pt: float, px_per_pt: float, family) -> str:
+    """Wrap ``text`` so that each line, as drawn at ``px_per_pt``, is at most ``width_pt``.
+
+    Small figures draw text at a few pixels per character, where the glyphs snap to
+    whole pixels and a line comes out wider than its outline measure: such lines are
+    wrapped again word by word, measured as matplotlib draws them.
+    """
+    wrapped = _wrap(text, size_pt, width_pt)
+    if not wrapped:
+        return wrapped
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(1, 1, 72.0 * px_per_pt)
+    prop = FontProperties(family=family, size=size_pt)
+
+    def drawn_pt(line: str) -> float:
+        w, _, _ = renderer.get_text_width_height_descent(line, prop, ismath=False)
+        return w / px_per_pt
+
+    if all(drawn_pt(line) <= width_pt for line in wrapped.split("\n")):
+        return wrapped
+    lines: list[str] = []
+    for word in text.split():
+        if lines and drawn_pt(f"{lines[-1]} {word}") <= width_pt:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def _lines(text: str) -> int:
@@ -82,6 +116,8 @@ class Layout:
     caption_box: Box | None
     panels: tuple[PanelBoxes, ...]
     colorbar: Box | None
+    credit: str = ""
+    credit_box: Box | None = None
 
     def px(self, box: Box) -> tuple[int, int, int, int]:
         """Return ``box`` in whole pixels."""
@@ -160,16 +196,27 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
     height_pt = width_pt * fig.height / fig.width
     pad = 0.6 * fs
     y = pad
-    title = _wrap(fig.title, th.title_pt, width_pt - 2 * pad)
+    px_per_pt = fig.width * scale / width_pt
+    title = _wrap_drawn(fig.title, th.title_pt, width_pt - 2 * pad, px_per_pt, th.font_family)
     title_box = None
     if title:
         h = _lines(title) * th.title_pt * 1.25
         title_box = (pad, y, width_pt - 2 * pad, h)
         y += h + 0.5 * pad
-    caption = _wrap(fig.caption, th.caption_pt, width_pt - 2 * pad)
+    caption = _wrap_drawn(fig.caption, th.caption_pt, width_pt - 2 * pad, px_per_pt, th.font_family)
     caption_h = _lines(caption) * th.caption_pt * 1.3
     bottom = height_pt - pad - (caption_h + 0.5 * pad if caption else 0.0)
     caption_box = (pad, bottom + 0.5 * pad, width_pt - 2 * pad, caption_h) if caption else None
+    credit = _wrap_drawn(
+        fig.credit, CREDIT_SCALE * fs, width_pt - 2 * pad, px_per_pt, th.font_family
+    )
+    credit_box = None
+    if credit:  # a line of its own under everything, right-aligned
+        credit_h = _lines(credit) * CREDIT_SCALE * fs * 1.25
+        credit_box = (pad, height_pt - 0.5 * pad - credit_h, width_pt - 2 * pad, credit_h)
+        bottom -= credit_h + (0.0 if caption else 0.5 * pad)
+        if caption_box is not None:
+            caption_box = (*caption_box[:1], caption_box[1] - credit_h, *caption_box[2:])
 
     n = len(fig.panels)
     shared_bar = any(p.colorbar for p in fig.panels) and not _bars_differ(fig)
@@ -238,13 +285,15 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
     return Layout(
         width_pt=width_pt,
         height_pt=height_pt,
-        px_per_pt=fig.width * scale / width_pt,
+        px_per_pt=px_per_pt,
         title=title,
         title_box=title_box,
         caption=caption,
         caption_box=caption_box,
         panels=tuple(boxes),
         colorbar=colorbar_box,
+        credit=credit,
+        credit_box=credit_box,
     )
 
 
@@ -517,6 +566,17 @@ def compose(fig: Figure, lay: Layout, areas: list[np.ndarray]):
                 va="top",
                 multialignment="center",
                 linespacing=1.3,
+            )
+        if lay.credit_box:
+            b = lay.credit_box
+            put(
+                lay.credit,
+                b[0] + b[2],
+                b[1],
+                CREDIT_SCALE * th.font_pt,
+                ha="right",
+                va="top",
+                multialignment="right",
             )
         fs_px = th.font_pt * k
         for i, (panel, pb) in enumerate(zip(fig.panels, lay.panels, strict=True)):

@@ -32,16 +32,16 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=1)
-def _polydata() -> dict:
-    """Level -> pyvista PolyData of the shipped meshes, loaded once."""
+@lru_cache(maxsize=4)
+def _polydata(bones: str | None = None) -> dict:
+    """Name -> pyvista PolyData of a bone set's meshes (None: the shipped ones), loaded once."""
     import pyvista as pv
 
     return {
         lv: pv.PolyData.from_regular_faces(
             np.asarray(m.vertices), np.asarray(m.faces)
         ).compute_normals(split_vertices=False, auto_orient_normals=False)
-        for lv, m in meshes().items()
+        for lv, m in meshes(bones).items()
     }
 
 
@@ -143,12 +143,12 @@ class PanelActors:
         import pyvista as pv
 
         self.pl.subplot(0, self.column)  # the subplot this panel lives in
-        polys = _polydata()
         seen = set()
         for item in panel.meshes:
             key = (item.role, item.level)
             seen.add(key)
             actor = self.meshes.get(key)
+            polys = _polydata(item.bones)
             if actor is None:
                 actor = self.meshes[key] = self._add(
                     polys[item.level],

@@ -23,10 +23,10 @@ CONTEXT = {"rib": "#e3d3b4", "cartilage": "#b7d3e6", "sternum": "#b7d3e6"}
 CONTEXT_OPACITY = 0.45
 
 
-def _add_vertebra(pl, model, level, mesh, pose):
+def _add_vertebra(pl, model, level, mesh, pose, bones=None):
     # The shared PolyData loaded once for figures; a copy takes this figure's facet mask.
     poly = _polydata()[level].copy()
-    poly.cell_data["facet"] = facet_mask(level, mesh).astype(float)
+    poly.cell_data["facet"] = facet_mask(level, mesh, bones).astype(float)
     actor = pl.add_mesh(
         poly,
         scalars="facet",
@@ -66,6 +66,7 @@ def render_preview(
     out: Path,
     size: tuple[int, int] = (2400, 1350),
     top_levels: tuple[str, str] = ("T6", "L3"),
+    bones: str | None = None,
 ) -> Path:
     """Render the preview figure and write it as PNG.
 
@@ -78,13 +79,16 @@ def render_preview(
         Width and height in pixels.
     top_levels : (str, str), default: ("T6", "L3")
         The thoracic and lumbar vertebrae shown from above.
+    bones : str, optional
+        An imported bone pack's folder (the one ``model`` was compiled from); default:
+        the shipped bones.
     """
     prepare_offscreen()
     import pyvista as pv
 
-    bones = load_meshes()
-    parts = load_manifest()["parts"]
-    meshes = {lv: m for lv, m in bones.items() if lv not in parts}
+    loaded = load_meshes(mesh_dir=bones)
+    parts = load_manifest(bones).get("parts", {})
+    meshes = {lv: m for lv, m in loaded.items() if lv not in parts}
     pl = pv.Plotter(
         off_screen=True,
         shape=(2, 3),
@@ -111,7 +115,7 @@ def render_preview(
     for i, (title, offset, label_at) in enumerate(views):
         pl.subplot(0, i)
         for lv, mesh in meshes.items():
-            _add_vertebra(pl, model, lv, mesh, poses[lv])
+            _add_vertebra(pl, model, lv, mesh, poses[lv], bones)
         for name, entry in parts.items():
             actor = pl.add_mesh(
                 _polydata()[name],
@@ -139,7 +143,7 @@ def render_preview(
         pl.camera.zoom(1.5)
     for k, lv in enumerate(top_levels):
         pl.subplot(k, 2)
-        _add_vertebra(pl, model, lv, meshes[lv], np.eye(4))
+        _add_vertebra(pl, model, lv, meshes[lv], np.eye(4), bones)
         _add_facet_traces(pl, model, lv)
         region = model.vertebra(lv).region
         pl.add_text(

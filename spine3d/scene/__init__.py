@@ -2,11 +2,13 @@
 
 from .loader import (
     DEFAULT_SCENE,
+    check_pack,
     default_scene_path,
     load_scene,
     parse_scene,
     resolve_scene,
     shipped_scenes,
+    with_bones,
 )
 from .schema import CAMERAS, COLOR_BY, SCHEMA, all_keys
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
@@ -22,9 +24,11 @@ __all__ = [
     "SpineSpec",
     "ViewSpec",
     "all_keys",
+    "check_pack",
     "default_scene_path",
     "load_scene",
     "parse_scene",
     "resolve_scene",
     "shipped_scenes",
+    "with_bones",
 ]

@@ -39,6 +39,7 @@ __all__ = [
     "PanelDrawing",
     "TimelineData",
     "View",
+    "bones_credit",
     "describe",
     "describe_panel",
     "drawn_moment_ms",
@@ -77,7 +78,8 @@ class MeshItem:
 
     ``transform`` is (4, 4); ``role`` is ``"bone"`` (a vertebra), ``"ghost"`` (its rest
     pose) or ``"context"`` (rib cage, hip bones). ``vertices`` (n, 3), when given,
-    replace the shipped mesh's vertices (a bone whose facets an override turns).
+    replace the mesh's vertices (a bone whose facets an override turns). ``bones`` is
+    the imported pack the mesh comes from, None for the shipped bones.
     """
 
     level: str
@@ -87,6 +89,7 @@ class MeshItem:
     opacity: float = 1.0
     role: str = "bone"
     vertices: np.ndarray | None = None
+    bones: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,11 +249,12 @@ class Figure(RichDisplay):
     background: str
     theme: Theme = field(default=DEFAULT_THEME)
     language: str = "en"
+    credit: str = ""  # whose bones, when not the shipped ones
 
 
 @lru_cache(maxsize=16)
-def _model(facets_key: tuple) -> SpineModel:
-    return load_model(facets={j: dict(kv) for j, kv in facets_key})
+def _model(facets_key: tuple, bones: str | None = None) -> SpineModel:
+    return load_model(facets={j: dict(kv) for j, kv in facets_key}, bones=bones)
 
 
 def _facets_key(facets) -> tuple:
@@ -279,14 +283,15 @@ def simulate_scene(scene: SceneSpec, panel: int = 0, progress=None):
         p.maneuver,
         scene.schedule,
         progress,
+        p.spine.bones,
     )
 
 
 @lru_cache(maxsize=32)
-def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=None):
+def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=None, bones=None):
     from ..mechanics.timedomain import run_schedule, simulate
 
-    model = _model(facets_key)
+    model = _model(facets_key, bones)
     if schedule is not None:
         sessions, interval = schedule
         return run_schedule(model, maneuver, sessions, interval, dict(mobility), progress=progress)
@@ -295,7 +300,7 @@ def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=N
 
 def solve_panel(panel: PanelSpec) -> SpineState:
     """Solve a panel's spine under its load (the solve every figure and the viewer use)."""
-    model = _model(_facets_key(panel.spine.facets))
+    model = _model(_facets_key(panel.spine.facets), panel.spine.bones)
     return solve(model, mobility=dict(panel.spine.mobility), **panel.load.solve_kwargs())
 
 
@@ -310,31 +315,34 @@ def nice_ceiling(x: float) -> float:
     return 10 * mag
 
 
-@lru_cache(maxsize=1)
-def meshes() -> dict:
-    """Level -> the shipped vertebra mesh (trimesh), loaded once per process."""
-    from ..geometry import load_meshes
+@lru_cache(maxsize=4)
+def meshes(bones: str | None = None) -> dict:
+    """Name -> :class:`~spine3d.geometry.BoneMesh` of a bone set, read once per process.
 
-    return load_meshes()
+    ``bones`` is an imported pack's folder; None: the shipped bones.
+    """
+    from ..geometry import read_meshes
+
+    return read_meshes(mesh_dir=bones)
 
 
-@lru_cache(maxsize=1)
-def context_parts() -> dict[str, tuple[str, str]]:
-    """Part name -> (kind, level it moves with) of the shipped rib cage and hip bones."""
+@lru_cache(maxsize=4)
+def context_parts(bones: str | None = None) -> dict[str, tuple[str, str]]:
+    """Part name -> (kind, level it moves with) of a bone set's rib cage and hip bones."""
     from ..geometry import load_manifest
 
-    parts = load_manifest().get("parts", {})
+    parts = load_manifest(bones).get("parts", {})
     return {name: (e["kind"], e["moves_with"]) for name, e in parts.items()}
 
 
 @lru_cache(maxsize=16)
-def _turned_bones(facets_key: tuple) -> dict[str, np.ndarray]:
+def _turned_bones(facets_key: tuple, bones: str | None = None) -> dict[str, np.ndarray]:
     """Level -> vertices of the bones a facet override turns (see the geometry layer)."""
     if not facets_key:
         return {}
     from ..geometry import turned_facet_vertices
 
-    return turned_facet_vertices(_model(facets_key))
+    return turned_facet_vertices(_model(facets_key, bones), bones)
 
 
 def _context_items(spine, state: SpineState, theme: Theme) -> list[MeshItem]:
@@ -342,7 +350,7 @@ def _context_items(spine, state: SpineState, theme: Theme) -> list[MeshItem]:
     shown = set(spine.levels)
     colours = {"rib": theme.rib, "cartilage": theme.cartilage, "sternum": theme.cartilage}
     items = []
-    for name, (kind, level) in context_parts().items():
+    for name, (kind, level) in context_parts(spine.bones).items():
         if kind == "pelvis":
             if not (spine.show_pelvis and level in shown):
                 continue
@@ -352,31 +360,38 @@ def _context_items(spine, state: SpineState, theme: Theme) -> list[MeshItem]:
                 continue
             colour, opacity = colours[kind], theme.rib_opacity
         pose = np.asarray(state.pose(level))
-        items.append(MeshItem(name, pose, hex_to_rgb(colour), None, opacity, "context"))
+        items.append(
+            MeshItem(name, pose, hex_to_rgb(colour), None, opacity, "context", bones=spine.bones)
+        )
     return items
 
 
-@lru_cache(maxsize=1)
-def mesh_hulls() -> dict[str, np.ndarray]:
-    """Level -> (k, 4) homogeneous vertices of the mesh's convex hull, local frame, mm.
+@lru_cache(maxsize=4)
+def mesh_hulls(bones: str | None = None) -> dict[str, np.ndarray]:
+    """Name -> (k, 4) homogeneous vertices of the bone's convex hull, local frame, mm.
 
     A placed hull projects to the same outline as the placed mesh: cameras are
-    fitted to these.
+    fitted to these. The hull is the one the manifest records; a bone set written
+    before manifests recorded it gets it computed here.
     """
-    from scipy.spatial import ConvexHull
-
     out = {}
-    for lv, m in meshes().items():
+    for lv, m in meshes(bones).items():
         v = np.asarray(m.vertices, dtype=float)
-        v = v[ConvexHull(v).vertices]
+        if m.hull is not None:
+            v = v[m.hull]
+        else:
+            from scipy.spatial import ConvexHull
+
+            v = v[ConvexHull(v).vertices]
         out[lv] = np.hstack([v, np.ones((len(v), 1))])
     return out
 
 
 def _placed_points(meshes_: tuple[MeshItem, ...], lines, cones, markers) -> np.ndarray:
     """(k, 3) mm: every drawn bone (hull vertices placed), line, arrowhead and ball."""
-    hulls = mesh_hulls()
-    pts = [(hulls[m.level] @ m.transform.T)[:, :3] for m in meshes_ if m.role != "ghost"]
+    pts = [
+        (mesh_hulls(m.bones)[m.level] @ m.transform.T)[:, :3] for m in meshes_ if m.role != "ghost"
+    ]
     pts += [ln.points for ln in lines]
     pts += [np.array([c.centre + c.direction * c.height_mm, c.centre]) for c in cones]
     pts += [mk.centre + mk.radius_mm * np.eye(3) for mk in markers]
@@ -512,7 +527,8 @@ def describe_panel(
     seg_of = {j.upper: i for i, j in enumerate(model.joints)}
     bone = hex_to_rgb(theme.bone)
     meshes, markers, labels, lines, cones = [], [], [], [], []
-    turned = _turned_bones(_facets_key(panel.spine.facets))
+    bones = panel.spine.bones
+    turned = _turned_bones(_facets_key(panel.spine.facets), bones)
     bar = rotation_bar(v.color_by, rotation_clim, theme, language)
     for lv in panel.spine.levels:
         value = None
@@ -525,7 +541,15 @@ def describe_panel(
         if v.axes:  # the axes pass through the bodies: see them through the bone
             opacity = min(opacity, theme.bone_opacity_axes)
         meshes.append(
-            MeshItem(lv, np.asarray(state.pose(lv)), color, value, opacity, vertices=turned.get(lv))
+            MeshItem(
+                lv,
+                np.asarray(state.pose(lv)),
+                color,
+                value,
+                opacity,
+                vertices=turned.get(lv),
+                bones=bones,
+            )
         )
         if v.ghost:
             meshes.append(
@@ -536,6 +560,7 @@ def describe_panel(
                     None,
                     theme.ghost_opacity,
                     "ghost",
+                    bones=bones,
                 )
             )
         if v.labels:
@@ -1112,6 +1137,7 @@ def describe(
             for p in panels
         ]
     panels = _share_frames(tuple(panels), scene.panels, None)
+    packs = dict.fromkeys(p.spine.bones for p in scene.panels if p.spine.bones is not None)
     return Figure(
         name=scene.name,
         title=scene.title,
@@ -1123,4 +1149,27 @@ def describe(
         background=scene.background,
         theme=theme,
         language=lang,
+        credit="; ".join(bones_credit(b, lang) for b in packs),
     )
+
+
+def bones_credit(bones: str, language: str = "en") -> str:
+    """Return the line that credits an imported bone pack: its name and licence.
+
+    Parameters
+    ----------
+    bones : str
+        The pack's folder.
+    language : str, default: "en"
+
+    Returns
+    -------
+    str
+        E.g. ``"Bones: BodyParts3D (CC BY-SA 2.1 JP)"``.
+    """
+    from ..geometry import load_manifest
+
+    src = load_manifest(bones).get("source", {})
+    name = src.get("name") or src.get("credit") or str(bones)
+    licence = src.get("licence") or text(language, "licence_unknown")
+    return text(language, "bones_credit", name=name, licence=licence)

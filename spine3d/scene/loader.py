@@ -12,12 +12,13 @@ import os
 import re
 import stat
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from ..anatomy import SEGMENTS, levels_between, load_model
-from ..errors import SpineInputError, UnreachableTwistError
+from ..errors import MeshFileError, SpineInputError, UnreachableTwistError
 from ..mechanics import mobility_factors, solve
 from ..mechanics.maneuver import Maneuver
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
@@ -27,11 +28,13 @@ from .theme import THEMES, min_height_px
 __all__ = [
     "DEFAULT_SCENE",
     "MAX_SCENE_BYTES",
+    "check_pack",
     "default_scene_path",
     "load_scene",
     "parse_scene",
     "resolve_scene",
     "shipped_scenes",
+    "with_bones",
 ]
 
 DEFAULT_SCENE = "self_twist"
@@ -188,7 +191,69 @@ def _value(where: str, label: str, key: Key, value: Any) -> Any:
         except SpineInputError as exc:
             raise SpineInputError(f"{where}: {label}: {exc}") from None
         return {k: dict(v) for k, v in value.items()}
+    if t == "pack":
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(where, label, value, key.allowed())
+        return check_pack(Path(where).parent / value, f"{where}: {label} = {_show(value)}")
     raise AssertionError(t)
+
+
+_PACK = "expected a bone pack written by `spine3d import`"
+
+
+def check_pack(path: str | Path, what: str) -> str:
+    """Return the absolute path of a bone pack's folder, after checking it is one.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder (``~`` expands).
+    what : str
+        Where it was named, to start an error line (``"scene.toml: [spine] bones = ..."``).
+
+    Raises
+    ------
+    SpineInputError
+        If it is not a folder with a readable manifest of measured bones.
+    """
+    from ..geometry import load_manifest
+
+    p = Path(path).expanduser()
+    if not p.is_dir():
+        raise SpineInputError(f"{what}: no such folder: {_PACK}")
+    try:
+        manifest = load_manifest(p)
+    except MeshFileError:
+        raise SpineInputError(f"{what}: {p} has no readable manifest.json: {_PACK}") from None
+    if manifest.get("format") != 2 or not isinstance(manifest.get("joints"), dict):
+        raise SpineInputError(f"{what}: {p}/manifest.json is not of measured bones: {_PACK}")
+    return str(p.resolve())
+
+
+def _pack_covers(what: str, spine: SpineSpec) -> None:
+    """Refuse levels, or context bones asked for by name, that the spine's pack lacks."""
+    if spine.bones is None:
+        return
+    from ..geometry import load_manifest
+
+    manifest = load_manifest(Path(spine.bones))
+    has = [lv for lv in manifest["levels"]]
+    missing = [lv for lv in spine.levels if lv not in has]
+    if missing:
+        raise SpineInputError(
+            f"{what} levels = {spine.levels[0]}-{spine.levels[-1]}: the bone pack "
+            f"{spine.bones} has no {', '.join(missing)} (it has {', '.join(has)})"
+        )
+    kinds = {part.get("kind") for part in manifest.get("parts", {}).values()}
+    for key, asked, kind, name in (
+        ("ribs", spine.ribs, "rib", "rib cage"),
+        ("pelvis", spine.pelvis, "pelvis", "pelvis"),
+    ):
+        if asked and kind not in kinds:
+            raise SpineInputError(
+                f"{what} {key} = true: the bone pack {spine.bones} has no {name} (an imported "
+                f"pack holds vertebrae only); leave {key} out or set it false"
+            )
 
 
 def _section(where: str, name: str, table: Any, label: str, keys: dict[str, Key]) -> dict:
@@ -343,6 +408,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
                     facets=spine.get("facets", {}),
                     ribs=spine.get("ribs"),
                     pelvis=spine.get("pelvis"),
+                    bones=spine.get("bones"),
                 ),
                 load=_load(where, f"{label}.load", load),
                 view=_view(view),
@@ -351,6 +417,9 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
             )
         )
     for i, panel in enumerate(panels, start=1):
+        _pack_covers(
+            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]", panel.spine
+        )
         label = "load" if len(panels) == 1 else f"panel {i}.load"
         _reachable(where, label, panel)
     schedule = None
@@ -401,7 +470,7 @@ def _reachable(where: str, label: str, panel: PanelSpec) -> None:
     The static load is solved as every figure solves it: an accepted load is one the
     solver reaches before a segment's failure torque.
     """
-    model = load_model(facets=panel.spine.facets)
+    model = load_model(facets=panel.spine.facets, bones=panel.spine.bones)
     loads = [(f"[{label}]", panel.load.solve_kwargs())]
     mv = panel.maneuver
     if mv is not None and mv.kind == "self_twist":
@@ -443,6 +512,36 @@ def _beyond(where: str, what: str, panel: PanelSpec, model, exc) -> SpineInputEr
         except SpineInputError:
             pass
     return SpineInputError(f"{where}: {what} {given}: beyond what this spine can reach: {hint}")
+
+
+def with_bones(scene: SceneSpec, pack: str | Path) -> SceneSpec:
+    """Return ``scene`` with every panel on the bone pack ``pack`` (``--bones PACK``).
+
+    Parameters
+    ----------
+    scene : SceneSpec
+    pack : str or Path
+        The pack's folder, relative to the working directory.
+
+    Returns
+    -------
+    SceneSpec
+
+    Raises
+    ------
+    SpineInputError
+        One line naming ``--bones``, if ``pack`` is not a bone pack, lacks a level the
+        scene shows or a context bone it asks for, or cannot reach the scene's load.
+    """
+    bones = check_pack(pack, f"--bones {pack}")
+    panels = tuple(replace(p, spine=replace(p.spine, bones=bones)) for p in scene.panels)
+    for i, panel in enumerate(panels, start=1):
+        where = f"--bones {pack}: {scene.source}"
+        _pack_covers(
+            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]", panel.spine
+        )
+        _reachable(where, "load" if len(panels) == 1 else f"panel {i}.load", panel)
+    return replace(scene, panels=panels)
 
 
 def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, float | None]:

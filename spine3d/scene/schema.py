@@ -55,7 +55,8 @@ class Key:
     ----------
     type : str
         ``"str"``, ``"bool"``, ``"int"``, ``"float"``, ``"vec3"`` (three numbers),
-        ``"choice"``, ``"levels"``, ``"mobility"`` or ``"facets"`` (tables).
+        ``"choice"``, ``"levels"``, ``"mobility"`` or ``"facets"`` (tables), or
+        ``"pack"`` (a bone pack's folder).
     default : object
         Value when the key is absent (``None``: not set).
     help : str
@@ -88,6 +89,7 @@ class Key:
             "levels": "a level or range such as 'T1-S1' or 'L3-L5'",
             "mobility": "a table of segment = restricted | normal | hypermobile | factor",
             "facets": "a table of joint = { coronal_deg = ..., transverse_deg = ... }",
+            "pack": "a folder written by `spine3d import`, relative to the scene file",
         }.get(self.type, self.type)
 
 
@@ -141,6 +143,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
             None,
             "Draw the hip bones beside the sacrum; default: when twelve or more levels, L5 and "
             "S1 among them, are shown.",
+        ),
+        "bones": Key(
+            "pack",
+            None,
+            "Draw and solve an imported bone pack instead of the shipped bones (no rib cage "
+            "or pelvis); figures credit its name and licence.",
         ),
     },
     "load": {

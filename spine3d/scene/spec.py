@@ -18,7 +18,8 @@ class SpineSpec:
 
     ``ribs`` and ``pelvis`` are None for the default: the rib cage where the panel
     shows the thorax (six or more thoracic vertebrae), the hip bones where it shows
-    most of the column (twelve levels or more, L5 and S1 among them).
+    most of the column (twelve levels or more, L5 and S1 among them). ``bones`` is the
+    absolute path of an imported bone pack, None for the shipped bones.
     """
 
     levels: tuple[str, ...]
@@ -26,6 +27,7 @@ class SpineSpec:
     facets: Mapping[str, Mapping[str, float]]
     ribs: bool | None = None
     pelvis: bool | None = None
+    bones: str | None = None
 
     @property
     def show_ribs(self) -> bool:

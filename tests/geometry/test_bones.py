@@ -18,10 +18,12 @@ from spine3d.geometry import (
     facet_mask,
     load_manifest,
     load_meshes,
+    read_meshes,
     turned_facet_vertices,
 )
 from spine3d.geometry.bones import fit_surface, warp_surface
 from spine3d.geometry.column import CARTILAGE_MM
+from spine3d.geometry.ply import read_ply
 
 OVERLAP_TOL_MM3 = 0.01
 """Float32 round-off on surfaces that touch, mm³."""
@@ -211,6 +213,42 @@ def test_build_is_deterministic_and_matches_shipped(tmp_path):
     for entry in [*shipped["levels"].values(), *shipped["parts"].values()]:
         data = (tmp_path / "a" / entry["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["file"]
+
+
+def test_numpy_reader_reads_what_trimesh_reads(manifest):
+    from scipy.spatial import ConvexHull
+
+    bones = read_meshes()
+    assert set(bones) == {*manifest["levels"], *manifest["parts"]}
+    for name in ("T1", "L3", "S1", "rib_5_left", "sternum", "pelvis_left"):
+        data = (default_mesh_dir() / f"{name}.ply").read_bytes()
+        ref = trimesh.load(io.BytesIO(data), file_type="ply", process=False)
+        assert np.array_equal(bones[name].vertices, ref.vertices), name
+        assert np.array_equal(bones[name].faces, ref.faces), name
+        hull = ConvexHull(np.asarray(ref.vertices)).vertices
+        assert np.array_equal(bones[name].hull, np.sort(hull)), name
+        assert not bones[name].vertices.flags.writeable
+    # Another property order, double precision and big-endian read alike.
+    v, f = bones["L3"].vertices, bones["L3"].faces
+    header = (
+        f"ply\nformat binary_big_endian 1.0\nelement vertex {len(v)}\nproperty double z\n"
+        f"property uchar flag\nproperty double x\nproperty double y\nelement face {len(f)}\n"
+        "property list uchar int vertex_indices\nend_header\n"
+    )
+    verts = np.zeros(len(v), [("z", ">f8"), ("flag", "u1"), ("x", ">f8"), ("y", ">f8")])
+    verts["x"], verts["y"], verts["z"] = v.T
+    tris = np.zeros(len(f), [("n", "u1"), ("i", ">i4", (3,))])
+    tris["n"], tris["i"] = 3, f
+    got_v, got_f = read_ply(header.encode() + verts.tobytes() + tris.tobytes())
+    assert np.array_equal(got_v, v) and np.array_equal(got_f, f)
+    quads = tris.copy()
+    quads["n"] = 4
+    with pytest.raises(ValueError, match="triangles"):
+        read_ply(header.encode() + verts.tobytes() + quads.tobytes())
+    with pytest.raises(ValueError, match="ends inside the faces"):
+        read_ply(header.encode() + verts.tobytes() + tris.tobytes()[:-1])
+    with pytest.raises(ValueError, match="binary"):
+        read_ply(b"ply\nformat ascii 1.0\nend_header\n")
 
 
 def test_missing_and_corrupt_files(tmp_path):

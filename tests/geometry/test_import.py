@@ -43,7 +43,13 @@ BP3D = {
     "L5": "FJ3168",
     "S1": "FJ3393",
 }
-REMUS_FACETS = {"L1": "L12FacL1", "L2": "L23FacL2", "L3": "L34FacL3", "L4": "L45FacL4"}
+REMUS_FACETS = {
+    "L1": "L12FacL1",
+    "L2": "L23FacL2",
+    "L3": "L34FacL3",
+    "L4": "L45FacL4",
+    "L5": "L51FacL5",
+}
 
 
 def _remus_folder(tmp: Path, levels=("L1", "L2", "L3", "L4", "L5", "S1")) -> Path:
@@ -140,36 +146,54 @@ def test_remus_frames_follow_the_anatomy(remus):
         assert rot[:, 1] @ [0, 0, -1] > 0.9, lv
 
 
+def _patch(stem: str, s2p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return a Remus facet patch's area-weighted centre and normal in the pack's frame."""
+    patch = trimesh.load(REFERENCE / "remus_lss" / f"{stem}_i.obj", force="mesh", process=False)
+    patch.apply_transform(s2p)
+    w = patch.area_faces[:, None]
+    centre = (patch.triangles_center * w).sum(0) / w.sum()
+    return centre, (patch.face_normals * w).sum(0)
+
+
 @needs_reference
 def test_remus_inferior_surfaces_match_the_explicit_patches(remus):
     """The found inferior articular surfaces lie on Remus's own facet patches.
 
-    Centres within 3 mm (the issue's bound); normals within 20 deg (the issue asks 10;
-    measured: 7-10 deg at L1, L3, L4, 16-17 deg at L2, where even the bone surface
-    under the patch stands 17 deg from the patch's own normal).
+    Centres within 3 mm at every joint (the issue's bound; measured 0.5-2.9 mm).
+    Normals: the median of the ten surfaces within 10 deg (measured 9.4), each within
+    20 deg (measured 7-12 deg, but 16-17 deg at L2). Remus's patches are 6-9 mm discs in
+    the joint space; at L2-L3 and L3-L4 the patch lies parallel to the lower bone's
+    superior facet (within 4 deg), while the upper bone's own surface under it stands
+    13-20 deg off, at every radius from 3 to 13 mm: a surface measured on the upper bone
+    cannot come nearer there (see docs/import.md).
     """
     _, manifest = remus
+    normal_errors = []
     for lv, stem in REMUS_FACETS.items():
         s2p = np.asarray(manifest["levels"][lv]["source_to_pack"])
         for side, ch in (("left", "l"), ("right", "r")):
-            patch = trimesh.load(
-                REFERENCE / "remus_lss" / f"{stem}{ch}_i.obj", force="mesh", process=False
-            )
-            patch.apply_transform(s2p)
-            w = patch.area_faces[:, None]
-            centre = (patch.triangles_center * w).sum(0) / w.sum()
-            normal = (patch.face_normals * w).sum(0)
+            centre, normal = _patch(f"{stem}{ch}", s2p)
             found = manifest["levels"][lv]["facets"][f"inferior_{side}"]
             assert np.linalg.norm(np.asarray(found["centre_mm"]) - centre) < 3.0, (lv, side)
-            assert _angle_deg(found["normal"], normal) < 20.0, (lv, side)
+            normal_errors.append(_angle_deg(found["normal"], normal))
+            assert normal_errors[-1] < 20.0, (lv, side)
+    assert np.median(normal_errors) < 10.0, np.round(normal_errors, 1)
 
 
 @needs_reference
-def test_partial_pack_names_the_missing_levels(remus, tmp_path):
+def test_remus_pack_gives_a_model_of_l1_to_s1(remus, capsys):
     result, _ = remus
-    with pytest.raises(SpineInputError, match=r"lack T1, T2, .*T12-L1; the model needs T1 to S1"):
-        spine3d.load_model(bones=str(result.pack))
-    assert main(["solve", "--bones", str(result.pack)]) == 2
+    model = spine3d.load_model(bones=str(result.pack))
+    assert model.level_names == result.levels
+    assert model.segment_names == ("L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
+    state = spine3d.solve(model, twist_deg=10.0, levels="L1-S1")
+    assert state.levels == "L1-S1" and np.all(np.asarray(state.rotation_deg) > 0.0)
+    assert spine3d.solve(model, twist_deg=10.0).levels == "L1-S1"  # the pack's own range
+    assert main(["solve", "--bones", str(result.pack), "--twist", "10", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["levels"] == "L1-S1"
+    assert main(["solve", "--bones", str(result.pack), "--levels", "T11-S1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "Error: levels = 'T11-S1': the bones lack T11, T12 (they hold L1 to S1)", err
 
 
 # --- BodyParts3D: T1-S1, arbitrary units, whole-body frame, not watertight -----------

@@ -21,7 +21,7 @@ def test_twist_of_the_top_and_its_parts(model):
     assert state.twist_deg == pytest.approx(35.0, abs=1e-6)
     # In 3D the segments' axial angles add up to the top's only roughly: each segment
     # turns about its own disc axis, and the kyphotic and lordotic curves tilt those.
-    assert 0.8 * 35.0 < state.rotation_deg.sum() < 1.1 * 35.0
+    assert 0.75 * 35.0 < state.rotation_deg.sum() < 1.1 * 35.0
     assert np.abs(vertebra_residuals(state)[:, 3:]).max() < 1e-3
 
 

@@ -77,8 +77,9 @@ def test_mirror_symmetry(model, comp):
     pos = spine3d.solve3d(model, moment_nm={comp: 6.0})
     neg = spine3d.solve3d(model, moment_nm={comp: -6.0})
     # The bones are mirror images but for the sacrum (measured L5-S1 facet centres
-    # 0.3 mm apart from mirror images): a mirror within a hundredth of a degree.
-    assert np.allclose(pos.rotation3_deg[:, FLEX], neg.rotation3_deg[:, FLEX], atol=0.01)
+    # 0.3 mm apart from mirror images) and T1's facets, which meet a little unevenly in
+    # 4-5 degrees of lateral bending: a mirror within a few hundredths of a degree.
+    assert np.allclose(pos.rotation3_deg[:, FLEX], neg.rotation3_deg[:, FLEX], atol=0.03)
     assert np.allclose(pos.rotation3_deg[:, 1:], -neg.rotation3_deg[:, 1:], atol=0.01)
     assert np.allclose(pos.facet_gap_mm[::-1], neg.facet_gap_mm, atol=0.01)
 
@@ -219,3 +220,31 @@ def test_override_keys_are_checked():
         spine3d.load_model(facets={"L4-L5": {"left_lordosis_deg": 0.0}})
     with pytest.raises(spine3d.SpineInputError, match="out of range"):
         spine3d.load_model(facets={"L4-L5": {"lordosis_deg": 80.0}})
+
+
+@pytest.mark.parametrize("follower_n", [0.0, 400.0])
+def test_exact_tangent_matches_finite_differences(model, follower_n):
+    # The Newton tangent is derived by hand, term by term; central differences of the
+    # residual itself check it, with facets in contact and ligaments past their toe.
+    from spine3d.mechanics.static import _compiled, _residual, _tangent
+
+    c = _compiled(model, (1.0,) * len(SEGMENTS))
+    rng = np.random.default_rng(3)
+    sl = slice(4, 17)
+    qa = np.concatenate([rng.normal(0, 0.04, (13, 3)), rng.normal(0, 0.6, (13, 3))], axis=1)
+    m_local = rng.normal(0, 3e3, (13, 3))
+    r, jac, _ = _tangent(c.seg, sl, qa, m_local, follower_n)
+    jac = jac()
+    assert np.allclose(r, _residual(c.seg, sl, qa, m_local, follower_n))
+    assert (c.seg.details(np.pad(qa, ((4, 0), (0, 0))))["force_n"] > 0).any()
+    fd = np.zeros_like(jac)
+    for b in range(6):
+        h = 1e-7 if b < 3 else 1e-6
+        up, down = qa.copy(), qa.copy()
+        up[:, b] += h
+        down[:, b] -= h
+        fd[:, :, b] = (
+            _residual(c.seg, sl, up, m_local, follower_n)
+            - _residual(c.seg, sl, down, m_local, follower_n)
+        ) / (2 * h)
+    assert np.abs(jac - fd).max() <= 1e-6 * np.abs(fd).max()

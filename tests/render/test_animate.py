@@ -135,3 +135,31 @@ def test_orbit_turns_the_camera_about_the_focal_point():
     assert np.allclose(views[0].position, views[-1].position)  # a full turn
     assert not np.allclose(views[0].position, views[2].position)  # half way round
     assert np.allclose(views[2].position[1], views[0].position[1])  # about the vertical
+
+
+@pytest.mark.parametrize("name", ["anim_sweep_restricted", "anim_hvla_vs_self_twist"])
+def test_small_clip_keeps_its_caption_and_title_inside_the_frame(name):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from spine3d.render.compose import compose, figure_layout
+
+    scene = load_scene(ROOT / "scenes" / f"{name}.toml")
+    assert len(scene.caption) > 100  # long enough to need wrapping at this size
+    for size in ((640, 360), (480, 270)):
+        fig = next(anim.frames(scene, 2, size=size))
+        lay = figure_layout(fig)
+        boxes = [lay.area_px(i) for i in range(len(fig.panels))]
+        mfig, _ = compose(fig, lay, [np.zeros((h, w, 4), np.uint8) for _, _, w, h in boxes])
+        canvas = FigureCanvasAgg(mfig)
+        canvas.draw()
+        width, height = canvas.get_width_height()
+        texts = {t.get_text(): t for t in mfig.texts}
+        for wanted in (lay.caption, lay.title):
+            assert wanted in texts, (size, wanted)
+            box = texts[wanted].get_window_extent(canvas.get_renderer())
+            assert 0 <= box.x0 and box.x1 <= width and 0 <= box.y0 and box.y1 <= height, (
+                size,
+                wanted,
+                box,
+            )
+        assert lay.caption.count("\n") >= 1  # wrapped, not shrunk
