@@ -372,22 +372,24 @@ class Viewer:
         try:
             state = solve_panel(panel)
         except SpineInputError:
-            if self.axis != "axial":
-                state = self._clamp()
-                panel = self.panel()
-                return self._described(panel, state)
-            # Beyond what this mobility can reach: stay at the largest reachable twist.
-            model = self._solve_at(twist_deg=0.0).model
-            limit = reachable_twist_deg(model, self.mobility)
-            if self.control == "torque":
-                self.toggle_control_to("angle")
-            self.value = math.copysign(0.999 * limit, self.value)
+            if self.axis == "axial":
+                # Beyond what this mobility can reach: the largest reachable twist.
+                model = self._solve_at(twist_deg=0.0).model
+                limit = reachable_twist_deg(model, self.mobility)
+                if self.control == "torque":
+                    self.toggle_control_to("angle")
+                self.value = math.copysign(0.999 * limit, self.value)
+                try:
+                    panel = self.panel()
+                    return self._described(panel, solve_panel(panel))
+                except SpineInputError:
+                    pass  # bending loads on top reach less: find how far
+            state = self._clamp()
             panel = self.panel()
-            state = solve_panel(panel)
         return self._described(panel, state)
 
     def _clamp(self):
-        """Pull a bending load back to the largest this spine reaches; return its state."""
+        """Pull the slider's load back to the largest this spine reaches; return its state."""
         reached, beyond = 0.0, self.value
         for _ in range(20):
             self.value = 0.5 * (reached + beyond)
