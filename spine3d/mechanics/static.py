@@ -187,12 +187,6 @@ def _external(qa: np.ndarray, m_local: np.ndarray, follower_n: float) -> np.ndar
     return ext
 
 
-def _residual(seg: SegmentSet, sl: slice, qa, m_local, follower_n):
-    q = np.zeros(qa.shape[:-2] + (seg.disc_k.shape[0], 6))
-    q[..., sl, :] = qa
-    return seg.wrench(q)[..., sl, :] + _external(qa, m_local, follower_n)
-
-
 def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
     """Return the residual (k, 6) of the active segments, their tangent and the details.
 
@@ -301,7 +295,7 @@ def _solve_chain(
         ce = np.concatenate(
             [-np.einsum("kij,kj->ki", inv, r)[..., None], -inv_r @ (gt @ axes_c)], axis=2
         )
-        d_q = -inv_r @ (gt @ _skew(m_glob))
+        d_q = -inv_r @ (gt @ skew(m_glob))
         p_w = gj @ d_q[:, :3]
         f_w = gj @ ce[:, :3]
         w_all = np.zeros((k_act, 3, 1 + nc))
@@ -324,10 +318,6 @@ def _solve_chain(
         if not np.all(np.isfinite(q)):
             break
     return q, m, False, jac, det
-
-
-def _skew(v: np.ndarray) -> np.ndarray:
-    return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
 
 
 def _check_number(name: str, value) -> float:
