@@ -188,8 +188,8 @@ class SegmentSet:
         # Disc: diagonal, stiffening with the fibre strain of each degree of freedom.
         e = q * self.disc_strain / self.strain_stiffening
         w = -self.disc_k * q * (1.0 + e * e)
-        force = w[..., 3:]
-        moment = w[..., :3] + _cross(0.5 * t, force)
+        disc_force = w[..., 3:]
+        moment = w[..., :3] + _cross(0.5 * t, disc_force)
         # Ligaments: tension only, toe region up to the toe strain.
         lig_a = self.lig_upper @ rot_t
         x = lig_a + t[..., None, :]
@@ -201,7 +201,7 @@ class SegmentSet:
         toe = pos < et
         tension = self.lig_k * np.where(toe, pos * pos / et, pos - 0.5 * et)
         f = d * (-tension / np.maximum(length, 1e-9))[..., None]
-        force = force + f.sum(-2)
+        force = disc_force + f.sum(-2)
         moment = moment + _cross(x, f).sum(-2)
         # Facets: every contact point against the plane of the lower surface.
         shape = self.facet_point.shape
@@ -224,7 +224,7 @@ class SegmentSet:
                 self._jacobian,
                 q,
                 e,
-                force - f.sum(-2) - fc.sum((-3, -2)),
+                disc_force,
                 x,
                 lig_a,
                 f,
