@@ -84,7 +84,7 @@ def draw_timeline(
     left); ``wrap_pt`` breaks legend entries wider than that many points; ``x_bins`` is
     the most intervals between the time ticks.
     """
-    from .compose import _wrap
+    from .compose import SOFT_HYPHEN, _wrap
 
     lang = tl.text[2] or "en"
     style_axes(ax, theme, lang)
@@ -96,6 +96,8 @@ def draw_timeline(
         band = tl.text[0].format(tl.band_label) if tl.text[0] else tl.band_label or None
         if band and wrap_pt:
             band = _wrap(band, theme.font_pt, wrap_pt)
+        elif band:
+            band = band.replace(SOFT_HYPHEN, "")
         ax.fill_between(
             x[keep],
             0,

@@ -47,12 +47,46 @@ def text_width_pt(text: str, size_pt: float, bold: bool = False) -> float:
     )
 
 
+SOFT_HYPHEN = "\u00ad"
+"""Where a long word of the string table may break (drawn as "-" there, else nothing)."""
+
+
 def _wrap(text: str, size_pt: float, width_pt: float) -> str:
     """Wrap ``text`` to lines at most ``width_pt`` wide."""
+    if SOFT_HYPHEN in text:
+        return _wrap_hyphenated(text, size_pt, width_pt)
     if not text or text_width_pt(text, size_pt) <= width_pt:
         return text
     per_char = text_width_pt(text, size_pt) / len(text)
     return "\n".join(textwrap.wrap(text, max(8, int(width_pt / per_char)), break_long_words=False))
+
+
+def _wrap_hyphenated(text: str, size_pt: float, width_pt: float) -> str:
+    """Wrap ``text`` word by word, breaking a word too long for a line at a soft hyphen.
+
+    A long compound (German "Schutz\u00adspannung") is marked in the string table
+    where it may break; it breaks there, with a hyphen, only when it would not fit.
+    """
+
+    def fits(line: str) -> bool:
+        return text_width_pt(line, size_pt) <= width_pt
+
+    lines: list[str] = []
+    for word in text.split():
+        plain = word.replace(SOFT_HYPHEN, "")
+        if lines and fits(f"{lines[-1]} {plain}"):
+            lines[-1] += f" {plain}"
+            continue
+        parts = word.split(SOFT_HYPHEN)
+        line = parts[0]
+        for part in parts[1:]:
+            if fits(line + part):
+                line += part
+            else:
+                lines.append(line + "-")
+                line = part
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _wrap_drawn(text: str, size_pt: float, width_pt: float, px_per_pt: float, family) -> str:

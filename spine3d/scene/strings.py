@@ -83,7 +83,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "time_ms": "Zeit (ms)",
         "twist_of_t1": "Verdrehung T1 gegen Sakrum (°)",
         "segment_rotation": "Rotation {segment} (°)",
-        "guarding": "Schutzspannung",
+        "guarding": "Schutz\u00adspannung",
         "shaded": "schattiert: {label}",
         "pop": "Kavitation: {label}",
         "neutral_zone_over": "Neutrale Zone über {n} Sitzungen",

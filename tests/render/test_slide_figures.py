@@ -360,3 +360,18 @@ def test_a_clip_frame_draws_its_own_readout():
         r.close()
     drawn = " ".join(t.get_text() for t in texts(mfig))
     assert frames[2].panels[0].twist_text and frames[2].panels[0].twist_text in drawn
+
+
+def test_long_german_word_breaks_at_its_soft_hyphen_only_when_it_must():
+    from spine3d.render.compose import SOFT_HYPHEN, _wrap, text_width_pt
+    from spine3d.scene.strings import text
+
+    band = text("de", "shaded", label=text("de", "guarding"))
+    assert SOFT_HYPHEN in band
+    word = band.split()[-1].replace(SOFT_HYPHEN, "")
+    narrow = 0.8 * text_width_pt(word, 14.0)  # the word alone does not fit
+    lines = _wrap(band, 14.0, narrow).split("\n")
+    assert lines[-2:] == ["Schutz-", "spannung"]
+    assert all(text_width_pt(line, 14.0) <= narrow for line in lines)
+    wide = _wrap(band, 14.0, 2 * text_width_pt(band, 14.0))
+    assert wide == band.replace(SOFT_HYPHEN, "")  # room enough: no break, no hyphen
