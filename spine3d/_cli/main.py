@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..errors import SpineInputError
+from ..errors import SpineInputError, UnreachableTwistError
 from .bones import add_bones_option, load_scene_with_bones
 from .share import add_share_commands
 
@@ -39,17 +39,22 @@ def _mobility(items: list[str]) -> dict[str, str]:
 
 def _cmd_solve(args) -> int:
     import spine3d
+    from spine3d.scene import check_pack
 
     from .tables import print_solve_table
-    from .validate import load_options
+    from .validate import given_loads, load_options, unreachable
 
     if args.scene is not None:
         return _solve_scene(args)
     if args.panel is not None:
         raise SpineInputError("--panel: needs --scene FILE (a panel of that scene)")
-    model = spine3d.load_model(bones=args.bones)
+    bones = None if args.bones is None else check_pack(args.bones, f"--bones {args.bones}")
+    model = spine3d.load_model(bones=bones)
     mobility = _mobility(args.mobility or [])
-    state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
+    try:
+        state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
+    except UnreachableTwistError as exc:
+        raise unreachable(exc, given_loads(args) or "--twist 30 (the default)") from None
     if args.json:
         print(json.dumps(state.to_dict(), indent=1))
     else:
@@ -64,7 +69,7 @@ def _solve_scene(args) -> int:
     from spine3d.scene.describe import solve_panel
 
     from .tables import print_solve_table
-    from .validate import load_options
+    from .validate import given_loads, load_options, unreachable
 
     scene = load_scene_with_bones(args.scene, args)
     if args.levels is not None:
@@ -95,7 +100,12 @@ def _solve_scene(args) -> int:
             load=panel.load.overridden(override),
             spine=replace(panel.spine, mobility={**panel.spine.mobility, **mobility}),
         )
-        state = solve_panel(panel)  # the very solve the scene's figure draws
+        try:
+            state = solve_panel(panel)  # the very solve the scene's figure draws
+        except UnreachableTwistError as exc:
+            raise unreachable(
+                exc, f"{scene.source}: {_panel_name(scene, i)}: its [load] with {given_loads(args)}"
+            ) from None
         shown = [j.name for j in state.model.joints if j.upper in panel.spine.levels]
         results.append((i, state, shown))
     if args.json:
