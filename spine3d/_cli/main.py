@@ -191,6 +191,10 @@ def _cmd_meshes_info(args) -> int:
 
     from .tables import print_bone_info
 
+    if args.dir is not None:  # the joints it measured must be readable
+        from spine3d.scene import check_pack
+
+        check_pack(args.dir, f"--dir {args.dir}")
     manifest = load_manifest(args.dir)
     if manifest.get("format") != 2 or "joints" not in manifest:
         raise SpineInputError(
