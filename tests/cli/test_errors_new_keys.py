@@ -176,3 +176,65 @@ def test_pack_path_is_relative_to_the_scene(capsys, tmp_path):
     scene.write_text('[spine]\nlevels = "L1-S1"\nbones = "../nope"\n')
     line = one_line(capsys, ["solve", "--scene", scene], str(scene), "no such folder")
     assert Path(line.split(": ")[1]) == scene
+
+
+# --- a pack whose joints are damaged ---------------------------------------------
+
+
+def _measured(tmp_path, mutate):
+    """A folder holding the shipped manifest of measured bones, changed by ``mutate``."""
+    d = tmp_path / "bones"
+    d.mkdir()
+    manifest = json.loads((default_mesh_dir() / "manifest.json").read_text())
+    mutate(manifest)
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    return d
+
+
+def _joint(manifest, key, value):
+    manifest["joints"]["L4-L5"][key] = value
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (lambda m: m["joints"].__setitem__("L4-L5", 5), "manifest.json is malformed"),
+        (lambda m: m["joints"].__setitem__("L4-L5", {}), "malformed (no 'facets')"),
+        (lambda m: _joint(m, "disc_width_mm", int("9" * 400)), "malformed (int too large"),
+        (lambda m: _joint(m, "disc_depth_mm", "x"), "malformed (could not convert"),
+        (lambda m: m.pop("source"), "malformed (no 'source')"),
+        (lambda m: m.__setitem__("parts", [1]), "parts is not a table"),
+        (lambda m: _joint(m, "disc_height_mm", float("nan")), "a joint holds NaN or infinity"),
+        (lambda m: _joint(m, "disc_height_mm", -10), "joint L4-L5 has a disc size <= 0 mm"),
+    ],
+    ids=["int", "empty", "huge", "text", "no-source", "parts", "nan", "negative"],
+)
+def test_damaged_joints_are_one_line(capsys, tmp_path, mutate, needle):
+    d = _measured(tmp_path, mutate)
+    one_line(
+        capsys, ["solve", "--bones", d, "--levels", "L4-L5", "--flex", "2"], f"--bones {d}", needle
+    )
+    scene = tmp_path / "s.toml"
+    scene.write_text(f'[spine]\nlevels = "L4-S1"\nbones = "{d.name}"\n')
+    one_line(capsys, ["solve", "--scene", scene], str(scene), "[spine] bones =", needle)
+    one_line(capsys, ["meshes", "info", "--dir", d], f"--dir {d}", needle)
+
+
+def test_mobility_of_a_segment_the_pack_lacks_names_the_scene(capsys, tmp_path):
+    d = _measured(tmp_path, lambda m: None)
+    scene = tmp_path / "s.toml"
+    scene.write_text(
+        f'[spine]\nlevels = "L4-S1"\nbones = "{d.name}"\n[spine.mobility]\n"C1-C2" = "restricted"\n'
+    )
+    one_line(capsys, ["solve", "--scene", scene], str(scene), "[spine] mobility")
+
+
+def test_huge_mobility_factor_in_a_scene(capsys, tmp_path):
+    scene = tmp_path / "s.toml"
+    scene.write_text(f'[spine]\nlevels = "L1-S1"\n[spine.mobility]\n"L4-L5" = {"9" * 400}\n')
+    one_line(
+        capsys,
+        ["solve", "--scene", scene],
+        str(scene),
+        "[spine] mobility.L4-L5 = a 400-digit integer: expected a factor from 0.02 to 20",
+    )
