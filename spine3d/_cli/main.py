@@ -37,6 +37,16 @@ def _mobility(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _check_mobility(args, mobility: dict[str, str], segments: tuple[str, ...]) -> None:
+    """Refuse ``--mobility`` of a segment the bones lack, or a bad state, naming the option."""
+    from spine3d.mechanics import mobility_factors
+
+    try:
+        mobility_factors(mobility, segments)
+    except SpineInputError as exc:
+        raise SpineInputError(f"--mobility {' '.join(args.mobility)}: {exc}") from None
+
+
 def _cmd_solve(args) -> int:
     import spine3d
     from spine3d.scene import check_pack
@@ -51,6 +61,7 @@ def _cmd_solve(args) -> int:
     bones = None if args.bones is None else check_pack(args.bones, f"--bones {args.bones}")
     model = spine3d.load_model(bones=bones)
     mobility = _mobility(args.mobility or [])
+    _check_mobility(args, mobility, model.segment_names)
     try:
         state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
     except UnreachableTwistError as exc:
@@ -66,6 +77,7 @@ def _solve_scene(args) -> int:
     """``spine3d solve --scene``: each panel's spine and load, the command line's load on top."""
     from dataclasses import replace
 
+    import spine3d
     from spine3d.scene.describe import solve_panel
 
     from .tables import print_solve_table
@@ -95,6 +107,9 @@ def _solve_scene(args) -> int:
     results = []
     for i in indices:
         panel = scene.panels[i]
+        if mobility:
+            model = spine3d.load_model(facets=panel.spine.facets, bones=panel.spine.bones)
+            _check_mobility(args, mobility, model.segment_names)
         panel = replace(
             panel,
             load=panel.load.overridden(override),

@@ -220,13 +220,34 @@ def test_damaged_joints_are_one_line(capsys, tmp_path, mutate, needle):
     one_line(capsys, ["meshes", "info", "--dir", d], f"--dir {d}", needle)
 
 
+def _lumbar_only(manifest):
+    """Keep L4, L5 and S1 and their joints, as a pack imported from three meshes."""
+    for table in ("levels", "joints"):
+        for name in list(manifest[table]):
+            if name not in ("L4", "L5", "S1", "L4-L5", "L5-S1"):
+                del manifest[table][name]
+    manifest["parts"] = {}
+
+
 def test_mobility_of_a_segment_the_pack_lacks_names_the_scene(capsys, tmp_path):
-    d = _measured(tmp_path, lambda m: None)
+    d = _measured(tmp_path, _lumbar_only)
     scene = tmp_path / "s.toml"
     scene.write_text(
-        f'[spine]\nlevels = "L4-S1"\nbones = "{d.name}"\n[spine.mobility]\n"C1-C2" = "restricted"\n'
+        f'[spine]\nlevels = "L4-S1"\nbones = "{d.name}"\n[spine.mobility]\n"T6-T7" = "restricted"\n'
     )
-    one_line(capsys, ["solve", "--scene", scene], str(scene), "[spine] mobility")
+    one_line(
+        capsys, ["solve", "--scene", scene], str(scene), "[spine] mobility T6-T7: not in the bones"
+    )
+
+
+def test_mobility_option_of_a_segment_the_pack_lacks(capsys, tmp_path):
+    d = _measured(tmp_path, _lumbar_only)
+    argv = ["solve", "--bones", d, "--levels", "L4-S1", "--mobility", "T6-T7=restricted"]
+    one_line(capsys, argv, "--mobility T6-T7=restricted: mobility T6-T7: not in the bones")
+    scene = tmp_path / "s.toml"
+    scene.write_text(f'[spine]\nlevels = "L4-S1"\nbones = "{d.name}"\n[load]\nflexion_deg = 2\n')
+    argv = ["solve", "--scene", scene, "--mobility", "T6-T7=restricted"]
+    one_line(capsys, argv, "--mobility T6-T7=restricted: mobility T6-T7: not in the bones")
 
 
 def test_huge_mobility_factor_in_a_scene(capsys, tmp_path):
