@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..errors import SpineInputError
+from ..errors import SpineInputError, UnreachableTwistError
 from .bones import add_bones_option, load_scene_with_bones
 from .share import add_share_commands
 
@@ -37,19 +37,35 @@ def _mobility(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _check_mobility(args, mobility: dict[str, str], segments: tuple[str, ...]) -> None:
+    """Refuse ``--mobility`` of a segment the bones lack, or a bad state, naming the option."""
+    from spine3d.mechanics import mobility_factors
+
+    try:
+        mobility_factors(mobility, segments)
+    except SpineInputError as exc:
+        raise SpineInputError(f"--mobility {' '.join(args.mobility)}: {exc}") from None
+
+
 def _cmd_solve(args) -> int:
     import spine3d
+    from spine3d.scene import check_pack
 
     from .tables import print_solve_table
-    from .validate import load_options
+    from .validate import given_loads, load_options, unreachable
 
     if args.scene is not None:
         return _solve_scene(args)
     if args.panel is not None:
         raise SpineInputError("--panel: needs --scene FILE (a panel of that scene)")
-    model = spine3d.load_model(bones=args.bones)
+    bones = None if args.bones is None else check_pack(args.bones, f"--bones {args.bones}")
+    model = spine3d.load_model(bones=bones)
     mobility = _mobility(args.mobility or [])
-    state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
+    _check_mobility(args, mobility, model.segment_names)
+    try:
+        state = spine3d.solve3d(model, mobility=mobility, **load_options(args))
+    except UnreachableTwistError as exc:
+        raise unreachable(exc, given_loads(args) or "--twist 30 (the default)") from None
     if args.json:
         print(json.dumps(state.to_dict(), indent=1))
     else:
@@ -61,10 +77,11 @@ def _solve_scene(args) -> int:
     """``spine3d solve --scene``: each panel's spine and load, the command line's load on top."""
     from dataclasses import replace
 
+    import spine3d
     from spine3d.scene.describe import solve_panel
 
     from .tables import print_solve_table
-    from .validate import load_options
+    from .validate import given_loads, load_options, unreachable
 
     scene = load_scene_with_bones(args.scene, args)
     if args.levels is not None:
@@ -90,12 +107,20 @@ def _solve_scene(args) -> int:
     results = []
     for i in indices:
         panel = scene.panels[i]
+        if mobility:
+            model = spine3d.load_model(facets=panel.spine.facets, bones=panel.spine.bones)
+            _check_mobility(args, mobility, model.segment_names)
         panel = replace(
             panel,
             load=panel.load.overridden(override),
             spine=replace(panel.spine, mobility={**panel.spine.mobility, **mobility}),
         )
-        state = solve_panel(panel)  # the very solve the scene's figure draws
+        try:
+            state = solve_panel(panel)  # the very solve the scene's figure draws
+        except UnreachableTwistError as exc:
+            raise unreachable(
+                exc, f"{scene.source}: {_panel_name(scene, i)}: its [load] with {given_loads(args)}"
+            ) from None
         shown = [j.name for j in state.model.joints if j.upper in panel.spine.levels]
         results.append((i, state, shown))
     if args.json:
@@ -181,6 +206,10 @@ def _cmd_meshes_info(args) -> int:
 
     from .tables import print_bone_info
 
+    if args.dir is not None:  # the joints it measured must be readable
+        from spine3d.scene import check_pack
+
+        check_pack(args.dir, f"--dir {args.dir}")
     manifest = load_manifest(args.dir)
     if manifest.get("format") != 2 or "joints" not in manifest:
         raise SpineInputError(

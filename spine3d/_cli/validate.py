@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import SpineInputError
 
-__all__ = ["cmd_validate", "load_options", "parse_moment"]
+__all__ = ["cmd_validate", "given_loads", "load_options", "parse_moment", "unreachable"]
 
 _COMPONENTS = ("axial", "flexion", "lateral")
 
@@ -36,12 +36,107 @@ def parse_moment(text: str) -> dict[str, float]:
     return out
 
 
+_OPTION_KEYS = (
+    ("twist", "twist_deg", "deg"),
+    ("torque", "torque_nm", "N m"),
+    ("flex", "flexion_deg", "deg"),
+    ("bend", "lateral_deg", "deg"),
+    ("follower", "follower_n", "N"),
+)
+"""Each load option of ``spine3d solve``, the scene key whose range it shares, its unit."""
+
+_MOMENT_KEYS = {
+    "axial": "torque_nm",
+    "flexion": "moment_flexion_nm",
+    "lateral": "moment_lateral_nm",
+}
+"""The scene key whose range each ``--moment`` component shares."""
+
+_ANGLE_OPTIONS = {"axial": "--twist", "flexion": "--flex", "lateral": "--bend"}
+
+
+def _check_ranges(args) -> None:
+    """Refuse a load option outside the range the same scene key allows, naming the option.
+
+    Raises
+    ------
+    SpineInputError
+        One line naming the option, its value and the allowed range.
+    """
+    from spine3d.scene.schema import SCHEMA
+
+    keys = SCHEMA["load"]
+    for option, key, unit in _OPTION_KEYS:
+        value = getattr(args, option)
+        low, high = keys[key].low, keys[key].high
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise SpineInputError(
+                f"--{option} {value:g}: expected a number from {low:g} to {high:g} {unit}"
+            )
+    if args.moment is None:
+        return
+    for comp, nm in parse_moment(args.moment).items():
+        low, high = keys[_MOMENT_KEYS[comp]].low, keys[_MOMENT_KEYS[comp]].high
+        if not low <= nm <= high:
+            raise SpineInputError(
+                f"--moment {args.moment!r}: {comp} = {nm:g}: expected a number from {low:g} to "
+                f"{high:g} N m"
+            )
+        angle = _ANGLE_OPTIONS[comp]
+        if getattr(args, angle[2:]) is not None:
+            raise SpineInputError(
+                f"{angle} and --moment {comp}=...: an axis takes an angle or a moment, not both"
+            )
+        if comp == "axial" and args.torque is not None:
+            raise SpineInputError(
+                "--torque and --moment axial=...: the same moment given twice; give one"
+            )
+
+
+def given_loads(args) -> str:
+    """Return the load and mobility options of a ``spine3d solve`` command line, or ``""``."""
+    options = [(f"--{o}", getattr(args, o)) for o, _, _ in _OPTION_KEYS]
+    words = [f"{flag} {value:g}" for flag, value in options if value is not None]
+    if args.moment is not None:
+        words.append(f"--moment {args.moment}")
+    if getattr(args, "mobility", None):
+        words.append(f"--mobility {' '.join(args.mobility)}")
+    return " ".join(words)
+
+
+def unreachable(exc, where: str) -> SpineInputError:
+    """Reword a solver's out-of-reach error for the command line: ``where`` and the limits.
+
+    Parameters
+    ----------
+    exc : UnreachableTwistError
+        The solver's error, with the spine's limits.
+    where : str
+        What was asked, to start the line (the options, and the scene's panel if any).
+
+    Returns
+    -------
+    SpineInputError
+    """
+    return SpineInputError(
+        f"{where}: beyond what this spine can reach: a segment fails at "
+        f"±{exc.max_torque_nm:g} N m (a twist alone reaches at most ±{exc.max_twist_deg:.1f} deg)"
+    )
+
+
 def load_options(args, default_twist: bool = True) -> dict:
     """Return the keyword arguments of :func:`spine3d.solve` from ``spine3d solve`` args.
 
     With ``default_twist`` a command line that names no load gets a 30° twist; without
     it (``--scene``: the scene's load stands) only what the command line names.
+
+    Raises
+    ------
+    SpineInputError
+        One line naming the option, for a value out of the range a scene allows, or an
+        axis given both an angle and a moment.
     """
+    _check_ranges(args)
     kwargs: dict = {}
     if args.torque is not None:
         kwargs["torque_nm"] = args.torque
@@ -52,8 +147,6 @@ def load_options(args, default_twist: bool = True) -> dict:
     if args.moment is not None:
         kwargs["moment_nm"] = parse_moment(args.moment)
     if args.follower is not None:
-        if not math.isfinite(args.follower) or args.follower < 0:
-            raise SpineInputError(f"--follower {args.follower:g}: expected a load >= 0 N")
         kwargs["follower_n"] = args.follower
     if args.levels is not None:
         kwargs["levels"] = args.levels

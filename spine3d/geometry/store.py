@@ -54,6 +54,13 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 REBUILD = "rebuild with `spine3d meshes build`"
+REIMPORT = "import the pack again with `spine3d import`"
+
+
+def _fix_hint(manifest: dict) -> str:
+    """Return how to mend a bone set: import a pack again, or rebuild the shipped bones."""
+    source = manifest.get("source")
+    return REIMPORT if isinstance(source, dict) and "pack_format" in source else REBUILD
 
 
 def default_mesh_dir() -> Path:
@@ -336,9 +343,14 @@ def load_manifest(mesh_dir: Path | None = None) -> dict:
     path = d / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["levels"].items()
+        if not isinstance(manifest, dict) or not isinstance(manifest["levels"], dict):
+            raise TypeError("expected an object with a levels object")
     except FileNotFoundError:
         raise MeshFileError(f"{path}: missing mesh manifest; {REBUILD}") from None
+    except RecursionError:
+        raise MeshFileError(
+            f"{path}: corrupt mesh manifest (nested too deeply); {REBUILD}"
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise MeshFileError(f"{path}: corrupt mesh manifest ({exc}); {REBUILD}") from None
     return manifest
@@ -391,16 +403,22 @@ def read_meshes(
     """
     d = Path(mesh_dir) if mesh_dir is not None else default_mesh_dir()
     manifest = load_manifest(d)
-    entries = {**manifest["levels"], **manifest.get("parts", {})}
+    fix = _fix_hint(manifest)
+    parts = manifest.get("parts", {})
+    if not isinstance(parts, dict):
+        raise MeshFileError(
+            f"{d / MANIFEST}: corrupt mesh manifest (parts is not an object); {fix}"
+        )
+    entries = {**manifest["levels"], **parts}
     if levels is None and mesh_dir is None:
         missing = [lv for lv in LEVELS if lv not in entries]
         if missing:
-            raise MeshFileError(f"{d / MANIFEST}: no mesh for level {missing[0]!r}; {REBUILD}")
+            raise MeshFileError(f"{d / MANIFEST}: no mesh for level {missing[0]!r}; {fix}")
     out = {}
     for level in levels or entries:
         if level not in entries:
             raise MeshFileError(
-                f"{d / MANIFEST}: no mesh for level {level!r} (has {', '.join(entries)}); {REBUILD}"
+                f"{d / MANIFEST}: no mesh for level {level!r} (has {', '.join(entries)}); {fix}"
             )
         entry = entries[level]
         if not (
@@ -409,29 +427,32 @@ def read_meshes(
             and isinstance(entry.get("sha256"), str)
             and Path(entry["file"]).name == entry["file"]  # a file in this folder
         ):
-            raise MeshFileError(f"{d / MANIFEST}: malformed entry for level {level!r}; {REBUILD}")
+            raise MeshFileError(f"{d / MANIFEST}: malformed entry for level {level!r}; {fix}")
         path = d / entry["file"]
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise MeshFileError(f"{path}: missing mesh file; {REBUILD}") from None
+            raise MeshFileError(f"{path}: missing mesh file; {fix}") from None
         if verify and hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise MeshFileError(
-                f"{path}: corrupt mesh file (checksum differs from the manifest); {REBUILD}"
+                f"{path}: corrupt mesh file (checksum differs from the manifest); {fix}"
             )
         try:
             vertices, faces = read_ply(data)
         except (ValueError, TypeError) as exc:  # any parse failure of a damaged file
-            raise MeshFileError(f"{path}: corrupt mesh file ({exc}); {REBUILD}") from None
+            raise MeshFileError(f"{path}: corrupt mesh file ({exc}); {fix}") from None
         if len(faces) == 0:
-            raise MeshFileError(f"{path}: corrupt mesh file (no triangles); {REBUILD}")
+            raise MeshFileError(f"{path}: corrupt mesh file (no triangles); {fix}")
         if not np.isfinite(vertices).all():
-            raise MeshFileError(f"{path}: corrupt mesh file (NaN or infinite vertices); {REBUILD}")
+            raise MeshFileError(f"{path}: corrupt mesh file (NaN or infinite vertices); {fix}")
         hull = entry.get("hull_vertices")
         if hull is not None:
-            hull = np.asarray(hull, dtype=np.int64)
+            try:
+                hull = np.asarray(hull, dtype=np.int64)
+            except (ValueError, TypeError, OverflowError):  # text, nesting, a huge number
+                hull = np.empty(0, dtype=np.int64)
             if hull.ndim != 1 or not hull.size or hull.min() < 0 or hull.max() >= len(vertices):
-                raise MeshFileError(f"{d / MANIFEST}: malformed hull of {level!r}; {REBUILD}")
+                raise MeshFileError(f"{d / MANIFEST}: malformed hull of {level!r}; {fix}")
             hull.flags.writeable = False
         vertices.flags.writeable = False
         faces.flags.writeable = False

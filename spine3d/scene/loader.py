@@ -7,6 +7,7 @@ the key and what is allowed; unknown keys are errors, with a did-you-mean.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import os
 import re
@@ -102,6 +103,7 @@ def _show(value: Any, limit: int = 40) -> str:
     elif isinstance(value, int) and value.bit_length() > 3.33 * limit:
         # str() of an integer of thousands of digits raises: count them from the bits.
         digits = math.floor(math.log10(abs(value))) + 1
+        digits -= abs(value) < 10 ** (digits - 1)  # log10 of 99...9 rounds up to a power of 10
         return f"a {digits}-digit integer"
     else:
         try:
@@ -178,6 +180,9 @@ def _value(where: str, label: str, key: Key, value: Any) -> Any:
     if t == "mobility":
         if not isinstance(value, dict):
             raise _fail(where, label, value, key.allowed())
+        for segment, state in value.items():  # float() of a 400-digit integer overflows
+            if isinstance(state, int) and not isinstance(state, bool) and state.bit_length() > 64:
+                raise _fail(where, f"{label}.{segment}", state, "a factor from 0.02 to 20")
         try:
             mobility_factors(value)
         except SpineInputError as exc:
@@ -199,6 +204,7 @@ def _value(where: str, label: str, key: Key, value: Any) -> Any:
 
 
 _PACK = "expected a bone pack written by `spine3d import`"
+_DISC_SIZES = ("disc_height_mm", "disc_width_mm", "disc_depth_mm")
 
 
 def check_pack(path: str | Path, what: str) -> str:
@@ -227,6 +233,27 @@ def check_pack(path: str | Path, what: str) -> str:
         raise SpineInputError(f"{what}: {p} has no readable manifest.json: {_PACK}") from None
     if manifest.get("format") != 2 or not isinstance(manifest.get("joints"), dict):
         raise SpineInputError(f"{what}: {p}/manifest.json is not of measured bones: {_PACK}")
+    if not isinstance(manifest.get("parts", {}), dict):
+        raise SpineInputError(f"{what}: {p}/manifest.json: parts is not a table: {_PACK}")
+    try:  # NaN or infinity would reach the solver as a spine that cannot move
+        json.dumps(manifest["joints"], allow_nan=False)
+    except ValueError:
+        raise SpineInputError(
+            f"{what}: {p}/manifest.json: a joint holds NaN or infinity: {_PACK}"
+        ) from None
+    for name, joint in manifest["joints"].items():
+        sizes = [joint.get(k) for k in _DISC_SIZES] if isinstance(joint, dict) else []
+        if any(isinstance(v, int | float) and v <= 0 for v in sizes):
+            raise SpineInputError(
+                f"{what}: {p}/manifest.json: joint {name} has a disc size <= 0 mm: {_PACK}"
+            )
+    try:  # the joints, levels and credit the model reads from it
+        load_model(bones=str(p.resolve()))
+    except SpineInputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        why = f"no {exc}" if isinstance(exc, KeyError) else _show(str(exc), 60)[1:-1]
+        raise SpineInputError(f"{what}: {p}/manifest.json is malformed ({why}): {_PACK}") from None
     return str(p.resolve())
 
 
@@ -471,6 +498,10 @@ def _reachable(where: str, label: str, panel: PanelSpec) -> None:
     solver reaches before a segment's failure torque.
     """
     model = load_model(facets=panel.spine.facets, bones=panel.spine.bones)
+    try:  # a segment the bones lack (an imported pack holds a few levels)
+        mobility_factors(dict(panel.spine.mobility), model.segment_names)
+    except SpineInputError as exc:
+        raise SpineInputError(f"{where}: [{label.replace('load', 'spine')}] {exc}") from None
     loads = [(f"[{label}]", panel.load.solve_kwargs())]
     mv = panel.maneuver
     if mv is not None and mv.kind == "self_twist":

@@ -75,7 +75,8 @@ def test_the_table_names_each_panel_and_shows_its_levels(capsys):
     [
         (["--panel", "3"], "--panel 3: "),
         (["--levels", "L1-S1"], "--levels L1-S1: a scene's figures solve the whole column"),
-        (["--twist", "400"], "twist_deg = 400 is beyond what this spine can reach"),
+        (["--twist", "400"], "--twist 400: expected a number from -180 to 180 deg"),
+        (["--twist", "170"], "Panel 1: Intact: its [load] with --twist 170: beyond what"),
     ],
 )
 def test_bad_scene_options_are_one_line(capsys, args, needle):

@@ -112,10 +112,10 @@ def test_solve_3d_options(capsys):
         (["--moment", "twist=5"], "expected COMPONENT=NM"),
         (["--moment", "axial=x"], "not a finite number"),
         (["--moment", "axial=1,axial=2"], "given twice"),
-        (["--follower", "-3"], "expected a load >= 0"),
+        (["--follower", "-3"], "--follower -3: expected a number from 0 to 2000"),
         (["--levels", "L5-L1", "--torque", "2"], "upper level must come first"),
         (["--levels", "X1-S1", "--torque", "2"], "unknown level"),
-        (["--twist", "10", "--moment", "axial=2"], "angle-controlled"),
+        (["--twist", "10", "--moment", "axial=2"], "--twist and --moment axial"),
     ],
 )
 def test_solve_bad_input_is_one_line(capsys, args, needle):
