@@ -55,7 +55,7 @@ a ten-thousandth of a 10 N m load; about 1e-3 degrees of rotation)."""
 EQUILIBRIUM_TOL_N = 1e-2
 """Largest unbalanced force on any segment's upper part at the solution, N."""
 _ANGLE_TOL_RAD = 1e-9
-_POLISH_NMM = 1e-5
+_POLISH_NMM = 1e-7
 _POLISH_STEPS = 6
 _MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
