@@ -23,6 +23,17 @@ def test_version():
     assert r.returncode == 0 and r.stdout.strip() == f"spine3d {spine3d.__version__}"
 
 
+def test_python_dash_m_runs_the_command_line():
+    r = subprocess.run(
+        [sys.executable, "-m", "spine3d", "--version"], capture_output=True, text=True
+    )
+    assert r.returncode == 0 and r.stdout.strip() == f"spine3d {spine3d.__version__}"
+    bad = subprocess.run(
+        [sys.executable, "-m", "spine3d", "render", "no_such_scene"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no_such_scene" in bad.stderr
+
+
 def test_scenes_lists_every_shipped_scene_on_one_line():
     r = run("scenes")
     assert r.returncode == 0, r.stderr
