@@ -612,8 +612,9 @@ def sweep(
     -------
     Sweep
         Segment axial rotations (N, n) in degrees, the axial moment (N,) in N m, facet
-        gaps and the pose of every vertebra, each row equal to :func:`solve` of that
-        twist.
+        gaps and the pose of every vertebra, each row what :func:`solve` gives for that
+        twist reached along this path (see ``warm`` in
+        :func:`~.static.solve_load` for the rare twists with two nearby equilibria).
     """
     _check_load(twist_deg, None)
     twists = np.atleast_1d(np.asarray(twist_deg, dtype=float))

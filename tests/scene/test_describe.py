@@ -82,6 +82,24 @@ def test_tropism_gaps_swap_with_the_direction():
     assert gap_r[("L4-L5", "right")] > 0.3 > gap_r[("L4-L5", "left")]
 
 
+def test_tropism_the_more_coronal_facet_blocks_less():
+    # The caption's claim, from the model: L4-L5 turns further toward the side whose
+    # facet is the more coronal, and swapping the two angles swaps the sides.
+    import spine3d
+
+    seg = spine3d.load_model().segment_names.index("L4-L5")
+
+    def turns(left_deg, right_deg):
+        facets = {"L4-L5": {"left_coronal_deg": left_deg, "right_coronal_deg": right_deg}}
+        model = spine3d.load_model(facets=facets)
+        return [abs(spine3d.solve(model, twist_deg=t).rotation_deg[seg]) for t in (20.0, -20.0)]
+
+    to_left, to_right = turns(30, 60)
+    assert to_right > 1.05 * to_left
+    to_left, to_right = turns(60, 30)
+    assert to_left > 1.05 * to_right
+
+
 def test_maneuver_figures_draw_what_the_event_log_says():
     fig = describe(load_scene(ROOT / "scenes" / "hvla_vs_self_twist.toml"))
     thrust, twist = fig.panels
