@@ -2,6 +2,7 @@
 
 from .levels import LEVELS, REGIONS, SEGMENTS, level_index, levels_between, region_of, segment_index
 from .model import FACET_KEYS, SIDES, Facet, Joint, SpineModel, Vertebra, facet_normal, load_model
+from .ribs import RIB_STATES, Cartilage, Rib, RibCage, check_rib_state
 from .tables import JOINT_FIELDS, MORPHOMETRY_FIELDS, joint_table, morphometry_table, tables_version
 
 __all__ = [
@@ -10,12 +11,17 @@ __all__ = [
     "MORPHOMETRY_FIELDS",
     "LEVELS",
     "REGIONS",
+    "RIB_STATES",
     "SEGMENTS",
     "SIDES",
+    "Cartilage",
     "Facet",
     "Joint",
+    "Rib",
+    "RibCage",
     "SpineModel",
     "Vertebra",
+    "check_rib_state",
     "facet_normal",
     "joint_table",
     "level_index",

@@ -24,6 +24,7 @@ from .frames import invert
 from .levels import LEVELS, SEGMENTS, level_index, levels_between, region_of, segment_index
 from .measured import MEASURED_PATH, measured_geometry
 from .tables import joint_table, morphometry_table, tables_version
+from .ribs import RIB_STATES, RibCage, check_rib_state, compile_rib_cage
 
 __all__ = [
     "FACET_FLAGS",
@@ -260,6 +261,10 @@ class SpineModel:
         Content hash of the anatomy data files.
     bones : str or None
         The pack the model was compiled from; None for the shipped bones.
+    ribs : str
+        The rib cage's resection state (:data:`~spine3d.anatomy.ribs.RIB_STATES`).
+    rib_cage : RibCage or None
+        Its parts at rest; None when ``ribs == "none"``.
     """
 
     vertebrae: tuple[Vertebra, ...]
@@ -267,6 +272,8 @@ class SpineModel:
     overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     tables_version: str = ""
     bones: str | None = None
+    ribs: str = "none"
+    rib_cage: RibCage | None = None
 
     def vertebra(self, name: str) -> Vertebra:
         """Return the vertebra called ``name`` (e.g. ``"L4"``).
@@ -463,7 +470,9 @@ def _segments(names) -> list[str]:
 
 
 def load_model(
-    facets: Mapping[str, Mapping[str, float]] | None = None, bones: str | None = None
+    facets: Mapping[str, Mapping[str, float]] | None = None,
+    bones: str | None = None,
+    ribs: str | None = None,
 ) -> SpineModel:
     """Compile the spine model from the geometry measured on the bones, with overrides.
 
@@ -482,6 +491,11 @@ def load_model(
     bones : str, optional
         A folder of measured bones (an imported pack); by default the shipped bones. A
         pack of a run of fewer levels (say L1-S1) gives a model of just those levels.
+    ribs : str, optional
+        The rib cage in the mechanics, one of :data:`~spine3d.anatomy.ribs.RIB_STATES`
+        (``"intact"``, ``"no_intercostals"``, ``"sternotomy"``, ``"no_anterior"``,
+        ``"none"``); by default ``"intact"`` when the bones hold a rib cage (the shipped
+        bones do), ``"none"`` when they do not (imported packs).
 
     Returns
     -------
@@ -491,8 +505,11 @@ def load_model(
     ------
     SpineInputError
         On an unknown joint or key, a non-numeric value or one out of its range, a
-        joint the bones lack, or bones that are not a run of adjacent levels.
+        joint the bones lack, bones that are not a run of adjacent levels, an unknown
+        rib cage state, or a rib cage asked of bones without one.
     """
+    if ribs is not None:
+        check_rib_state(ribs)
     overrides = _check_overrides(facets)
     morph = morphometry_table()
     jt = joint_table()
@@ -595,10 +612,23 @@ def load_model(
     frozen_over = MappingProxyType(
         {s: MappingProxyType(dict(v)) for s, v in (facets or {}).items()}
     )
+    parts = measured.get("parts", {})
+    has_cage = any(isinstance(p, Mapping) and p.get("kind") == "rib" for p in parts.values())
+    state = ribs if ribs is not None else ("intact" if has_cage else "none")
+    where = MEASURED_PATH if bones is None else f"{bones}/manifest.json"
+    cage = compile_rib_cage(
+        parts,
+        poses,
+        {lv: measured["levels"][lv].get("landmarks_mm", {}) for lv in names},
+        state,
+        where,
+    )
     return SpineModel(
         vertebrae=vertebrae,
         joints=tuple(joints),
         overrides=frozen_over,
         tables_version=tables_version(),
         bones=None if bones is None else str(bones),
+        ribs=state,
+        rib_cage=cage,
     )

@@ -13,19 +13,30 @@ vertebra.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from ..anatomy.frames import apply, invert
 from ..anatomy.tables import pose_constants
 from . import myo
+from .bones import landmarks
 from .column import ColumnBones
 from .ribcage import thorax_parts
 
-__all__ = ["CHANGES", "CREDIT", "STERNUM_MOVES_WITH", "ContextPart", "context_parts"]
+__all__ = [
+    "CENTRELINE_POINTS",
+    "CHANGES",
+    "CREDIT",
+    "STERNUM_MOVES_WITH",
+    "ContextPart",
+    "context_parts",
+    "part_measures",
+]
 
 CREDIT = (
     "Bones: myo-sim (MyoSuite, Apache-2.0), from the OpenSim lumbar and thoracolumbar spine models"
@@ -64,7 +75,10 @@ class ContextPart:
         Millimetres, in that level's local frame.
     faces : (m, 3) int
     landmarks : dict of str to (3,) float
-        In the same frame (rib head, anterior end, ...).
+        In the same frame (rib head, tubercle, anterior end, ...).
+    measures : dict of str to float or (k, 3) float
+        What the mechanics needs of a rib cage part (see :func:`part_measures`); empty
+        for the hip bones.
     """
 
     name: str
@@ -73,6 +87,7 @@ class ContextPart:
     vertices: np.ndarray
     faces: np.ndarray
     landmarks: dict[str, np.ndarray]
+    measures: dict = field(default_factory=dict)
 
 
 def _kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -166,17 +181,99 @@ def context_parts(column: ColumnBones) -> dict[str, ContextPart]:
         level = STERNUM_MOVES_WITH if kind == "sternum" else f"T{name.split('_')[1]}"
         rib = "rib_" + name.split("_", 1)[1] if kind in ("rib", "cartilage") else None
         to_local = invert(column.rest_poses[level]) @ shifts.get(rib, np.eye(4)) @ place
+        vertices = apply(to_local, np.asarray(part.mesh.vertices))
+        marks = {k: apply(to_local, v) for k, v in part.landmarks.items()}
+        tip = None
+        if kind == "rib" and int(name.split("_")[1]) <= TUBERCLE_RIBS:
+            side = name.split("_")[2]
+            tip = landmarks(column.bones[level]).get(f"transverse_tip_{side}")
+        extra, measures = part_measures(kind, vertices, np.asarray(part.mesh.faces), marks, tip)
         out[name] = ContextPart(
             name=name,
             kind=kind,
             moves_with=level,
-            vertices=apply(to_local, np.asarray(part.mesh.vertices)),
+            vertices=vertices,
             faces=np.asarray(part.mesh.faces),
-            landmarks={k: apply(to_local, v) for k, v in part.landmarks.items()},
+            landmarks={**marks, **extra},
+            measures=measures,
         )
     for name, part in _hip_bones(column).items():
         out[name] = part
     return out
+
+
+CENTRELINE_POINTS = 8
+"""Points of a rib's or a cartilage's centreline, end to end."""
+TUBERCLE_RIBS = 10
+"""Ribs 1-10 meet the transverse process of their vertebra (costotransverse joint)."""
+
+
+def part_measures(
+    kind: str,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    marks: dict[str, np.ndarray],
+    transverse_tip: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Measure what the mechanics needs of a rib cage part.
+
+    Parameters
+    ----------
+    kind : str
+        ``"rib"``, ``"cartilage"`` or ``"sternum"``.
+    vertices : (n, 3) float
+        The part, mm, in any frame (the measures come out in the same frame).
+    faces : (m, 3) int
+    marks : dict of str to (3,) float
+        Its landmarks (:class:`~.ribcage.RibPart`), same frame.
+    transverse_tip : (3,) float, optional
+        For a rib: the tip of its vertebra's transverse process on its side.
+
+    Returns
+    -------
+    landmarks : dict of str to (3,) float
+        New landmarks: a rib of 1-:data:`TUBERCLE_RIBS` gains ``tubercle_mm``, the
+        point of the rib nearest the transverse process tip (the source ribs have no
+        tubercle bump to find).
+    measures : dict
+        ``section_mm2``: volume over length, the mean cross-section, mm²;
+        ``length_mm``: along the centreline (ribs, cartilages) or between the sternum's
+        ends; ribs and cartilages: ``centreline_mm`` (:data:`CENTRELINE_POINTS`, 3),
+        from the head (rib) or the rib end (cartilage) to the other end, the mean of
+        the vertices in equal steps of the distance along the surface from the first
+        end; sternum: ``width_mm``, its extent across (z).
+    """
+    mesh = trimesh.Trimesh(vertices, faces, process=False)
+    volume = abs(float(mesh.volume))
+    out: dict = {}
+    extra: dict[str, np.ndarray] = {}
+    if kind == "sternum":
+        length = float(np.linalg.norm(marks["superior_mm"] - marks["inferior_mm"]))
+        out["width_mm"] = round(float(np.ptp(vertices[:, 2])), 4)
+    else:
+        start = marks["head_mm"] if kind == "rib" else marks["rib_end_mm"]
+        line = _centreline(mesh, start)
+        length = float(np.sum(np.linalg.norm(np.diff(line, axis=0), axis=1)))
+        out["centreline_mm"] = line
+        if kind == "rib" and transverse_tip is not None:
+            d = np.linalg.norm(vertices - transverse_tip, axis=1)
+            extra["tubercle_mm"] = vertices[int(np.argmin(d))]
+    out["length_mm"] = round(length, 4)
+    out["section_mm2"] = round(volume / length, 4)
+    return extra, out
+
+
+def _centreline(mesh: trimesh.Trimesh, start: np.ndarray) -> np.ndarray:
+    """Centreline (:data:`CENTRELINE_POINTS`, 3) of an elongated piece from ``start``."""
+    edges, lengths = mesh.edges_unique, mesh.edges_unique_length
+    n = len(mesh.vertices)
+    graph = sp.coo_matrix((lengths, (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
+    first = int(np.argmin(np.linalg.norm(mesh.vertices - start, axis=1)))
+    dist = dijkstra(graph, directed=False, indices=first)
+    s = dist / dist[np.isfinite(dist)].max()
+    bins = np.minimum((s * CENTRELINE_POINTS).astype(int), CENTRELINE_POINTS - 1)
+    v = np.asarray(mesh.vertices)
+    return np.array([v[bins == b].mean(axis=0) for b in range(CENTRELINE_POINTS)])
 
 
 def _hip_landmarks(hip: np.ndarray) -> tuple[int, int]:

@@ -292,6 +292,10 @@ def write_bone_set(
             "moves_with": part.moves_with,
             "landmarks_mm": {k: _r(v) for k, v in part.landmarks.items()},
         }
+        if part.measures:
+            part_entries[name]["measures"] = {
+                k: _r(v) if isinstance(v, np.ndarray) else v for k, v in part.measures.items()
+            }
     if parts and progress:
         progress("rib cage and pelvis")
     manifest = {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,15 @@ class SpineState(RichDisplay):
         Follower load, N.
     levels : str
         The specimen, top and fixed bottom level (``"T1-S1"`` for the whole spine).
+    part_poses : mapping of str to (4, 4) float
+        Local-to-global transform of every rib cage part the mechanics holds (``rib_5_left``,
+        ``cartilage_5_left``, ``sternum``), moved by the solution; a part's mesh is stored
+        in the local frame of the level it moves with. Empty without a rib cage (and for
+        states of the one-degree-of-freedom law). A deforming part (a rib bends, a
+        cartilage bends more) is drawn by the rigid motion that best fits its nodes.
+    part_rotation3_deg : mapping of str to (3,) float
+        Cardan angles of each of those parts relative to the vertebra it moves with
+        (ISB order, in that vertebra's frame), ``[flexion, lateral, axial]``, degrees.
     """
 
     model: SpineModel
@@ -80,6 +90,8 @@ class SpineState(RichDisplay):
     top_rotation_deg: np.ndarray | None = None
     follower_n: float = 0.0
     levels: str = "T1-S1"
+    part_poses: Mapping[str, np.ndarray] = field(default_factory=dict)
+    part_rotation3_deg: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # A state from the one-degree-of-freedom law turns about Y only.
