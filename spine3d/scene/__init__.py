@@ -9,6 +9,7 @@ from .loader import (
     resolve_scene,
     shipped_scenes,
     with_bones,
+    with_ribs,
 )
 from .schema import CAMERAS, COLOR_BY, SCHEMA, all_keys
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
@@ -31,4 +32,5 @@ __all__ = [
     "resolve_scene",
     "shipped_scenes",
     "with_bones",
+    "with_ribs",
 ]

@@ -253,8 +253,8 @@ class Figure(RichDisplay):
 
 
 @lru_cache(maxsize=16)
-def _model(facets_key: tuple, bones: str | None = None) -> SpineModel:
-    return load_model(facets={j: dict(kv) for j, kv in facets_key}, bones=bones)
+def _model(facets_key: tuple, bones: str | None = None, ribs: str | None = None) -> SpineModel:
+    return load_model(facets={j: dict(kv) for j, kv in facets_key}, bones=bones, ribs=ribs)
 
 
 def _facets_key(facets) -> tuple:
@@ -284,14 +284,17 @@ def simulate_scene(scene: SceneSpec, panel: int = 0, progress=None):
         scene.schedule,
         progress,
         p.spine.bones,
+        p.spine.ribs,
     )
 
 
 @lru_cache(maxsize=32)
-def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=None, bones=None):
+def _simulate(
+    facets_key: tuple, mobility: tuple, maneuver, schedule, progress=None, bones=None, ribs=None
+):
     from ..mechanics.timedomain import run_schedule, simulate
 
-    model = _model(facets_key, bones)
+    model = _model(facets_key, bones, ribs)
     if schedule is not None:
         sessions, interval = schedule
         return run_schedule(model, maneuver, sessions, interval, dict(mobility), progress=progress)
@@ -300,7 +303,7 @@ def _simulate(facets_key: tuple, mobility: tuple, maneuver, schedule, progress=N
 
 def solve_panel(panel: PanelSpec) -> SpineState:
     """Solve a panel's spine under its load (the solve every figure and the viewer use)."""
-    model = _model(_facets_key(panel.spine.facets), panel.spine.bones)
+    model = _model(_facets_key(panel.spine.facets), panel.spine.bones, panel.spine.ribs)
     return solve(model, mobility=dict(panel.spine.mobility), **panel.load.solve_kwargs())
 
 
@@ -345,24 +348,44 @@ def _turned_bones(facets_key: tuple, bones: str | None = None) -> dict[str, np.n
     return turned_facet_vertices(_model(facets_key, bones), bones)
 
 
-def _context_items(spine, state: SpineState, theme: Theme) -> list[MeshItem]:
-    """Place the rib cage and hip bones of a panel, each by the vertebra it moves with."""
+RIB_CAGE_KINDS = ("rib", "cartilage", "sternum")
+"""Kinds of the context parts that make up the rib cage."""
+
+
+def _context_items(
+    spine, state: SpineState, theme: Theme, bar: ColorBar | None = None, color_by: str = "none"
+) -> list[MeshItem]:
+    """Place the rib cage and hip bones of a panel.
+
+    The hip bones move with S1. The rib cage is drawn from the state: where it holds
+    ``part_poses`` (a solve with the rib cage in the mechanics), exactly those parts in
+    those poses, so that a part resected from the mechanics is not drawn; a model
+    without a rib cage draws none; otherwise (a state of the one-degree-of-freedom law)
+    each part moves rigidly with the vertebra it moves with. With a rotation ``bar``,
+    each rib is coloured by its own rotation on it (``part_rotation3_deg``).
+    """
     shown = set(spine.levels)
     colours = {"rib": theme.rib, "cartilage": theme.cartilage, "sternum": theme.cartilage}
+    ribs = spine.show_ribs and state.model.ribs != "none"
+    posed = state.part_poses
     items = []
     for name, (kind, level) in context_parts(spine.bones).items():
+        value = None
         if kind == "pelvis":
             if not (spine.show_pelvis and level in shown):
                 continue
-            colour, opacity = theme.bone, 1.0
+            colour, opacity = hex_to_rgb(theme.bone), 1.0
+            pose = np.asarray(state.pose(level))
         else:
-            if not (spine.show_ribs and level in shown):
+            if not (ribs and level in shown) or (posed and name not in posed):
                 continue
-            colour, opacity = colours[kind], theme.rib_opacity
-        pose = np.asarray(state.pose(level))
-        items.append(
-            MeshItem(name, pose, hex_to_rgb(colour), None, opacity, "context", bones=spine.bones)
-        )
+            colour, opacity = hex_to_rgb(colours[kind]), theme.rib_opacity
+            pose = np.asarray(posed[name] if posed else state.pose(level))
+            turned = state.part_rotation3_deg.get(name)
+            if kind == "rib" and bar is not None and turned is not None:
+                value = float(_component(np.asarray(turned, dtype=float)[None, :], color_by)[0])
+                colour = tuple(bar.colors(np.array(value)).tolist())
+        items.append(MeshItem(name, pose, colour, value, opacity, "context", bones=spine.bones))
     return items
 
 
@@ -580,7 +603,7 @@ def describe_panel(
                     anchor=np.asarray(state.pose(lv))[:3, 3].copy(),
                 )
             )
-    meshes += _context_items(panel.spine, state, theme)
+    meshes += _context_items(panel.spine, state, theme, bar, v.color_by)
     for i, j in enumerate(model.joints):
         if j.lower not in shown:
             continue
@@ -725,6 +748,17 @@ def coloured_rotation(state: SpineState, color_by: str) -> np.ndarray:
     if color_by in ROTATION_COMPONENTS:
         return np.asarray(state.rotation3_deg)[:, ROTATION_COMPONENTS.index(color_by)]
     return np.abs(np.asarray(state.rotation_deg))
+
+
+def _component(rotation3_deg: np.ndarray, color_by: str) -> np.ndarray:
+    """Return what a ``color_by`` colours of Cardan angles (k, 3), degrees, as (k,).
+
+    The angles are ``[flexion, lateral, axial]``; as :func:`coloured_rotation`, a
+    component for ``flexion``, ``lateral`` or ``axial``, else the axial rotation's size.
+    """
+    if color_by in ROTATION_COMPONENTS:
+        return rotation3_deg[:, ROTATION_COMPONENTS.index(color_by)]
+    return np.abs(rotation3_deg[:, 2])
 
 
 def chart_component(panel: PanelSpec) -> str:

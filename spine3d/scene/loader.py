@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..anatomy import SEGMENTS, levels_between, load_model
+from ..anatomy import SEGMENTS, check_rib_state, levels_between, load_model
 from ..errors import MeshFileError, SpineInputError, UnreachableTwistError
 from ..mechanics import mobility_factors, solve
 from ..mechanics.maneuver import Maneuver
@@ -36,6 +36,7 @@ __all__ = [
     "resolve_scene",
     "shipped_scenes",
     "with_bones",
+    "with_ribs",
 ]
 
 DEFAULT_SCENE = "self_twist"
@@ -161,6 +162,14 @@ def _value(where: str, label: str, key: Key, value: Any) -> Any:
         if value not in key.choices:
             raise _fail(where, label, value, key.allowed())
         return value
+    if t == "ribs":
+        if value is True:  # the older bool key: draw the rib cage, i.e. the default
+            return "intact"
+        if value is False:
+            return "none"
+        if value not in key.choices:
+            raise _fail(where, label, value, key.allowed())
+        return value
     if t == "vec3":
         if (
             not isinstance(value, list)
@@ -257,8 +266,11 @@ def check_pack(path: str | Path, what: str) -> str:
     return str(p.resolve())
 
 
-def _pack_covers(what: str, spine: SpineSpec) -> None:
-    """Refuse levels, or context bones asked for by name, that the spine's pack lacks."""
+def _pack_covers(what: str, spine: SpineSpec, ribs_text: str | None = None) -> None:
+    """Refuse levels, or context bones asked for by name, that the spine's pack lacks.
+
+    ``ribs_text`` is how the rib cage was asked for (``ribs = true``), for the message.
+    """
     if spine.bones is None:
         return
     from ..geometry import load_manifest
@@ -272,15 +284,17 @@ def _pack_covers(what: str, spine: SpineSpec) -> None:
             f"{spine.bones} has no {', '.join(missing)} (it has {', '.join(has)})"
         )
     kinds = {part.get("kind") for part in manifest.get("parts", {}).values()}
-    for key, asked, kind, name in (
-        ("ribs", spine.ribs, "rib", "rib cage"),
-        ("pelvis", spine.pelvis, "pelvis", "pelvis"),
-    ):
-        if asked and kind not in kinds:
-            raise SpineInputError(
-                f"{what} {key} = true: the bone pack {spine.bones} has no {name} (an imported "
-                f"pack holds vertebrae only); leave {key} out or set it false"
-            )
+    if spine.ribs not in (None, "none") and "rib" not in kinds:
+        asked = ribs_text or f"ribs = {_show(spine.ribs)}"
+        raise SpineInputError(
+            f"{what} {asked}: the bone pack {spine.bones} has no rib cage (an imported "
+            'pack holds vertebrae only); leave ribs out or set it "none"'
+        )
+    if spine.pelvis and "pelvis" not in kinds:
+        raise SpineInputError(
+            f"{what} pelvis = true: the bone pack {spine.bones} has no pelvis (an imported "
+            "pack holds vertebrae only); leave pelvis out or set it false"
+        )
 
 
 def _section(where: str, name: str, table: Any, label: str, keys: dict[str, Key]) -> dict:
@@ -404,6 +418,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     if len(raw_panels) > 4:
         raise SpineInputError(f"{where}: [[panel]] at most 4 panels, got {len(raw_panels)}")
     panels = []
+    ribs_asked = []  # how each panel's rib cage was asked for, for a pack's message
     for i, raw in enumerate(raw_panels, start=1):
         label = f"panel {i}"
         allowed = list(SCHEMA["panel"]) + list(_SECTIONS) + ["maneuver"]
@@ -420,6 +435,8 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
             "view": _section(where, "view", raw.get("view", {}), f"{label}.view", panel_view_keys),
         }
         spine = {**sections["spine"], **over["spine"]}
+        raw_spine = {**data.get("spine", {}), **raw.get("spine", {})}
+        ribs_asked.append(f"ribs = {_show(raw_spine['ribs'])}" if "ribs" in raw_spine else None)
         load = over["load"] or sections["load"]
         view = {**sections["view"], **over["view"]}
         _camera_complete(where, f"{label}.view", view)
@@ -443,9 +460,11 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
                 at_ms=panel_at,
             )
         )
-    for i, panel in enumerate(panels, start=1):
+    for i, (panel, asked) in enumerate(zip(panels, ribs_asked, strict=True), start=1):
         _pack_covers(
-            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]", panel.spine
+            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]",
+            panel.spine,
+            asked,
         )
         label = "load" if len(panels) == 1 else f"panel {i}.load"
         _reachable(where, label, panel)
@@ -497,7 +516,7 @@ def _reachable(where: str, label: str, panel: PanelSpec) -> None:
     The static load is solved as every figure solves it: an accepted load is one the
     solver reaches before a segment's failure torque.
     """
-    model = load_model(facets=panel.spine.facets, bones=panel.spine.bones)
+    model = load_model(facets=panel.spine.facets, bones=panel.spine.bones, ribs=panel.spine.ribs)
     try:  # a segment the bones lack (an imported pack holds a few levels)
         mobility_factors(dict(panel.spine.mobility), model.segment_names)
     except SpineInputError as exc:
@@ -570,6 +589,37 @@ def with_bones(scene: SceneSpec, pack: str | Path) -> SceneSpec:
         where = f"--bones {pack}: {scene.source}"
         _pack_covers(
             f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]", panel.spine
+        )
+        _reachable(where, "load" if len(panels) == 1 else f"panel {i}.load", panel)
+    return replace(scene, panels=panels)
+
+
+def with_ribs(scene: SceneSpec, ribs: str) -> SceneSpec:
+    """Return ``scene`` with every panel's rib cage in the state ``ribs`` (``--ribs STATE``).
+
+    Parameters
+    ----------
+    scene : SceneSpec
+    ribs : str
+        One of :data:`~spine3d.anatomy.RIB_STATES`.
+
+    Returns
+    -------
+    SceneSpec
+
+    Raises
+    ------
+    SpineInputError
+        One line naming ``--ribs``, for an unknown state, a rib cage asked of a bone
+        pack without one, or a scene load the spine cannot reach in that state.
+    """
+    check_rib_state(ribs, "--ribs")
+    panels = tuple(replace(p, spine=replace(p.spine, ribs=ribs)) for p in scene.panels)
+    for i, panel in enumerate(panels, start=1):
+        where = f"--ribs {ribs}: {scene.source}"
+        _pack_covers(
+            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]",
+            panel.spine,
         )
         _reachable(where, "load" if len(panels) == 1 else f"panel {i}.load", panel)
     return replace(scene, panels=panels)

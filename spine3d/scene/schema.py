@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..anatomy import RIB_STATES
+
 __all__ = [
     "CAMERAS",
     "CAMERA_ALIASES",
@@ -55,7 +57,8 @@ class Key:
     ----------
     type : str
         ``"str"``, ``"bool"``, ``"int"``, ``"float"``, ``"vec3"`` (three numbers),
-        ``"choice"``, ``"levels"``, ``"mobility"`` or ``"facets"`` (tables), or
+        ``"choice"``, ``"ribs"`` (a choice, or true for the default and false for
+        ``"none"``), ``"levels"``, ``"mobility"`` or ``"facets"`` (tables), or
         ``"pack"`` (a bone pack's folder).
     default : object
         Value when the key is absent (``None``: not set).
@@ -75,6 +78,8 @@ class Key:
 
     def allowed(self) -> str:
         """Describe the allowed values in a few words."""
+        if self.type == "ribs":
+            return "one of " + ", ".join(self.choices) + " (or true, false)"
         if self.choices:
             return "one of " + ", ".join(self.choices)
         if self.type == "str" and self.high is not None:
@@ -132,11 +137,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
             "and lordosis_deg, the rest angle between the two vertebrae.",
         ),
         "ribs": Key(
-            "bool",
+            "ribs",
             None,
-            "Draw the rib cage (ribs, costal cartilages, sternum), translucent; default: "
-            "when six or more thoracic vertebrae are shown. Each rib and its cartilage move "
-            "rigidly with the vertebra its head meets, the sternum with T4.",
+            "The rib cage in the mechanics: intact, or resected step by step (intercostal "
+            "tissue cut; also the sternum split; also the costal cartilages cut from the "
+            "sternum) or none; true means the default, false none. Default: intact for the "
+            "shipped bones, none for a pack. Drawn, translucent, where six or more thoracic "
+            "vertebrae are shown.",
+            choices=RIB_STATES,
         ),
         "pelvis": Key(
             "bool",

@@ -14,10 +14,13 @@ __all__ = ["LoadSpec", "PanelSpec", "SceneSpec", "SpineSpec", "ViewSpec"]
 
 @dataclass(frozen=True)
 class SpineSpec:
-    """Which vertebrae, their mobility and facet overrides, and the context bones.
+    """Which vertebrae, their mobility and facet overrides, the rib cage and the context bones.
 
-    ``ribs`` and ``pelvis`` are None for the default: the rib cage where the panel
-    shows the thorax (six or more thoracic vertebrae), the hip bones where it shows
+    ``ribs`` is the rib cage's resection state in the mechanics, one of
+    :data:`~spine3d.anatomy.RIB_STATES`, or None for the bones' default (``"intact"``
+    for the shipped bones, ``"none"`` for a pack without ribs). The rib cage is drawn
+    where the panel shows the thorax (six or more thoracic vertebrae) and the state
+    has one. ``pelvis`` is None for the default: the hip bones where the panel shows
     most of the column (twelve levels or more, L5 and S1 among them). ``bones`` is the
     absolute path of an imported bone pack, None for the shipped bones.
     """
@@ -25,15 +28,15 @@ class SpineSpec:
     levels: tuple[str, ...]
     mobility: Mapping[str, str | float]
     facets: Mapping[str, Mapping[str, float]]
-    ribs: bool | None = None
+    ribs: str | None = None
     pelvis: bool | None = None
     bones: str | None = None
 
     @property
     def show_ribs(self) -> bool:
-        """Whether the rib cage is drawn."""
-        if self.ribs is not None:
-            return self.ribs
+        """Whether the rib cage is drawn (where the state's model has one)."""
+        if self.ribs == "none":
+            return False
         return sum(lv.startswith("T") for lv in self.levels) >= 6
 
     @property

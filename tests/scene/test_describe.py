@@ -141,7 +141,7 @@ def test_context_bones_follow_the_thorax_and_the_keys():
     from dataclasses import replace
 
     panel = scene.panels[0]
-    off = replace(panel, spine=replace(panel.spine, ribs=False, pelvis=False))
+    off = replace(panel, spine=replace(panel.spine, ribs="none", pelvis=False))
     fig = describe(replace(scene, panels=(off,)))
     assert not [m for m in fig.panels[0].meshes if m.role == "context"]
     lumbar = replace(panel, spine=replace(panel.spine, levels=("L1", "L2", "L3")))
