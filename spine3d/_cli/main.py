@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import SpineInputError, UnreachableTwistError
-from .bones import add_bones_option, load_scene_with_bones
+from .bones import add_bones_option, add_ribs_option, load_scene_with_bones
 from .share import add_share_commands
 
 __all__ = ["main"]
@@ -59,7 +59,12 @@ def _cmd_solve(args) -> int:
     if args.panel is not None:
         raise SpineInputError("--panel: needs --scene FILE (a panel of that scene)")
     bones = None if args.bones is None else check_pack(args.bones, f"--bones {args.bones}")
-    model = spine3d.load_model(bones=bones)
+    try:
+        model = spine3d.load_model(bones=bones, ribs=args.ribs)
+    except SpineInputError as exc:
+        if args.ribs is None:
+            raise
+        raise SpineInputError(f"--ribs {args.ribs}: {exc}") from None
     mobility = _mobility(args.mobility or [])
     _check_mobility(args, mobility, model.segment_names)
     try:
@@ -108,7 +113,9 @@ def _solve_scene(args) -> int:
     for i in indices:
         panel = scene.panels[i]
         if mobility:
-            model = spine3d.load_model(facets=panel.spine.facets, bones=panel.spine.bones)
+            model = spine3d.load_model(
+                facets=panel.spine.facets, bones=panel.spine.bones, ribs=panel.spine.ribs
+            )
             _check_mobility(args, mobility, model.segment_names)
         panel = replace(
             panel,
@@ -530,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.add_argument("--bones", metavar="PACK", help="a bone pack from `spine3d import`")
+    add_ribs_option(s)
     s.add_argument(
         "--scene",
         metavar="SCENE",
@@ -641,7 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--out", required=True, help="PNG file to write")
     v.add_argument("--width", type=int, default=2400)
     v.add_argument("--height", type=int, default=1350)
-    add_bones_option(v)
+    add_bones_option(v, ribs=False)
     v.set_defaults(func=_cmd_meshes_preview)
     return p
 
@@ -680,7 +688,7 @@ def _add_validate(sub) -> None:
     v = sub.add_parser("validate", help="compare the model with published data")
     v.add_argument("--json", action="store_true", help="print JSON instead of tables")
     v.add_argument("--plot", metavar="FILE.png", help="plot model against published values")
-    add_bones_option(v)
+    add_bones_option(v, ribs=False)
     v.set_defaults(func=_cmd_validate)
 
 
