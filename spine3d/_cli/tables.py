@@ -17,7 +17,7 @@ def print_solve_table(state, segments: list[str] | None = None) -> None:
     t = Table(
         title=f"{d['levels']}: twist {d['twist_deg']:.1f}, flexion {d['flexion_deg']:.1f}, "
         f"lateral {d['lateral_deg']:.1f} deg (top on bottom), "
-        f"axial moment {d['torque_nm']:.2f} N m",
+        f"axial moment {d['torque_nm']:.2f} N m; ribs {state.model.ribs}",
         caption="gap > 0 opens, < 0 compresses cartilage; * restricted, ! hypermobile",
     )
     for col in (

@@ -86,6 +86,10 @@ def test_a_bad_ribs_option_is_one_line(tmp_path):
 def test_solve_takes_ribs(capsys):
     assert main(["solve", "--ribs", "none", "--twist", "30", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["segments"]
+    assert main(["solve", "--ribs", "sternotomy", "--twist", "5"]) == 0
+    assert "ribs sternotomy" in " ".join(capsys.readouterr().out.split())  # however it wraps
+    assert main(["solve", "--scene", RIB_CAGE, "--ribs", "no_anterior"]) == 0
+    assert " ".join(capsys.readouterr().out.split()).count("ribs no_anterior") == 2
 
 
 def test_ribs_replaces_every_panel_s_state():
