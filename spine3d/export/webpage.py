@@ -34,6 +34,7 @@ from ..scene import CAMERAS, LoadSpec, SceneSpec
 from ..scene.describe import (
     ColorBar,
     bones_credit,
+    context_parts,
     describe,
     describe_panel,
     nice_ceiling,
@@ -232,6 +233,33 @@ def _moved(spec, drawing, theme: Theme):
     return describe_panel(moved_spec, solve_panel(moved_spec), 1.0, 16 / 9, theme)
 
 
+_STILL = np.zeros(3)
+
+
+def _sweep(model, twist_deg: np.ndarray, mobility: dict, parts: list) -> dict:
+    """Solve ``twist_deg`` (N,) as :func:`spine3d.sweep`, and pose rib cage ``parts``.
+
+    ``parts`` are ``(name, level it moves with)``. Returns the sweep's arrays, with
+    ``part_offsets`` (N, P, 4, 4), each part's pose relative to its level's, and
+    ``part_axial_deg`` (N, P), its axial rotation on that level.
+    """
+    names = ("rotation_deg", "poses", "facet_gap_mm", "torque_nm")
+    n = len(twist_deg)
+    if not parts:
+        sw = sweep(model, twist_deg, mobility=mobility)
+        out = {k: getattr(sw, k) for k in names}
+        return out | {"part_offsets": np.zeros((n, 0, 4, 4)), "part_axial_deg": np.zeros((n, 0))}
+    solved = [spine3d.solve(model, twist_deg=float(t), mobility=mobility) for t in twist_deg]
+    out = {k: np.array([getattr(st, k) for st in solved]) for k in names}
+    out["part_offsets"] = np.array(
+        [[_relative(st.pose(lv), st.part_poses[name]) for name, lv in parts] for st in solved]
+    )
+    out["part_axial_deg"] = np.array(
+        [[float(st.part_rotation3_deg.get(name, _STILL)[2]) for name, _ in parts] for st in solved]
+    )
+    return out
+
+
 def _follows(before: np.ndarray, after: np.ndarray, poses) -> int | None:
     """Return which vertebra points or a transform move with: its index, -1 for none.
 
@@ -324,21 +352,26 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     # A very stiff state may not reach the slider's ends before a segment fails: it is
     # solved as far as it reaches, and the page stops its slider there.
     reach = [min(reachable_twist_deg(model, m), TWIST_GRID_DEG[-1]) for m in states]
+    # Rib cage parts the mechanics poses: each rides on its vertebra with its own offset
+    # per pose, and a rib takes its own colour (see describe's rule).
+    parts = context_parts(spec.spine.bones)
+    posed = [
+        (b, item.level, parts[item.level][1])
+        for b, item in enumerate(drawing.meshes)
+        if item.role == "context" and item.level in state0.part_poses
+    ]
     sweeps = []
     for m, r in zip(states, reach, strict=True):
         inside = np.abs(TWIST_GRID_DEG) <= r
-        sw = sweep(model, TWIST_GRID_DEG[inside], mobility=m)
+        sw = _sweep(model, TWIST_GRID_DEG[inside], m, [(n, lv) for _, n, lv in posed])
         rows = np.clip(np.cumsum(inside) - 1, 0, inside.sum() - 1)  # beyond: the last row
-        sweeps.append(
-            {
-                k: getattr(sw, k)[rows]
-                for k in ("rotation_deg", "poses", "facet_gap_mm", "torque_nm")
-            }
-        )
+        sweeps.append({k: v[rows] for k, v in sw.items()})
     rotation = np.stack([s["rotation_deg"] for s in sweeps])  # (S, G, n)
     poses = np.stack([s["poses"] for s in sweeps])[:, :, pose_rows]  # (S, G, m, 4, 4)
     gaps = np.stack([s["facet_gap_mm"] for s in sweeps])  # (S, G, 2, n)
     torque = np.stack([s["torque_nm"] for s in sweeps])
+    part_offsets = np.stack([s["part_offsets"] for s in sweeps])  # (S, G, P, 4, 4)
+    part_axial = np.stack([s["part_axial_deg"] for s in sweeps])  # (S, G, P)
 
     view = spec.view
     peak = (
@@ -356,7 +389,10 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     follows = _attachments(spec, drawing, levels, theme)
     seg_of = {joints[i].upper: i for i in shown_seg}
     bones, coloured = [], []
-    for item, parent in zip(drawing.meshes, follows["meshes"], strict=True):
+    part_of = {b: (p, level) for p, (b, _, level) in enumerate(posed)}
+    for b, (item, parent) in enumerate(zip(drawing.meshes, follows["meshes"], strict=True)):
+        if b in part_of:  # posed per pose, on the vertebra it moves with
+            parent = level_index[part_of[b][1]]
         if parent is None:
             parent = -1
         if parent < 0:
@@ -382,6 +418,12 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
     )
     for b, seg in coloured:
         bone_rgb[:, :, b] = colormap(theme.rotation_cmap, np.abs(rotation[:, :, seg]) / clim)
+    if view.color_by == "segment_rotation":
+        for b, (p, _) in part_of.items():
+            if drawing.meshes[b].value is not None:  # a rib, coloured by its own rotation
+                bone_rgb[:, :, b] = colormap(
+                    theme.rotation_cmap, np.abs(part_axial[:, :, p]) / clim
+                )
     bone_rgb[:, :, [b for b, bone in enumerate(bones) if bone["role"] == "ghost"]] = hex_to_rgb(
         theme.bone
     )
@@ -499,6 +541,10 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "torque": blob.add(torque.astype(np.float32)),
         "clim": blob.add(clim.astype(np.float32)),
         "boneColors": blob.add(np.round(bone_rgb * 255).astype(np.uint8)),
+        "partQuat": blob.add(
+            np.round(_quaternions(part_offsets[..., :3, :3]) * 32767).astype(np.int16)
+        ),
+        "partT": blob.add(part_offsets[..., :3, 3].astype(np.float32)),
         "markerColors": blob.add(np.round(marker_rgb * 255).astype(np.uint8)),
     }
     meta = {
@@ -531,6 +577,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "factors": factors,
         "meshes": [mesh_entries[lv] for lv in meshes_needed],
         "bones": bones,
+        "parts": [b for b, _, _ in posed],
         "markers": markers,
         "labels": labels,
         "lines": lines,

@@ -211,6 +211,16 @@
         vertebrae[v].matrix.compose(tmpT, tmpQ, ONE);
         vertebrae[v].matrixWorldNeedsUpdate = true;
       }
+      // Rib cage parts the mechanics moves: their own pose on their vertebra.
+      const PQ = A.partQuat, PT = A.partT, nParts = meta.parts.length;
+      for (let p = 0; p < nParts; p++) {
+        const k = base * nParts + p;
+        tmpQ.set(PQ[4 * k], PQ[4 * k + 1], PQ[4 * k + 2], PQ[4 * k + 3]).normalize();
+        tmpT.set(PT[3 * k], PT[3 * k + 1], PT[3 * k + 2]);
+        const mesh = boneMeshes[meta.parts[p]];
+        mesh.matrix.compose(tmpT, tmpQ, ONE);
+        mesh.matrixWorldNeedsUpdate = true;
+      }
       const C = A.boneColors;
       for (let b = 0; b < nBones; b++) {
         const k = (base * nBones + b) * 3;
@@ -422,6 +432,7 @@
       stateMobility: () => meta.states[current.state],
       rotationDeg: () => Array.from(A.rotation.subarray((current.state * nGrid + current.grid) * nSeg, (current.state * nGrid + current.grid + 1) * nSeg)),
       vertebraMatrices: () => Object.fromEntries(vertebrae.map((g) => [g.name, g.matrixWorld.toArray()])),
+      partMatrices: () => Object.fromEntries(meta.parts.map((b) => [meta.bones[b].name, boneMeshes[b].matrixWorld.toArray()])),
       screenPoint: (level) => {
         const g = vertebrae[meta.levels.indexOf(level)];
         const p = new THREE.Vector3().setFromMatrixPosition(g.matrixWorld).project(camera);
