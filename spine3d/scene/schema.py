@@ -139,11 +139,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ribs": Key(
             "ribs",
             None,
-            "The rib cage in the mechanics: intact, or resected step by step (intercostal "
-            "tissue cut; also the sternum split; also the costal cartilages cut from the "
-            "sternum) or none; true means the default, false none. Default: intact for the "
-            "shipped bones, none for a pack. Drawn, translucent, where six or more thoracic "
-            "vertebrae are shown.",
+            "The rib cage in the mechanics: intact, cut step by step (no_intercostals: the "
+            "intercostal tissue; sternotomy: also the sternum split; no_anterior: also the "
+            "costal cartilages from the sternum) or none; true means intact, false none. "
+            "Default: intact for the shipped bones, none for a pack. Drawn translucent where "
+            "six or more thoracic vertebrae are shown.",
             choices=RIB_STATES,
         ),
         "pelvis": Key(
