@@ -31,7 +31,7 @@ def timings(fn, repeat):
 
 
 def main() -> int:
-    model = spine3d.load_model()
+    model = spine3d.load_model(ribs="none")  # the spine alone: bench_ribs.py adds the ribs
     rng = np.random.default_rng(0)
     twists = rng.uniform(-45, 45, 200)
     solve_load(model, Load({"axial": 10.0}, {}), warm=False)

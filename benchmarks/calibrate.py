@@ -37,7 +37,7 @@ def main() -> int:
     p.add_argument("--dry-run", action="store_true", help="print, do not write")
     p.add_argument("--maxiter", type=int, default=160)
     args = p.parse_args()
-    model = spine3d.load_model()
+    model = spine3d.load_model(ribs="none")  # the data are of spines without ribs
     rows = calibration_rows()
     published = np.array([r["published"] for r in rows])
     start = json.loads(OUT.read_text())

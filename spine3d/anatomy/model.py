@@ -23,8 +23,8 @@ from ..errors import SpineInputError
 from .frames import invert
 from .levels import LEVELS, SEGMENTS, level_index, levels_between, region_of, segment_index
 from .measured import MEASURED_PATH, measured_geometry
+from .ribs import RibCage, check_rib_state, compile_rib_cage
 from .tables import joint_table, morphometry_table, tables_version
-from .ribs import RIB_STATES, RibCage, check_rib_state, compile_rib_cage
 
 __all__ = [
     "FACET_FLAGS",

@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import trimesh
 import scipy.sparse as sp
+import trimesh
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 

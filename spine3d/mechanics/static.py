@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from ..anatomy import SpineModel
 from ..anatomy.frames import invert
 from ..errors import SpineInputError, UnreachableTwistError
 from .params import Mobility, mobility_factors, tissue
+from .ribcage import CompiledRibCage, compile_rib_cage_mechanics, part_motion, rib_load
 from .segment import SegmentSet, compile_segments, left_jacobian, rodrigues, skew
 from .state import SpineState
 
@@ -224,12 +226,13 @@ def _solve_chain(
     follower_n: float,
     q0: np.ndarray | None,
     m0: np.ndarray | None = None,
+    ribs: CompiledRibCage | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None, dict]:
     """Newton on the active segments.
 
     Returns q (n, 6), the moment (3,) N mm, whether it converged, the last tangent
-    (k, 6, 6) of the active segments (``None`` if none was needed) and the facet
-    details at q.
+    of the active segments (``None`` if none was needed: (k, 6, 6) per segment, or the
+    whole (6k, 6k) with a rib cage, which couples them) and the facet details at q.
     """
     n = c.pre.shape[0]
     sl = slice(top, bottom)
@@ -257,6 +260,8 @@ def _solve_chain(
         r, new_jac, det = _tangent(
             c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None
         )
+        if ribs is not None:
+            r, new_jac = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
         ang_err = np.zeros(0)
         if nc:
             rot_top = poses[top, :3, :3]
@@ -283,6 +288,21 @@ def _solve_chain(
         if fresh:
             jac = new_jac()
             inv = np.linalg.inv(jac)
+        if ribs is not None:
+            dq, x = _dense_step(
+                q[sl], g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl
+            )
+            if nc:
+                m[ctrl] += x
+            rot_step = np.sqrt(np.max(np.sum(dq[:, :3] ** 2, axis=1)))
+            lin_step = np.sqrt(np.max(np.sum(dq[:, 3:] ** 2, axis=1)))
+            scale = min(
+                1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300)
+            )
+            q[sl] += dq * scale
+            if not np.all(np.isfinite(q)):
+                break
+            continue
         # Newton step with the chain's coupling: turning the segments below turns the
         # applied moment in a segment's frame. From the bottom up, each step is
         # ``a + B dM`` in the unknown change of the controlled moments dM.
@@ -318,6 +338,136 @@ def _solve_chain(
         if not np.all(np.isfinite(q)):
             break
     return q, m, False, jac, det
+
+
+def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
+    """Add the rib cage's wrenches to the residual (k, 6); return it and a dense tangent.
+
+    The rib cage's wrench on every vertebra above a segment joins the applied load on
+    that segment's upper part, moved to its lower disc centre and frame. The tangent
+    (6k, 6k) couples every segment: the tissues' blocks; the turn of the applied moment
+    in the frames of the segments above a turning one; the rib cage's condensed
+    stiffness mapped through the chain; and the turn of the rib cage's wrenches, which
+    follow the thorax, against the frames they are read in (the derivative of the
+    rotation-vector measure itself is left out: it is second order in the thorax's own
+    deformation).
+    """
+    load = rib_load(ribs, poses, c.rest)
+    n_lv = poses.shape[0]
+    full = np.zeros((n_lv, 6))
+    full[ribs.vertebrae] = load.wrench
+    acc = np.cumsum(full, axis=0)[top:bottom]  # on everything above each segment
+    lower = poses[top + 1 : bottom + 1] @ c.pre[top:bottom]
+    o = lower[:, :3, 3]
+    moment = acc[:, :3] - _cross(o, acc[:, 3:])  # about each lower disc centre
+    gt = np.swapaxes(g, 1, 2)
+    r = r.copy()
+    r[:, :3] += (gt @ moment[..., None])[..., 0]
+    r[:, 3:] += (gt @ acc[:, 3:, None])[..., 0]
+
+    def jac() -> np.ndarray:
+        k = bottom - top
+        qa = q[top:bottom]
+        gj = g @ left_jacobian(qa[:, :3])  # (k, 3, 3) spatial turn per unit rotation
+        centre = o + (g @ qa[:, 3:, None])[..., 0]  # upper disc centres, global
+        # Origin screw of each segment's motion (k, 6, 6): turn about its upper disc
+        # centre and shift along its lower frame.
+        z = np.zeros((k, 6, 6))
+        z[:, :3, :3] = gj
+        z[:, 3:, :3] = skew(centre) @ gj
+        z[:, 3:, 3:] = g
+        # Reading an origin wrench in each lower disc frame about its centre (k, 6, 6).
+        b = np.zeros((k, 6, 6))
+        b[:, :3, :3] = gt
+        b[:, :3, 3:] = -gt @ skew(o)
+        b[:, 3:, 3:] = gt
+        out = np.zeros((k, 6, k, 6))
+        out[np.arange(k), :, np.arange(k), :] = tissue_jac()
+        # Segment j below k turns k's frame (and its centre) under a fixed wrench: the
+        # applied moment and, where the thorax's reference vertebra does not turn with
+        # j, the rib cage's wrench too.
+        ref = ribs.vertebrae[len(ribs.vertebrae) // 2]
+        below = np.triu(np.ones((k, k)), 1)  # j > k
+        seg = np.arange(top, bottom)
+        still = (seg < ref).astype(float)  # segment j does not carry the reference
+        wm = moment + m_glob  # moment about o_k of applied + rib wrench
+        f = acc[:, 3:]
+        # d(frame reading) for a turn w of j: g^T([M]x - [F]x[o - c_j]x) w, g^T [F]x w
+        geo = np.zeros((k, k, 6, 6))
+        sk_m, sk_f = skew(wm), skew(f)
+        sk_rib = skew(moment)
+        for_turn_m = gt[:, None] @ (
+            (sk_m[:, None] - sk_rib[:, None] * (1.0 - still)[None, :, None, None])
+            - (sk_f[:, None] * still[None, :, None, None]) @ skew(o[:, None] - centre[None, :])
+        )
+        geo[:, :, :3, :3] = for_turn_m @ gj[None]
+        geo[:, :, 3:, :3] = (gt[:, None] @ (sk_f[:, None] * still[None, :, None, None])) @ gj[None]
+        geo[:, :, :3, 3:] = (gt[:, None] @ (sk_f[:, None] * still[None, :, None, None])) @ g[None]
+        out += np.transpose(geo * below[:, :, None, None], (0, 2, 1, 3))
+        # Segment j at or above k carrying the reference turns the rib cage's wrench
+        # read in k's fixed frame: d(M, F) = (w x M + v0 x F, w x F).
+        carry = np.tril(np.ones((k, k))) * (1.0 - still)[None, :]  # j <= k, ref above j
+        mo = acc[:, :3]
+        ad = np.zeros((k, 6, 6))  # d wrench per origin screw (w, v0)
+        ad[:, :3, :3] = -skew(mo)
+        ad[:, :3, 3:] = -skew(f)
+        ad[:, 3:, :3] = -skew(f)
+        rot = (b @ ad)[:, None] @ z[None]  # (k, j, 6, 6)
+        out += np.transpose(rot * carry[:, :, None, None], (0, 2, 1, 3))
+        # The rib cage's stiffness on the motion relative to the reference vertebra:
+        # d r_k = -B_k sum_{v<=k} (sum_{v'<=j} K[v, v'] - [ref <= j] sum_{v'} K[v, v']) Z_j.
+        vs = ribs.vertebrae
+        m = len(vs)
+        cum = np.zeros((n_lv, 6, n_lv, 6))
+        cum[vs[0] : vs[-1] + 1, :, vs[0] : vs[-1] + 1, :] = load.stiffness.reshape(m, 6, m, 6)
+        cum = np.cumsum(np.cumsum(cum, axis=0), axis=2)
+        cum = cum[top:bottom, :, top:bottom, :] - (
+            cum[top:bottom, :, -1:, :] * (1.0 - still)[None, None, :, None]
+        )
+        left = (b @ cum.reshape(k, 6, 6 * k)).reshape(k, 6, k, 6)  # B_k C_kj
+        per_j = np.transpose(left, (2, 0, 1, 3)).reshape(k, 6 * k, 6) @ z  # (j, 6k, 6)
+        out -= np.transpose(per_j.reshape(k, k, 6, 6), (1, 2, 0, 3))
+        return out.reshape(6 * k, 6 * k)
+
+    return r, jac
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product of (..., 3) arrays."""
+    return np.stack(
+        [
+            a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+            a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+            a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
+        ],
+        axis=-1,
+    )
+
+
+def _block_diag(blocks: np.ndarray) -> np.ndarray:
+    """(6k, 6k) block-diagonal matrix of ``blocks`` (k, 6, 6)."""
+    k = blocks.shape[0]
+    out = np.zeros((k, 6, k, 6))
+    out[np.arange(k), :, np.arange(k), :] = blocks
+    return out.reshape(6 * k, 6 * k)
+
+
+def _dense_step(qa, g, inv, r, axes_c, now, ang_err, rot_rest, ctrl):
+    """Newton step on the whole chain at once, with the controlled moments' change."""
+    k = qa.shape[0]
+    dq = -(inv @ r.reshape(-1))
+    x = np.zeros(0)
+    if now is not None:
+        cols = np.zeros((k, 6, ctrl.size))
+        cols[:, :3, :] = np.swapaxes(g, 1, 2) @ axes_c
+        cols = cols.reshape(6 * k, -1)
+        turn = np.zeros((3, k, 6))
+        turn[:, :, :3] = np.swapaxes(g @ left_jacobian(qa[:, :3]), 0, 1)
+        jc = (_cardan_rate(now) @ rot_rest.T)[ctrl] @ turn.reshape(3, -1)
+        inv_cols = inv @ cols
+        x = -np.linalg.solve(jc @ inv_cols, ang_err + jc @ (inv @ r.reshape(-1)))
+        dq = dq - inv_cols @ x
+    return dq.reshape(k, 6), x
 
 
 def _check_number(name: str, value) -> float:
@@ -383,6 +533,12 @@ def solve_load(
     constants : mapping, optional
         Trial values of segment constants (calibration); not cached, cold start.
 
+    Notes
+    -----
+    With a rib cage the segments are coupled and each Newton step solves one system
+    of up to 102 unknowns: the first such solve limits BLAS to one thread for the
+    process, the fastest at that size.
+
     Returns
     -------
     SpineState
@@ -397,6 +553,9 @@ def solve_load(
     top, bottom = model.level_span(load.levels)
     controlled, targets, moments, follower = _normalise(load)
     c = _compiled(model, factors, constants)
+    ribs = compile_rib_cage_mechanics(model, top, bottom)
+    if ribs is not None:
+        _one_blas_thread()
     key = (factors, top, bottom)
     cache = _WARM.setdefault(model, {}) if not constants else {}
     q0 = m0 = None
@@ -407,17 +566,33 @@ def solve_load(
     if not (targets.any() or moments.any() or follower):
         q0 = m0 = None  # no load: the rest pose, exactly
     q, m, ok, jac, det = _solve_chain(
-        c, top, bottom, controlled, targets, moments, follower, q0, m0
+        c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs
     )
     if not ok and q0 is not None:
         q, m, ok, jac, det = _solve_chain(
-            c, top, bottom, controlled, targets, moments, follower, None
+            c, top, bottom, controlled, targets, moments, follower, None, None, ribs
         )
     limit = tissue()["failure_torque_nm"] * 1e3
     if not ok or np.abs(m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
     cache[key] = [*history[-2:], (load_vec, q, m)]
-    return _make_state(model, c, q, m, top, bottom, follower, jac, det)
+    return _make_state(model, c, q, m, top, bottom, follower, jac, det, ribs)
+
+
+_BLAS_LIMITED: list = []
+
+
+def _one_blas_thread() -> None:
+    """Limit BLAS to one thread for the process (once).
+
+    A solve with a rib cage factors a matrix of at most 102 x 102 per Newton step;
+    at that size BLAS threads only wait for each other, and on a busy machine (a
+    renderer beside the solver) they cost up to tenfold.
+    """
+    if not _BLAS_LIMITED:
+        from threadpoolctl import threadpool_limits
+
+        _BLAS_LIMITED.append(threadpool_limits(limits=1, user_api="blas"))
 
 
 def _predict(history, load_vec):
@@ -494,6 +669,8 @@ def reachable_twist_3d_deg(
                 np.array([0, 0, sign * limit]),
                 0.0,
                 None,
+                None,
+                compile_rib_cage_mechanics(model, top, bottom),
             )
             if not ok:
                 raise SpineInputError("the failure torque could not be solved for this spine")
@@ -525,7 +702,10 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
         jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)[1]()
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
-    dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
+    if jac.ndim == 2:  # the whole chain at once (a rib cage couples the segments)
+        dq = -np.linalg.solve(jac, dw.reshape(-1)).reshape(-1, 6)
+    else:
+        dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
     # Angular velocity of the upper disc frame (lower frame) and the velocity of the
     # point of the upper body at the disc centre; the screw axis's nearest point.
     w = np.einsum("kij,kj->ki", left_jacobian(q[sl, :3]), dq[:, :3])
@@ -543,8 +723,19 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     return point, direction
 
 
-def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac, det) -> SpineState:
+def _make_state(
+    model, c: _Compiled, q, m, top, bottom, follower_n, jac, det, ribs=None
+) -> SpineState:
     poses = _poses(c, q, bottom)
+    part_poses: dict[str, np.ndarray] = {}
+    part_turns: dict[str, np.ndarray] = {}
+    if ribs is not None:
+        names, placed, turns = part_motion(ribs, rib_load(ribs, poses, c.rest), poses, c.rest)
+        placed.flags.writeable = False
+        angles = cardan_deg(rodrigues(turns))
+        angles.flags.writeable = False
+        part_poses = dict(zip(names, placed, strict=True))
+        part_turns = dict(zip(names, angles, strict=True))
     rot3 = cardan_deg(rodrigues(q[:, :3]))
     point, direction = _axes(c, q, m, poses, top, bottom, follower_n, jac)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
@@ -571,6 +762,8 @@ def _make_state(model, c: _Compiled, q, m, top, bottom, follower_n, jac, det) ->
         torque_nm=float(m[2]) / 1e3,
         follower_n=float(follower_n),
         levels=f"{model.level_names[top]}-{model.level_names[bottom]}",
+        part_poses=MappingProxyType(part_poses),
+        part_rotation3_deg=MappingProxyType(part_turns),
         **arrays,
     )
 
@@ -622,4 +815,8 @@ def vertebra_residuals(state: SpineState) -> np.ndarray:
             out[v] -= glob[v - 1]  # reaction of the segment above
         else:
             out[v, :3] += c.rest[top, :3, :3] @ _AXES.T @ (state.reaction_nm * 1e3)
+    ribs = compile_rib_cage_mechanics(model, top, bottom)
+    if ribs is not None:  # the rib cage's wrench on each of its vertebrae
+        out[ribs.vertebrae] += rib_load(ribs, state.poses, c.rest).wrench
+        out[bottom:] = 0.0
     return out
