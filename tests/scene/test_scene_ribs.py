@@ -154,3 +154,46 @@ def test_ribs_keep_their_colour_when_the_figure_is_not_coloured_by_rotation():
     turned = _posed(state, ["rib_5_left"], {"rib_5_left": 3.0})
     drawn = _context(describe_panel(panel, turned, 4.0, None))
     assert drawn["rib_5_left"].color == hex_to_rgb(DEFAULT_THEME.rib)
+
+
+def test_the_rib_cage_figure_shows_what_its_caption_says():
+    scene = load_scene(ROOT / "scenes" / "rib_cage.toml")
+    intact, none = describe(scene).panels
+    assert (intact.state.model.ribs, none.state.model.ribs) == ("intact", "none")
+    # The same moment; with the ribs the thorax turns less.
+    assert intact.state.torque_nm == pytest.approx(none.state.torque_nm)
+    assert intact.state.twist_deg < none.state.twist_deg
+    names = intact.state.model.segment_names
+    upper = [names.index(f"T{k}-T{k + 1}") for k in range(1, 6)]
+    axial = [np.asarray(p.state.rotation3_deg)[upper, 2] for p in (intact, none)]
+    assert (axial[0] < axial[1]).all()
+    # One colour scale for both panels.
+    assert intact.colorbar == none.colorbar
+    # The cage turns almost as one piece: upper ribs lag (red), lower ones run ahead (blue).
+    ribs = _context(intact)
+    for k in (1, 2, 3):
+        for side in ("left", "right"):
+            rib = ribs[f"rib_{k}_{side}"]
+            assert rib.value < 0 and rib.color[0] > rib.color[2], rib.level
+    for k in (8, 9, 10):
+        for side in ("left", "right"):
+            rib = ribs[f"rib_{k}_{side}"]
+            assert rib.value > 0 and rib.color[2] > rib.color[0], rib.level
+    turned = intact.state.part_rotation3_deg
+    assert np.allclose(
+        [ribs[n].value for n in ("rib_2_left", "rib_9_right")],
+        [
+            turned["rib_2_left"][2],
+            turned["rib_9_right"][2],
+        ],
+    )
+
+
+@pytest.mark.parametrize("state", ["no_anterior", "sternotomy"])
+def test_the_solve_decides_which_parts_are_drawn(state):
+    scene = with_ribs(load_scene(ROOT / "scenes" / "rib_cage.toml"), state)
+    drawing = describe(scene).panels[0]
+    drawn = {k for k in _context(drawing) if not k.startswith("pelvis")}
+    assert drawn == set(drawing.state.part_poses)
+    kinds = {context_parts(None)[n][0] for n in drawn}
+    assert kinds == ({"rib"} if state == "no_anterior" else {"rib", "cartilage", "sternum"})
