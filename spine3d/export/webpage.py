@@ -234,6 +234,8 @@ def _moved(spec, drawing, theme: Theme):
 
 
 _STILL = np.zeros(3)
+_PART_T_MM = 0.005
+"""Finest step a part's stored translation takes, mm (coarser only past 160 mm)."""
 
 
 def _sweep(model, twist_deg: np.ndarray, mobility: dict, parts: list) -> dict:
@@ -541,12 +543,22 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "torque": blob.add(torque.astype(np.float32)),
         "clim": blob.add(clim.astype(np.float32)),
         "boneColors": blob.add(np.round(bone_rgb * 255).astype(np.uint8)),
-        "partQuat": blob.add(
-            np.round(_quaternions(part_offsets[..., :3, :3]) * 32767).astype(np.int16)
-        ),
-        "partT": blob.add(part_offsets[..., :3, 3].astype(np.float32)),
         "markerColors": blob.add(np.round(marker_rgb * 255).astype(np.uint8)),
     }
+    # Part poses change little from one slider position to the next: 16-bit integers,
+    # each the difference from the same part's one position before, deflate well.
+    n_parts = part_offsets.shape[2]
+    part_quat = np.round(_quaternions(part_offsets[..., :3, :3]) * 32767).astype(np.int16)
+    part_t = part_offsets[..., :3, 3]
+    t_scale = max(float(np.abs(part_t).max(initial=0.0)) / 32767, _PART_T_MM)
+    part_packed = {}
+    for name, values, width in (
+        ("quat", part_quat, 4),
+        ("t", np.round(part_t / t_scale).astype(np.int16), 3),
+    ):
+        planes, head = _delta_planes(values.view(np.uint16), max(n_parts * width, 1))
+        part_packed[name] = blob.add(planes) | head
+    part_packed["tScale"] = t_scale
     meta = {
         "title": scene.title,
         "caption": scene.caption,
@@ -578,6 +590,7 @@ def page_data(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME) ->
         "meshes": [mesh_entries[lv] for lv in meshes_needed],
         "bones": bones,
         "parts": [b for b, _, _ in posed],
+        "partPoses": part_packed,
         "markers": markers,
         "labels": labels,
         "lines": lines,

@@ -16,10 +16,12 @@ RIBS = ("rib_5_left", "rib_6_right")
 
 
 def _turn_y(deg: float) -> np.ndarray:
+    """A part's offset on its vertebra: turned ``deg`` about Y, and moved with the turn."""
     a = np.radians(deg)
     m = np.eye(4)
     m[0, 0] = m[2, 2] = np.cos(a)
     m[0, 2], m[2, 0] = np.sin(a), -np.sin(a)
+    m[:3, 3] = [2.0 * deg, 1.0, -40.0]
     return m
 
 
@@ -55,6 +57,17 @@ def _array(data, name):
     return np.frombuffer(data.blob, entry["type"], entry["length"], entry["offset"])
 
 
+def _unpack(data, entry) -> np.ndarray:
+    """What the page does to a packed array: byte planes to 16-bit integers, then sums."""
+    n, stride = entry["count"], entry["stride"]
+    planes = np.frombuffer(data.blob, np.uint8, entry["length"], entry["offset"]).reshape(2, n)
+    diffs = (planes[0].astype(np.uint16) | (planes[1].astype(np.uint16) << 8)).view(np.int16)
+    out = diffs.astype(np.int64)
+    for k in range(stride, n):
+        out[k] += out[k - stride]
+    return out.astype(np.uint16).view(np.int16)  # the page's typed arrays wrap
+
+
 def test_posed_parts_ride_on_their_vertebra_with_their_own_offset(data):
     meta = data.meta
     bones = meta["bones"]
@@ -67,13 +80,14 @@ def test_posed_parts_ride_on_their_vertebra_with_their_own_offset(data):
     for b in meta["parts"]:
         assert meta["levels"][bones[b]["parent"]] == parts[bones[b]["name"]][1]
     n_states, n_grid, n_parts = len(meta["states"]), meta["grid"]["count"], len(meta["parts"])
-    quat = _array(data, "partQuat").reshape(n_states, n_grid, n_parts, 4) / 32767
-    shift = _array(data, "partT").reshape(n_states, n_grid, n_parts, 3)
-    assert np.allclose(shift, 0.0, atol=1e-4)  # turned about the vertebra's own origin
+    packed = meta["partPoses"]
+    quat = _unpack(data, packed["quat"]).reshape(n_states, n_grid, n_parts, 4) / 32767
+    shift = _unpack(data, packed["t"]).reshape(n_states, n_grid, n_parts, 3) * packed["tScale"]
     for g, twist in ((0, -60.0), (80, 20.0), (120, 60.0)):
         for p in range(n_parts):
             half = np.radians(twist / 10) / 2  # about +Y: (0, sin, 0, cos)
             assert np.allclose(quat[0, g, p], [0, np.sin(half), 0, np.cos(half)], atol=1e-3)
+            assert np.allclose(shift[0, g, p], _turn_y(twist / 10)[:3, 3], atol=0.01)
 
 
 def test_posed_ribs_take_their_own_colour_per_pose(data):

@@ -59,6 +59,9 @@
     const nSeg = meta.segments.length;
     const nBones = meta.bones.length;
     const nMarkers = meta.markers.length;
+    // Rib cage parts' poses on their vertebra, per state and slider position (16-bit).
+    const PQ = new Int16Array(unpack(buffer, meta.partPoses.quat).buffer);
+    const PT = new Int16Array(unpack(buffer, meta.partPoses.t).buffer);
 
     // Scene, camera, lights.
     const canvas = $("view");
@@ -212,11 +215,11 @@
         vertebrae[v].matrixWorldNeedsUpdate = true;
       }
       // Rib cage parts the mechanics moves: their own pose on their vertebra.
-      const PQ = A.partQuat, PT = A.partT, nParts = meta.parts.length;
+      const nParts = meta.parts.length, ts = meta.partPoses.tScale;
       for (let p = 0; p < nParts; p++) {
         const k = base * nParts + p;
         tmpQ.set(PQ[4 * k], PQ[4 * k + 1], PQ[4 * k + 2], PQ[4 * k + 3]).normalize();
-        tmpT.set(PT[3 * k], PT[3 * k + 1], PT[3 * k + 2]);
+        tmpT.set(PT[3 * k] * ts, PT[3 * k + 1] * ts, PT[3 * k + 2] * ts);
         const mesh = boneMeshes[meta.parts[p]];
         mesh.matrix.compose(tmpT, tmpQ, ONE);
         mesh.matrixWorldNeedsUpdate = true;
