@@ -149,10 +149,21 @@ def test_context_bones_follow_the_thorax_and_the_keys():
     assert not [m for m in fig.panels[0].meshes if m.role == "context"]
 
 
-def test_ribs_move_with_their_vertebra():
+def test_ribs_take_the_solve_s_pose_else_move_with_their_vertebra():
+    from dataclasses import replace
+
+    from spine3d.scene.describe import describe_panel
+
     scene = load_scene(ROOT / "scenes" / "self_twist.toml")
     fig = describe(scene)
+    state = fig.panels[0].state
     items = {m.level: m for m in fig.panels[0].meshes if m.role != "ghost"}
+    assert np.allclose(items["rib_5_left"].transform, state.part_poses["rib_5_left"])
+    assert np.allclose(items["sternum"].transform, state.part_poses["sternum"])
+    # A state without part poses (the one-degree-of-freedom law's): rigid with the vertebra.
+    rigid = replace(state, part_poses={}, part_rotation3_deg={})
+    d = describe_panel(scene.panels[0], rigid, 5.0, None)
+    items = {m.level: m for m in d.meshes if m.role != "ghost"}
     assert np.allclose(items["rib_5_left"].transform, items["T5"].transform)
     assert np.allclose(items["cartilage_9_right"].transform, items["T9"].transform)
     assert not np.allclose(items["rib_5_left"].transform, items["rib_9_left"].transform)
