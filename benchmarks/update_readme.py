@@ -1,7 +1,8 @@
 """Write the model-versus-published tables of README.md from ``spine3d validate``.
 
-The numbers between ``<!-- validate:begin -->`` and ``<!-- validate:end -->`` are never
-written by hand: run ``.venv/bin/python benchmarks/update_readme.py`` after a change of
+The numbers between ``<!-- validate:begin -->`` and ``<!-- validate:end -->`` (and the
+rib cage's resection table between ``<!-- ribs:begin -->`` and ``<!-- ribs:end -->``)
+are never written by hand: run ``.venv/bin/python benchmarks/update_readme.py`` after a change of
 the mechanics or a new calibration (``benchmarks/calibrate.py``);
 ``tests/mechanics/test_validation.py`` fails when the README is out of date.
 """
@@ -11,21 +12,26 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from spine3d.mechanics.validation import readme_block
+from spine3d.mechanics.validation import readme_block, resection_block
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BEGIN, END = "<!-- validate:begin -->", "<!-- validate:end -->"
+BLOCKS = {
+    ("<!-- validate:begin -->", "<!-- validate:end -->"): readme_block,
+    ("<!-- ribs:begin -->", "<!-- ribs:end -->"): resection_block,
+}
 
 
 def main() -> int:
     text = README.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        print(f"Error: {README}: no {BEGIN} ... {END} block", file=sys.stderr)
-        return 2
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    README.write_text(head + BEGIN + "\n" + readme_block() + END + tail, encoding="utf-8")
-    print(f"wrote the validation tables of {README}")
+    for (begin, end), make in BLOCKS.items():
+        if begin not in text or end not in text:
+            print(f"Error: {README}: no {begin} ... {end} block", file=sys.stderr)
+            return 2
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + begin + "\n" + make() + end + tail
+    README.write_text(text, encoding="utf-8")
+    print(f"wrote the validation and rib cage tables of {README}")
     return 0
 
 

@@ -28,7 +28,7 @@ from ..anatomy import SpineModel, load_model
 from ..errors import SpineInputError
 from .static import COMPONENTS, Load, solve_load
 
-__all__ = ["FITTED", "calibration_rows", "model_values", "validate"]
+__all__ = ["FITTED", "calibration_rows", "model_values", "resection_block", "validate"]
 
 FITTED = (
     "disc_bending_modulus_mpa",
@@ -440,3 +440,42 @@ def readme_block(rows: list[dict[str, Any]] | None = None) -> str:
         out.append("")
         out.append("Sources: " + "; ".join(sources) + ".\n")
     return "\n".join(out)
+
+
+_RESECTION_LOADS = (("flexion", 5.0), ("flexion", -5.0), ("lateral", 5.0), ("axial", 5.0))
+_RESECTION_NAMES = {
+    "intact": "intact",
+    "no_intercostals": "no intercostal tissue",
+    "sternotomy": "and a sternotomy",
+    "no_anterior": "and no anterior rib cage",
+    "none": "none",
+}
+
+
+def thorax_rotation_deg(state, upper: str = "T1", lower: str = "T12") -> np.ndarray:
+    """Return the Cardan angles (3,) of ``upper`` on ``lower`` from their rest, degrees."""
+    from .static import cardan_deg
+
+    m = state.model
+    r0 = m.vertebra(lower).rest_pose[:3, :3].T @ m.vertebra(upper).rest_pose[:3, :3]
+    now = state.pose(lower)[:3, :3].T @ state.pose(upper)[:3, :3]
+    return cardan_deg(r0.T @ now)
+
+
+def resection_block(bones: str | None = None) -> str:
+    """Return the README's Markdown table of T1 on T12 under 5 N m, per resection state."""
+    from ..anatomy import RIB_STATES
+
+    out = [
+        "| rib cage | flexion | extension | lateral bending | axial rotation |",
+        "|---|---|---|---|---|",
+    ]
+    for state in RIB_STATES:
+        model = load_model(bones=bones, ribs=state)
+        cells = []
+        for comp, nm in _RESECTION_LOADS:
+            k = COMPONENTS.index(comp)
+            s = solve_load(model, Load({}, {comp: nm}), warm=False)
+            cells.append(f"{abs(thorax_rotation_deg(s)[k]):.1f}")
+        out.append(f"| {_RESECTION_NAMES[state]} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"

@@ -10,10 +10,10 @@ from spine3d.mechanics.static import (
     EQUILIBRIUM_TOL_N,
     EQUILIBRIUM_TOL_NMM,
     Load,
-    cardan_deg,
     solve_load,
     vertebra_residuals,
 )
+from spine3d.mechanics.validation import thorax_rotation_deg
 
 PLANES = [("flexion", 5.0), ("flexion", -5.0), ("lateral", 5.0), ("axial", 5.0)]
 
@@ -23,21 +23,12 @@ def models():
     return {state: spine3d.load_model(ribs=state) for state in RIB_STATES}
 
 
-def thoracic(state) -> np.ndarray:
-    """Cardan angles (3,) of T1 on T12, degrees."""
-    t1, t12 = state.pose("T1"), state.pose("T12")
-    r0 = (
-        state.model.vertebra("T12").rest_pose[:3, :3].T
-        @ state.model.vertebra("T1").rest_pose[:3, :3]
-    )
-    return cardan_deg(r0.T @ t12[:3, :3].T @ t1[:3, :3])
-
-
 def test_each_resection_step_only_loosens_the_thorax(models):
     for comp, nm in PLANES:
         k = ("flexion", "lateral", "axial").index(comp)
         rom = [
-            thoracic(solve_load(models[s], Load({}, {comp: nm}), warm=False))[k] * np.sign(nm)
+            thorax_rotation_deg(solve_load(models[s], Load({}, {comp: nm}), warm=False))[k]
+            * np.sign(nm)
             for s in RIB_STATES
         ]
         # intact, no intercostals, sternotomy, no anterior rib cage, none
@@ -50,7 +41,11 @@ def test_the_rib_cage_adds_stiffness_in_every_plane_and_direction(models):
         k = ("flexion", "lateral", "axial").index(comp)
         for sign in (1.0, -1.0):
             with_ribs, bare = (
-                abs(thoracic(solve_load(models[s], Load({}, {comp: 3.0 * sign}), warm=False))[k])
+                abs(
+                    thorax_rotation_deg(
+                        solve_load(models[s], Load({}, {comp: 3.0 * sign}), warm=False)
+                    )[k]
+                )
                 for s in ("intact", "none")
             )
             assert with_ribs < bare, (comp, sign)

@@ -9,7 +9,13 @@ import pytest
 import spine3d
 from spine3d._cli.main import main
 from spine3d.mechanics.segment import constants
-from spine3d.mechanics.validation import FITTED, calibration_rows, model_values, readme_block
+from spine3d.mechanics.validation import (
+    FITTED,
+    calibration_rows,
+    model_values,
+    readme_block,
+    resection_block,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = json.loads(
@@ -80,6 +86,8 @@ def test_readme_tables_are_generated(checks):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = text.split("<!-- validate:begin -->\n", 1)[1].split("<!-- validate:end -->", 1)[0]
     assert block == readme_block(checks), "run benchmarks/update_readme.py"
+    ribs = text.split("<!-- ribs:begin -->\n", 1)[1].split("<!-- ribs:end -->", 1)[0]
+    assert ribs == resection_block(), "run benchmarks/update_readme.py"
 
 
 def test_validate_cli_json_and_plot(capsys, tmp_path):
