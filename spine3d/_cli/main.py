@@ -72,7 +72,7 @@ def _cmd_solve(args) -> int:
     except UnreachableTwistError as exc:
         raise unreachable(exc, given_loads(args) or "--twist 30 (the default)") from None
     if args.json:
-        print(json.dumps(state.to_dict(), indent=1))
+        print(json.dumps({**state.to_dict(), "ribs": state.model.ribs}, indent=1))
     else:
         print_solve_table(state)
     return 0
@@ -139,6 +139,7 @@ def _solve_scene(args) -> int:
                 "shown_levels": list(scene.panels[i].spine.levels),
                 "shown_segments": shown,
                 **state.to_dict(),
+                "ribs": state.model.ribs,
             }
             for i, state, shown in results
         ]

@@ -85,7 +85,10 @@ def test_a_bad_ribs_option_is_one_line(tmp_path):
 
 def test_solve_takes_ribs(capsys):
     assert main(["solve", "--ribs", "none", "--twist", "30", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["segments"]
+    assert json.loads(capsys.readouterr().out)["ribs"] == "none"
+    assert main(["solve", "--scene", RIB_CAGE, "--json"]) == 0
+    panels = json.loads(capsys.readouterr().out)["panels"]
+    assert [p["ribs"] for p in panels] == ["intact", "none"]
     assert main(["solve", "--ribs", "sternotomy", "--twist", "5"]) == 0
     assert "ribs sternotomy" in " ".join(capsys.readouterr().out.split())  # however it wraps
     assert main(["solve", "--scene", RIB_CAGE, "--ribs", "no_anterior"]) == 0
