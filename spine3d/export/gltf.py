@@ -40,14 +40,18 @@ def gltf_scene(scene: SceneSpec, panel: int = 0, theme: Theme = DEFAULT_THEME):
     Returns
     -------
     trimesh.Scene
-        Nodes named by level; each node's transform is the bone's pose, metres.
+        Nodes named by level (the vertebrae first, then ``rib_5_left``, ``sternum``,
+        ``pelvis_left``, ...); each node's transform is the bone's pose, metres.
     """
     import trimesh
     from trimesh.visual import TextureVisuals
     from trimesh.visual.material import PBRMaterial
 
     drawing = describe(scene, theme).panels[panel]
+    # The vertebrae, then the rib cage and hip bones as the figure draws them (each
+    # rib cage part where the solve put it); not the rest pose's ghost.
     items = [m for m in drawing.meshes if m.role == "bone"]
+    items += [m for m in drawing.meshes if m.role == "context"]
     meshes = load_meshes(
         sorted({m.level for m in items}), mesh_dir=items[0].bones if items else None
     )

@@ -72,7 +72,9 @@ def test_text_gltf_and_bad_output(tmp_path, capsys):
     out = tmp_path / "spine.gltf"
     assert main(["export-gltf", "scenes/self_twist.toml", "--out", str(out)]) == 0
     g = pygltflib.GLTF2().load(str(out))
-    assert len([n for n in g.nodes if n.mesh is not None]) == 18
+    names = [n.name for n in g.nodes if n.mesh is not None]
+    assert names[:18] == list(load_scene("scenes/self_twist.toml").panels[0].spine.levels)
+    assert {"rib_5_left", "sternum", "pelvis_left"} <= set(names[18:])  # the context bones
     assert all(b.uri.startswith("data:") for b in g.buffers)  # one file, nothing beside it
     assert main(["export-gltf", "scenes/self_twist.toml", "--out", str(tmp_path / "x.obj")]) == 2
     assert "expected a .glb or .gltf file" in capsys.readouterr().err
