@@ -543,12 +543,13 @@ class RibLoad:
     moved: np.ndarray
     rest_points: np.ndarray
 
-    @property
-    def stiffness(self) -> np.ndarray:
-        """d(wrench) / d(motion) (6m, 6m), both as origin screws in the current frame.
+    def motion_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the maps (6, 6) and (m, 6, 6) that :attr:`stiffness` is made of.
 
-        The motion of each vertebra is taken relative to the thorax's frame; the
-        wrench's turn with that frame is not in it.
+        ``stiffness`` is ``A^T K L`` with ``A`` the block-diagonal of the first (the
+        frame's move back to rest, the same for every vertebra), ``K``
+        :attr:`rest_stiffness` and ``L`` the block-diagonal of the second (each
+        vertebra's small motion to the change of its screw at rest).
         """
         ad = _adjoint(self.to_rest)
         m = self.screws.shape[0]
@@ -558,12 +559,20 @@ class RibLoad:
         lmap[:, :3, :3] = jinv
         lmap[:, 3:, :3] = -skew(self.moved) + skew(self.rest_points) @ jinv
         lmap[:, 3:, 3:] = np.eye(3)
-        big = np.zeros((m, 6, m, 6))
-        big[np.arange(m), :, np.arange(m), :] = ad
-        big = big.reshape(6 * m, 6 * m)
-        right = np.zeros((m, 6, m, 6))
-        right[np.arange(m), :, np.arange(m), :] = lmap @ ad
-        return big.T @ self.rest_stiffness @ right.reshape(6 * m, 6 * m)
+        return ad, lmap @ ad
+
+    @property
+    def stiffness(self) -> np.ndarray:
+        """d(wrench) / d(motion) (6m, 6m), both as origin screws in the current frame.
+
+        The motion of each vertebra is taken relative to the thorax's frame; the
+        wrench's turn with that frame is not in it.
+        """
+        ad, right = self.motion_maps()
+        m = right.shape[0]
+        k = self.rest_stiffness.reshape(m, 6, m, 6)
+        out = np.einsum("ba,vbwc,wcd->vawd", ad, k, right, optimize=True)
+        return out.reshape(6 * m, 6 * m)
 
 
 def rib_load(c: CompiledRibCage, poses: np.ndarray, rest: np.ndarray) -> RibLoad:

@@ -227,12 +227,13 @@ def _solve_chain(
     q0: np.ndarray | None,
     m0: np.ndarray | None = None,
     ribs: CompiledRibCage | None = None,
-) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None, dict]:
+) -> tuple[np.ndarray, np.ndarray, bool, object, dict]:
     """Newton on the active segments.
 
     Returns q (n, 6), the moment (3,) N mm, whether it converged, the last tangent
-    of the active segments (``None`` if none was needed: (k, 6, 6) per segment, or the
-    whole (6k, 6k) with a rib cage, which couples them) and the facet details at q.
+    of the active segments factored by :func:`_factor` (inverses (k, 6, 6) per segment,
+    or the LU factors of the whole (6k, 6k) with a rib cage, which couples them;
+    ``None`` if none was needed) and the facet details at q.
     """
     n = c.pre.shape[0]
     sl = slice(top, bottom)
@@ -282,12 +283,13 @@ def _solve_chain(
             if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
                 if jac is None or fresh:  # the tangent at the solution, for its axes
                     jac = new_jac()
-                return q, m, True, jac, det
+                    inv = _factor(jac)
+                return q, m, True, inv, det
             polished += 1
         last = size
         if fresh:
             jac = new_jac()
-            inv = np.linalg.inv(jac)
+            inv = _factor(jac)
         if ribs is not None:
             dq, x = _dense_step(
                 q[sl], g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl
@@ -337,7 +339,16 @@ def _solve_chain(
         q[sl] += dq * scale
         if not np.all(np.isfinite(q)):
             break
-    return q, m, False, jac, det
+    return q, m, False, inv, det
+
+
+def _factor(jac: np.ndarray):
+    """Return the LU factors of a whole chain's tangent (6k, 6k), else the inverses (k, 6, 6)."""
+    if jac.ndim == 2:
+        from scipy.linalg import lu_factor
+
+        return lu_factor(jac, check_finite=False)
+    return np.linalg.inv(jac)
 
 
 def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
@@ -371,65 +382,99 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
         gj = g @ left_jacobian(qa[:, :3])  # (k, 3, 3) spatial turn per unit rotation
         centre = o + (g @ qa[:, 3:, None])[..., 0]  # upper disc centres, global
         # Origin screw of each segment's motion (k, 6, 6): turn about its upper disc
-        # centre and shift along its lower frame.
+        # centre and shift along its lower frame. Every coupling term below is a row
+        # factor of segment k times Z_j of the moving segment j.
         z = np.zeros((k, 6, 6))
         z[:, :3, :3] = gj
         z[:, 3:, :3] = skew(centre) @ gj
         z[:, 3:, 3:] = g
         # Reading an origin wrench in each lower disc frame about its centre (k, 6, 6).
+        sk_o = skew(o)
         b = np.zeros((k, 6, 6))
         b[:, :3, :3] = gt
-        b[:, :3, 3:] = -gt @ skew(o)
+        b[:, :3, 3:] = -gt @ sk_o
         b[:, 3:, 3:] = gt
-        out = np.zeros((k, 6, k, 6))
-        out[np.arange(k), :, np.arange(k), :] = tissue_jac()
-        # Segment j below k turns k's frame (and its centre) under a fixed wrench: the
-        # applied moment and, where the thorax's reference vertebra does not turn with
-        # j, the rib cage's wrench too.
-        ref = ribs.vertebrae[len(ribs.vertebrae) // 2]
-        below = np.triu(np.ones((k, k)), 1)  # j > k
-        seg = np.arange(top, bottom)
-        still = (seg < ref).astype(float)  # segment j does not carry the reference
-        wm = moment + m_glob  # moment about o_k of applied + rib wrench
+        maps = _rib_maps(ribs, top, bottom)
         f = acc[:, 3:]
-        # d(frame reading) for a turn w of j: g^T([M]x - [F]x[o - c_j]x) w, g^T [F]x w
-        geo = np.zeros((k, k, 6, 6))
-        sk_m, sk_f = skew(wm), skew(f)
-        sk_rib = skew(moment)
-        for_turn_m = gt[:, None] @ (
-            (sk_m[:, None] - sk_rib[:, None] * (1.0 - still)[None, :, None, None])
-            - (sk_f[:, None] * still[None, :, None, None]) @ skew(o[:, None] - centre[None, :])
-        )
-        geo[:, :, :3, :3] = for_turn_m @ gj[None]
-        geo[:, :, 3:, :3] = (gt[:, None] @ (sk_f[:, None] * still[None, :, None, None])) @ gj[None]
-        geo[:, :, :3, 3:] = (gt[:, None] @ (sk_f[:, None] * still[None, :, None, None])) @ g[None]
-        out += np.transpose(geo * below[:, :, None, None], (0, 2, 1, 3))
+        sk_f = skew(f)
+        gt_f = gt @ sk_f
+        # Segment j below k turns k's frame (and its centre) under a fixed wrench: the
+        # applied moment and, where j does not carry the thorax's reference vertebra,
+        # the rib cage's wrench too (M about o_k, F): g^T([M]x - [F]x[o_k - c_j]x) w
+        # and g^T [F]x w, g^T [F]x v, with c_j the centre j turns about.
+        row_still = np.zeros((k, 6, 6))
+        row_still[:, :3, :3] = gt @ (skew(moment + m_glob) - sk_f @ sk_o)
+        row_still[:, :3, 3:] = gt_f
+        row_still[:, 3:, :3] = gt_f
+        row_free = np.zeros((k, 6, 6))
+        row_free[:, :3, :3] = gt @ skew(m_glob)
         # Segment j at or above k carrying the reference turns the rib cage's wrench
         # read in k's fixed frame: d(M, F) = (w x M + v0 x F, w x F).
-        carry = np.tril(np.ones((k, k))) * (1.0 - still)[None, :]  # j <= k, ref above j
-        mo = acc[:, :3]
-        ad = np.zeros((k, 6, 6))  # d wrench per origin screw (w, v0)
-        ad[:, :3, :3] = -skew(mo)
-        ad[:, :3, 3:] = -skew(f)
-        ad[:, 3:, :3] = -skew(f)
-        rot = (b @ ad)[:, None] @ z[None]  # (k, j, 6, 6)
-        out += np.transpose(rot * carry[:, :, None, None], (0, 2, 1, 3))
+        turn = np.zeros((k, 6, 6))
+        turn[:, :3, :3] = -skew(acc[:, :3])
+        turn[:, :3, 3:] = -sk_f
+        turn[:, 3:, :3] = -sk_f
+        left = (
+            row_still[:, :, None, :] * maps.still_below[:, None, :, None]
+            + row_free[:, :, None, :] * maps.free_below[:, None, :, None]
+            + (b @ turn)[:, :, None, :] * maps.carry[:, None, :, None]
+        ).reshape(6 * k, 6 * k)
         # The rib cage's stiffness on the motion relative to the reference vertebra:
-        # d r_k = -B_k sum_{v<=k} (sum_{v'<=j} K[v, v'] - [ref <= j] sum_{v'} K[v, v']) Z_j.
-        vs = ribs.vertebrae
-        m = len(vs)
-        cum = np.zeros((n_lv, 6, n_lv, 6))
-        cum[vs[0] : vs[-1] + 1, :, vs[0] : vs[-1] + 1, :] = load.stiffness.reshape(m, 6, m, 6)
-        cum = np.cumsum(np.cumsum(cum, axis=0), axis=2)
-        cum = cum[top:bottom, :, top:bottom, :] - (
-            cum[top:bottom, :, -1:, :] * (1.0 - still)[None, None, :, None]
-        )
-        left = (b @ cum.reshape(k, 6, 6 * k)).reshape(k, 6, k, 6)  # B_k C_kj
-        per_j = np.transpose(left, (2, 0, 1, 3)).reshape(k, 6 * k, 6) @ z  # (j, 6k, 6)
-        out -= np.transpose(per_j.reshape(k, k, 6, 6), (1, 2, 0, 3))
+        # d r_k = -B_k sum_{v<=k} (sum_{v'<=j} K[v, v'] - [ref <= j] sum_{v'} K[v, v']) Z_j,
+        # with K = Ad^T K0 L (the co-rotational measure's maps, ribcage.RibLoad).
+        ad, lmap = load.motion_maps()
+        rows = ((b @ ad.T) @ maps.sum_rows).reshape(6 * k, -1)
+        left -= rows @ (lmap[:, :, None, :] * maps.sum_cols).reshape(-1, 6 * k)
+        out = (left.reshape(6 * k, k, 6).transpose(1, 0, 2) @ z).transpose(1, 0, 2)
+        out = out.reshape(k, 6, k, 6)
+        out[np.arange(k), :, np.arange(k), :] += tissue_jac()
         return out.reshape(6 * k, 6 * k)
 
     return r, jac
+
+
+@dataclass(frozen=True, eq=False)
+class _RibMaps:
+    """Constant sums of the coupled tangent of a specimen with a rib cage (k segments).
+
+    ``still_below``, ``free_below`` and ``carry`` (k, k) select, for row segment k and
+    moving segment j, the terms of :func:`_with_ribs`'s tangent; ``sum_rows`` (k, 6, 6m)
+    sums the rows of the rib cage's stiffness over the vertebrae above each segment;
+    ``sum_cols`` (m, 1, k, 1) its columns over the vertebrae that segment j moves
+    relative to the thorax's reference vertebra.
+    """
+
+    still_below: np.ndarray
+    free_below: np.ndarray
+    carry: np.ndarray
+    sum_rows: np.ndarray
+    sum_cols: np.ndarray
+
+
+_RIB_MAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _rib_maps(ribs: CompiledRibCage, top: int, bottom: int) -> _RibMaps:
+    per = _RIB_MAPS.setdefault(ribs, {})
+    if (top, bottom) not in per:
+        k = bottom - top
+        vs = ribs.vertebrae
+        m = len(vs)
+        seg = np.arange(top, bottom)
+        ref = vs[m // 2]
+        still = (seg < ref).astype(float)  # segment j does not carry the reference
+        below = np.triu(np.ones((k, k)), 1)  # j > k
+        above = (vs[None, :] <= seg[:, None]).astype(float)  # vertebra v above segment k
+        cols = above.T - (1.0 - still)[None, :]
+        rows = (above @ ribs.stiffness.reshape(m, -1)).reshape(k, 6, 6 * m)
+        per[(top, bottom)] = _RibMaps(
+            still_below=below * still[None, :],
+            free_below=below * (1.0 - still)[None, :],
+            carry=np.tril(np.ones((k, k))) * (1.0 - still)[None, :],
+            sum_rows=rows,
+            sum_cols=cols[:, None, :, None],
+        )
+    return per[(top, bottom)]
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -452,21 +497,26 @@ def _block_diag(blocks: np.ndarray) -> np.ndarray:
     return out.reshape(6 * k, 6 * k)
 
 
-def _dense_step(qa, g, inv, r, axes_c, now, ang_err, rot_rest, ctrl):
-    """Newton step on the whole chain at once, with the controlled moments' change."""
+def _dense_step(qa, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
+    """Newton step on the whole chain at once, with the controlled moments' change.
+
+    ``lu`` is the LU factorisation of the tangent (``scipy.linalg.lu_factor``).
+    """
+    from scipy.linalg import lu_solve
+
     k = qa.shape[0]
-    dq = -(inv @ r.reshape(-1))
     x = np.zeros(0)
-    if now is not None:
-        cols = np.zeros((k, 6, ctrl.size))
-        cols[:, :3, :] = np.swapaxes(g, 1, 2) @ axes_c
-        cols = cols.reshape(6 * k, -1)
-        turn = np.zeros((3, k, 6))
-        turn[:, :, :3] = np.swapaxes(g @ left_jacobian(qa[:, :3]), 0, 1)
-        jc = (_cardan_rate(now) @ rot_rest.T)[ctrl] @ turn.reshape(3, -1)
-        inv_cols = inv @ cols
-        x = -np.linalg.solve(jc @ inv_cols, ang_err + jc @ (inv @ r.reshape(-1)))
-        dq = dq - inv_cols @ x
+    if now is None:
+        return -lu_solve(lu, r.reshape(-1), check_finite=False).reshape(k, 6), x
+    rhs = np.zeros((k, 6, 1 + ctrl.size))
+    rhs[:, :, 0] = r
+    rhs[:, :3, 1:] = np.swapaxes(g, 1, 2) @ axes_c
+    sol = lu_solve(lu, rhs.reshape(6 * k, -1), check_finite=False)
+    turn = np.zeros((3, k, 6))
+    turn[:, :, :3] = np.swapaxes(g @ left_jacobian(qa[:, :3]), 0, 1)
+    jc = (_cardan_rate(now) @ rot_rest.T)[ctrl] @ turn.reshape(3, -1)
+    x = -np.linalg.solve(jc @ sol[:, 1:], ang_err + jc @ sol[:, 0])
+    dq = -sol[:, 0] - sol[:, 1:] @ x
     return dq.reshape(k, 6), x
 
 
@@ -565,18 +615,18 @@ def solve_load(
         q0, m0 = _predict(history, load_vec)
     if not (targets.any() or moments.any() or follower):
         q0 = m0 = None  # no load: the rest pose, exactly
-    q, m, ok, jac, det = _solve_chain(
+    q, m, ok, inv, det = _solve_chain(
         c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs
     )
     if not ok and q0 is not None:
-        q, m, ok, jac, det = _solve_chain(
+        q, m, ok, inv, det = _solve_chain(
             c, top, bottom, controlled, targets, moments, follower, None, None, ribs
         )
     limit = tissue()["failure_torque_nm"] * 1e3
     if not ok or np.abs(m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
     cache[key] = [*history[-2:], (load_vec, q, m)]
-    return _make_state(model, c, q, m, top, bottom, follower, jac, det, ribs)
+    return _make_state(model, c, q, m, top, bottom, follower, inv, det, ribs)
 
 
 _BLAS_LIMITED: list = []
@@ -590,6 +640,7 @@ def _one_blas_thread() -> None:
     renderer beside the solver) they cost up to tenfold.
     """
     if not _BLAS_LIMITED:
+        import scipy.linalg  # noqa: F401  (its BLAS too: limits reach loaded libraries only)
         from threadpoolctl import threadpool_limits
 
         _BLAS_LIMITED.append(threadpool_limits(limits=1, user_api="blas"))
@@ -681,10 +732,11 @@ def reachable_twist_3d_deg(
     return per[key]
 
 
-def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
+def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None):
     """Instantaneous axis of each segment under a small increase of the applied moment.
 
-    ``jac`` is the solve's last tangent of the active segments (recomputed if ``None``).
+    ``inv`` is the solve's last tangent of the active segments, factored (see
+    :func:`_factor`; recomputed if ``None``).
     """
     n = q.shape[0]
     sl = slice(top, bottom)
@@ -697,15 +749,17 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     g = lower_disc[sl, :3, :3]
     rot_rest = c.rest[top, :3, :3]
     dm = rot_rest @ _AXES.T @ (m if np.abs(m).max() > 0 else np.array([0.0, 0.0, 1.0]))
-    if jac is None:
+    if inv is None:
         m_local = np.einsum("kji,j->ki", g, rot_rest @ _AXES.T @ m)
-        jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)[1]()
+        inv = _factor(_tangent(c.seg, sl, q[sl], m_local, follower_n)[1]())
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
-    if jac.ndim == 2:  # the whole chain at once (a rib cage couples the segments)
-        dq = -np.linalg.solve(jac, dw.reshape(-1)).reshape(-1, 6)
+    if isinstance(inv, tuple):  # the whole chain at once (a rib cage couples the segments)
+        from scipy.linalg import lu_solve
+
+        dq = -lu_solve(inv, dw.reshape(-1), check_finite=False).reshape(-1, 6)
     else:
-        dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
+        dq = -(inv @ dw[..., None])[..., 0]
     # Angular velocity of the upper disc frame (lower frame) and the velocity of the
     # point of the upper body at the disc centre; the screw axis's nearest point.
     w = np.einsum("kij,kj->ki", left_jacobian(q[sl, :3]), dq[:, :3])
@@ -724,7 +778,7 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
 
 
 def _make_state(
-    model, c: _Compiled, q, m, top, bottom, follower_n, jac, det, ribs=None
+    model, c: _Compiled, q, m, top, bottom, follower_n, inv, det, ribs=None
 ) -> SpineState:
     poses = _poses(c, q, bottom)
     part_poses: dict[str, np.ndarray] = {}
@@ -737,7 +791,7 @@ def _make_state(
         part_poses = dict(zip(names, placed, strict=True))
         part_turns = dict(zip(names, angles, strict=True))
     rot3 = cardan_deg(rodrigues(q[:, :3]))
-    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, jac)
+    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, inv)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
     arrays = {
