@@ -173,15 +173,15 @@ class SegmentSet:
 
     def details(self, q: np.ndarray) -> dict[str, np.ndarray]:
         """Per-side facet gap (mm) and force (N) and capsule stretch (mm), each (..., 2, n)."""
-        return self._evaluate(q)[1]
+        return self._evaluate(q)[1]()
 
     def _evaluate(
         self, q: np.ndarray, details: bool = True, tangent: bool = False
-    ) -> tuple[np.ndarray, dict, Callable[[], np.ndarray] | None]:
-        """Return the wrench, the details and a deferred tangent at ``q`` (n, 6).
+    ) -> tuple[np.ndarray, Callable[[], dict] | None, Callable[[], np.ndarray] | None]:
+        """Return the wrench, the deferred details and the deferred tangent at ``q`` (n, 6).
 
-        The details are empty unless asked for; the tangent, if asked for, is a function
-        of no arguments returning the Jacobian (n, 6, 6).
+        The details and the tangent, each ``None`` unless asked for, are functions of no
+        arguments returning :meth:`details`'s mapping and the Jacobian (n, 6, 6).
         """
         phi, t = q[..., :3], q[..., 3:]
         rot_t = np.swapaxes(rodrigues(phi), -1, -2)
@@ -238,20 +238,17 @@ class SegmentSet:
                 fc,
                 root,
             )
-        if not details:
-            return wrench, {}, jac
+        return wrench, partial(self._details, gap, push, length) if details else None, jac
+
+    def _details(self, gap, push, length) -> dict[str, np.ndarray]:
         nl = len(_LIGAMENTS)
         cap = np.maximum(length[..., nl:] - self.lig_rest_mm[..., nl:], 0.0)
         cap = cap.reshape(cap.shape[:-1] + (2, _CAPSULE_FIBRES)).max(-1)
-        return (
-            wrench,
-            {
-                "gap_mm": np.moveaxis(gap[..., 0], -1, -2),
-                "force_n": np.moveaxis(push.sum(-1), -1, -2),
-                "capsule_mm": np.moveaxis(cap, -1, -2),
-            },
-            jac,
-        )
+        return {
+            "gap_mm": np.moveaxis(gap[..., 0], -1, -2),
+            "force_n": np.moveaxis(push.sum(-1), -1, -2),
+            "capsule_mm": np.moveaxis(cap, -1, -2),
+        }
 
     def _jacobian(
         self, q, e, disc_force, x, lig_a, f, d, length, tension, pos, toe, p, fac_a, fc, root

@@ -33,7 +33,13 @@ from ..anatomy import SpineModel
 from ..anatomy.frames import invert
 from ..errors import SpineInputError, UnreachableTwistError
 from .params import Mobility, mobility_factors, tissue
-from .ribcage import CompiledRibCage, compile_rib_cage_mechanics, part_motion, rib_load
+from .ribcage import (
+    CompiledRibCage,
+    RibLoad,
+    compile_rib_cage_mechanics,
+    part_motion,
+    rib_load,
+)
 from .segment import SegmentSet, compile_segments, left_jacobian, rodrigues, skew
 from .state import SpineState
 
@@ -59,6 +65,9 @@ EQUILIBRIUM_TOL_N = 1e-2
 _ANGLE_TOL_RAD = 1e-9
 _POLISH_NMM = 1e-7
 _POLISH_STEPS = 6
+_AXES_TANGENT = 1e-2
+"""Largest residual (N mm, N) where the tangent for the axes may be taken: its axes are
+then within about 1e-6 of those at the solution."""
 _MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
 _STEP_MM = 1.0
@@ -195,7 +204,7 @@ def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
     The tangent is a function of no arguments returning the exact Jacobian (k, 6, 6)
     (``None`` unless ``with_jac``), so that a converged step never pays for it; ``known``
     is the tissues' tangent (n, 6, 6) at these ``qa`` if it is known already. The third
-    item is the facet details of the whole chain (see :meth:`SegmentSet.details`).
+    item returns the facet details of the whole chain (see :meth:`SegmentSet.details`).
     """
     q = np.zeros((seg.disc_k.shape[0], 6))
     q[sl] = qa
@@ -216,6 +225,38 @@ def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
     return r, jac, det
 
 
+@dataclass(frozen=True, eq=False)
+class _Solved:
+    """The end of a Newton solve on the active segments.
+
+    Attributes
+    ----------
+    q : (n, 6) float
+    m : (3,) float
+        The applied moments, N mm.
+    ok : bool
+        Whether it converged.
+    inv : object
+        The last tangent of the active segments factored by :func:`_factor` (inverses
+        (k, 6, 6) per segment, or the LU factors of the whole (6k, 6k) with a rib cage,
+        which couples them); ``None`` if none was needed.
+    details : callable
+        The facet details at ``q`` (see :meth:`SegmentSet.details`).
+    poses : (m, 4, 4) float
+        Every vertebra's pose at ``q``.
+    rib : RibLoad or None
+        The rib cage's action at ``q``.
+    """
+
+    q: np.ndarray
+    m: np.ndarray
+    ok: bool
+    inv: object
+    details: object
+    poses: np.ndarray
+    rib: RibLoad | None
+
+
 def _solve_chain(
     c: _Compiled,
     top: int,
@@ -227,14 +268,8 @@ def _solve_chain(
     q0: np.ndarray | None,
     m0: np.ndarray | None = None,
     ribs: CompiledRibCage | None = None,
-) -> tuple[np.ndarray, np.ndarray, bool, object, dict]:
-    """Newton on the active segments.
-
-    Returns q (n, 6), the moment (3,) N mm, whether it converged, the last tangent
-    of the active segments factored by :func:`_factor` (inverses (k, 6, 6) per segment,
-    or the LU factors of the whole (6k, 6k) with a rib cage, which couples them;
-    ``None`` if none was needed) and the facet details at q.
-    """
+) -> _Solved:
+    """Newton on the active segments."""
     n = c.pre.shape[0]
     sl = slice(top, bottom)
     q = np.zeros((n, 6)) if q0 is None else q0.copy()
@@ -248,8 +283,9 @@ def _solve_chain(
     nc = ctrl.size
     axes_c = axes_g[:, ctrl]
     k_act = bottom - top
-    jac = inv = None
-    det: dict = {}
+    inv = None
+    tangent_at = math.inf  # the residual where the tangent was taken
+    rib = None
     polished = 0
     last = math.inf
     for it in range(_MAX_ITER):
@@ -262,7 +298,7 @@ def _solve_chain(
             c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None
         )
         if ribs is not None:
-            r, new_jac = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
+            r, new_jac, rib = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
         ang_err = np.zeros(0)
         if nc:
             rot_top = poses[top, :3, :3]
@@ -274,22 +310,21 @@ def _solve_chain(
             and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
         )
         size = float(np.abs(r).max())
-        # A fresh tangent for every Newton step; from inside the tolerance, steps take
-        # the residual to round-off, so that a warm and a cold start agree to
-        # round-off, not to the tolerance: chord steps with the last tangent while they
-        # gain a factor of ten each, a fresh one when they stall.
-        fresh = not inside or polished == 0 or size > 0.1 * last
         if inside:
+            # From inside the tolerance, steps take the residual to round-off, so that
+            # a warm and a cold start agree to round-off, not to the tolerance.
             if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
-                if jac is None or fresh:  # the tangent at the solution, for its axes
-                    jac = new_jac()
-                    inv = _factor(jac)
-                return q, m, True, inv, det
+                if inv is None or tangent_at > _AXES_TANGENT:  # for the axes
+                    inv = _factor(new_jac())
+                return _Solved(q, m, True, inv, det, poses, rib)
             polished += 1
+        # Newton steps until the tangent is taken close to the solution (where the
+        # axes need it); then chord steps with it while they gain a factor of ten
+        # each, a fresh one when they stall.
+        if inv is None or size > 0.1 * last or tangent_at > _AXES_TANGENT:
+            inv = _factor(new_jac())
+            tangent_at = size
         last = size
-        if fresh:
-            jac = new_jac()
-            inv = _factor(jac)
         if ribs is not None:
             dq, x = _dense_step(
                 q[sl], g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl
@@ -339,7 +374,7 @@ def _solve_chain(
         q[sl] += dq * scale
         if not np.all(np.isfinite(q)):
             break
-    return q, m, False, inv, det
+    return _Solved(q, m, False, inv, det, poses, rib)
 
 
 def _factor(jac: np.ndarray):
@@ -352,7 +387,7 @@ def _factor(jac: np.ndarray):
 
 
 def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
-    """Add the rib cage's wrenches to the residual (k, 6); return it and a dense tangent.
+    """Add the rib cage's wrenches to the residual (k, 6); return it, a dense tangent and the load.
 
     The rib cage's wrench on every vertebra above a segment joins the applied load on
     that segment's upper part, moved to its lower disc centre and frame. The tangent
@@ -430,7 +465,7 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
         out[np.arange(k), :, np.arange(k), :] += tissue_jac()
         return out.reshape(6 * k, 6 * k)
 
-    return r, jac
+    return r, jac, load
 
 
 @dataclass(frozen=True, eq=False)
@@ -615,18 +650,14 @@ def solve_load(
         q0, m0 = _predict(history, load_vec)
     if not (targets.any() or moments.any() or follower):
         q0 = m0 = None  # no load: the rest pose, exactly
-    q, m, ok, inv, det = _solve_chain(
-        c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs
-    )
-    if not ok and q0 is not None:
-        q, m, ok, inv, det = _solve_chain(
-            c, top, bottom, controlled, targets, moments, follower, None, None, ribs
-        )
+    out = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs)
+    if not out.ok and q0 is not None:
+        out = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None, None, ribs)
     limit = tissue()["failure_torque_nm"] * 1e3
-    if not ok or np.abs(m).max() > limit * (1 + 1e-9):
+    if not out.ok or np.abs(out.m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
-    cache[key] = [*history[-2:], (load_vec, q, m)]
-    return _make_state(model, c, q, m, top, bottom, follower, inv, det, ribs)
+    cache[key] = [*history[-2:], (load_vec, out.q, out.m)]
+    return _make_state(model, c, out, top, bottom, follower, ribs)
 
 
 _BLAS_LIMITED: list = []
@@ -709,9 +740,9 @@ def reachable_twist_3d_deg(
         c = _compiled(model, factors)
         top, bottom = model.level_span(levels)
         limit = tissue()["failure_torque_nm"] * 1e3
-        out = []
+        twists = []
         for sign in (1.0, -1.0):
-            q, _, ok, _, _ = _solve_chain(
+            out = _solve_chain(
                 c,
                 top,
                 bottom,
@@ -723,12 +754,11 @@ def reachable_twist_3d_deg(
                 None,
                 compile_rib_cage_mechanics(model, top, bottom),
             )
-            if not ok:
+            if not out.ok:
                 raise SpineInputError("the failure torque could not be solved for this spine")
-            poses = _poses(c, q, bottom)
-            rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
-            out.append(abs(math.degrees(_cardan(rel)[2])))
-        per[key] = min(out)
+            rel = c.rest[top, :3, :3].T @ out.poses[top, :3, :3]
+            twists.append(abs(math.degrees(_cardan(rel)[2])))
+        per[key] = min(twists)
     return per[key]
 
 
@@ -778,20 +808,21 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None):
 
 
 def _make_state(
-    model, c: _Compiled, q, m, top, bottom, follower_n, inv, det, ribs=None
+    model, c: _Compiled, out: _Solved, top, bottom, follower_n, ribs=None
 ) -> SpineState:
-    poses = _poses(c, q, bottom)
+    q, m, poses = out.q, out.m, out.poses
+    det = out.details()
     part_poses: dict[str, np.ndarray] = {}
     part_turns: dict[str, np.ndarray] = {}
     if ribs is not None:
-        names, placed, turns = part_motion(ribs, rib_load(ribs, poses, c.rest), poses, c.rest)
+        names, placed, turns = part_motion(ribs, out.rib, poses, c.rest)
         placed.flags.writeable = False
         angles = cardan_deg(rodrigues(turns))
         angles.flags.writeable = False
         part_poses = dict(zip(names, placed, strict=True))
         part_turns = dict(zip(names, angles, strict=True))
     rot3 = cardan_deg(rodrigues(q[:, :3]))
-    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, inv)
+    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, out.inv)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
     arrays = {
