@@ -449,21 +449,27 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
         turn[:, :3, :3] = -skew(acc[:, :3])
         turn[:, :3, 3:] = -sk_f
         turn[:, 3:, :3] = -sk_f
-        left = (
-            row_still[:, :, None, :] * maps.still_below[:, None, :, None]
-            + row_free[:, :, None, :] * maps.free_below[:, None, :, None]
-            + (b @ turn)[:, :, None, :] * maps.carry[:, None, :, None]
-        ).reshape(6 * k, 6 * k)
+        # Columns of segments that do not carry the reference come first (j < s).
+        zh = z.transpose(1, 0, 2).reshape(6, 6 * k)
+        sc = 6 * maps.n_still
+        out = np.empty((6 * k, 6 * k))
+        out[:, :sc] = (row_still.reshape(-1, 6) @ zh[:, :sc]) * maps.below[:, :sc]
+        out[:, sc:] = np.where(
+            maps.below[:, sc:],
+            row_free.reshape(-1, 6) @ zh[:, sc:],
+            (b @ turn).reshape(-1, 6) @ zh[:, sc:],
+        )
         # The rib cage's stiffness on the motion relative to the reference vertebra:
         # d r_k = -B_k sum_{v<=k} (sum_{v'<=j} K[v, v'] - [ref <= j] sum_{v'} K[v, v']) Z_j,
-        # with K = Ad^T K0 L (the co-rotational measure's maps, ribcage.RibLoad).
+        # with K = Ad^T K0 L (the co-rotational measure's maps, ribcage.RibLoad); the sum
+        # over v' is empty for the segments below the lowest rib vertebra (j >= r).
         ad, lmap = load.motion_maps()
         rows = ((b @ ad.T) @ maps.sum_rows).reshape(6 * k, -1)
-        left -= rows @ (lmap[:, :, None, :] * maps.sum_cols).reshape(-1, 6 * k)
-        out = (left.reshape(6 * k, k, 6).transpose(1, 0, 2) @ z).transpose(1, 0, 2)
-        out = out.reshape(k, 6, k, 6)
-        out[np.arange(k), :, np.arange(k), :] += tissue_jac()
-        return out.reshape(6 * k, 6 * k)
+        rc = 6 * maps.n_cols
+        out[:, :rc] -= rows @ ((lmap.reshape(-1, 6) @ zh[:, :rc]) * maps.sum_cols)
+        blocks = out.reshape(k, 6, k, 6)
+        blocks[np.arange(k), :, np.arange(k), :] += tissue_jac()
+        return out
 
     return r, jac, load
 
@@ -472,17 +478,17 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
 class _RibMaps:
     """Constant sums of the coupled tangent of a specimen with a rib cage (k segments).
 
-    ``still_below``, ``free_below`` and ``carry`` (k, k) select, for row segment k and
-    moving segment j, the terms of :func:`_with_ribs`'s tangent; ``sum_rows`` (k, 6, 6m)
-    sums the rows of the rib cage's stiffness over the vertebrae above each segment;
-    ``sum_cols`` (m, 1, k, 1) its columns over the vertebrae that segment j moves
-    relative to the thorax's reference vertebra.
+    ``n_still`` segments from the top do not carry the thorax's reference vertebra;
+    ``below`` (6k, 6k) bool marks the blocks of row segment k and moving segment j > k;
+    ``sum_rows`` (k, 6, 6m) sums the rows of the rib cage's stiffness over the vertebrae
+    above each segment; ``sum_cols`` (6m, 6 n_cols) its columns over the vertebrae that
+    segment j moves relative to the reference vertebra (none for j >= n_cols).
     """
 
-    still_below: np.ndarray
-    free_below: np.ndarray
-    carry: np.ndarray
+    n_still: int
+    below: np.ndarray
     sum_rows: np.ndarray
+    n_cols: int
     sum_cols: np.ndarray
 
 
@@ -496,18 +502,17 @@ def _rib_maps(ribs: CompiledRibCage, top: int, bottom: int) -> _RibMaps:
         vs = ribs.vertebrae
         m = len(vs)
         seg = np.arange(top, bottom)
-        ref = vs[m // 2]
-        still = (seg < ref).astype(float)  # segment j does not carry the reference
-        below = np.triu(np.ones((k, k)), 1)  # j > k
+        still = seg < vs[m // 2]  # segment j does not carry the reference
         above = (vs[None, :] <= seg[:, None]).astype(float)  # vertebra v above segment k
-        cols = above.T - (1.0 - still)[None, :]
-        rows = (above @ ribs.stiffness.reshape(m, -1)).reshape(k, 6, 6 * m)
+        cols = above.T - (~still)[None, :]
+        n_cols = int(np.flatnonzero(np.abs(cols).sum(0))[-1]) + 1 if cols.any() else 0
+        block = np.ones((6, 6))
         per[(top, bottom)] = _RibMaps(
-            still_below=below * still[None, :],
-            free_below=below * (1.0 - still)[None, :],
-            carry=np.tril(np.ones((k, k))) * (1.0 - still)[None, :],
-            sum_rows=rows,
-            sum_cols=cols[:, None, :, None],
+            n_still=int(still.sum()),
+            below=np.kron(np.triu(np.ones((k, k)), 1), block).astype(bool),
+            sum_rows=(above @ ribs.stiffness.reshape(m, -1)).reshape(k, 6, 6 * m),
+            n_cols=n_cols,
+            sum_cols=np.kron(cols[:, :n_cols], block),
         )
     return per[(top, bottom)]
 
