@@ -178,10 +178,14 @@ def _transforms(q: np.ndarray) -> np.ndarray:
 
 def _poses(c: _Compiled, q: np.ndarray, bottom: int) -> np.ndarray:
     """Global poses (m, 4, 4) of every vertebra; levels at and below ``bottom`` rest."""
-    local = c.pre @ _transforms(q) @ c.post
+    local = c.pre[:bottom] @ _transforms(q[:bottom]) @ c.post[:bottom]
+    # Products of the local transforms from each level down to ``bottom``, by doubling.
+    step = 1
+    while step < bottom:
+        local[:-step] = local[step:] @ local[:-step]
+        step *= 2
     poses = c.rest.copy()
-    for i in range(bottom - 1, -1, -1):
-        poses[i] = poses[i + 1] @ local[i]
+    poses[:bottom] = c.rest[bottom] @ local
     return poses
 
 
@@ -392,10 +396,17 @@ def _solve_chain(
 def _factor(jac: np.ndarray):
     """Return the LU factors of a whole chain's tangent (6k, 6k), else the inverses (k, 6, 6)."""
     if jac.ndim == 2:
-        from scipy.linalg import lu_factor
+        from scipy.linalg.lapack import dgetrf
 
-        return lu_factor(jac, check_finite=False)
+        return dgetrf(jac)[:2]
     return np.linalg.inv(jac)
+
+
+def _lu_solve(lu, rhs: np.ndarray) -> np.ndarray:
+    """Solve with the LU factors of :func:`_factor` (LAPACK directly: small systems)."""
+    from scipy.linalg.lapack import dgetrs
+
+    return dgetrs(lu[0], lu[1], rhs)[0]
 
 
 def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
@@ -552,18 +563,16 @@ def _block_diag(blocks: np.ndarray) -> np.ndarray:
 def _dense_step(qa, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
     """Newton step on the whole chain at once, with the controlled moments' change.
 
-    ``lu`` is the LU factorisation of the tangent (``scipy.linalg.lu_factor``).
+    ``lu`` is the LU factorisation of the tangent (see :func:`_factor`).
     """
-    from scipy.linalg import lu_solve
-
     k = qa.shape[0]
     x = np.zeros(0)
     if now is None:
-        return -lu_solve(lu, r.reshape(-1), check_finite=False).reshape(k, 6), x
+        return -_lu_solve(lu, r.reshape(-1)).reshape(k, 6), x
     rhs = np.zeros((k, 6, 1 + ctrl.size))
     rhs[:, :, 0] = r
     rhs[:, :3, 1:] = np.swapaxes(g, 1, 2) @ axes_c
-    sol = lu_solve(lu, rhs.reshape(6 * k, -1), check_finite=False)
+    sol = _lu_solve(lu, rhs.reshape(6 * k, -1))
     turn = np.zeros((3, k, 6))
     turn[:, :, :3] = np.swapaxes(g @ left_jacobian(qa[:, :3]), 0, 1)
     jc = (_cardan_rate(now) @ rot_rest.T)[ctrl] @ turn.reshape(3, -1)
@@ -713,8 +722,8 @@ def _predict(history, load_vec):
     # Positions along the line of the last step, and the new load's.
     s = [float((h[0] - last_load) @ step) / norm2 for h in same[-3:]]
     x = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
-    on_line = all(
-        np.allclose(h[0] - last_load, si * step, atol=1e-9)
+    on_line = all(  # np.allclose(..., atol=1e-9), without its overhead
+        np.all(np.abs(h[0] - last_load - si * step) <= 1e-9 + 1e-5 * np.abs(si * step))
         for h, si in zip(same[-3:], s, strict=True)
     )
     if len(s) == 3 and on_line and len({round(v, 12) for v in s}) == 3:
@@ -804,9 +813,7 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None):
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
     if isinstance(inv, tuple):  # the whole chain at once (a rib cage couples the segments)
-        from scipy.linalg import lu_solve
-
-        dq = -lu_solve(inv, dw.reshape(-1), check_finite=False).reshape(-1, 6)
+        dq = -_lu_solve(inv, dw.reshape(-1)).reshape(-1, 6)
     else:
         dq = -(inv @ dw[..., None])[..., 0]
     # Angular velocity of the upper disc frame (lower frame) and the velocity of the
@@ -814,11 +821,11 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None):
     w = np.einsum("kij,kj->ki", left_jacobian(q[sl, :3]), dq[:, :3])
     t = q[sl, 3:]
     centre = 0.5 * t
-    v = np.cross(w, centre - t) + dq[:, 3:]
+    v = _cross(w, centre - t) + dq[:, 3:]
     norm2 = np.sum(w * w, axis=1)
     moving = norm2 > 1e-30
     safe = np.where(moving, norm2, 1.0)
-    p = centre + np.cross(w, v) / safe[:, None]
+    p = centre + _cross(w, v) / safe[:, None]
     glob_p = lower_disc[sl, :3, 3] + np.einsum("kij,kj->ki", g, p)
     glob_d = np.einsum("kij,kj->ki", g, w / np.sqrt(safe)[:, None])
     point[sl] = np.where(moving[:, None], glob_p, point[sl])
