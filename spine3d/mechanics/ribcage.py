@@ -217,6 +217,31 @@ class CompiledRibCage:
         level = np.array([self.part_levels[p] for p in self.parts])
         return avg, avg @ self.points, level
 
+    @cached_property
+    def part_screw_map(self) -> np.ndarray:
+        """Map (p, 6, 6m) from the vertebrae's screws to each part's motion on its vertebra.
+
+        Row block ``i``: the part's mean rotation and the mean displacement of its nodes'
+        points, less the motion its vertebra gives its centre (see :func:`part_motion`).
+        """
+        avg, centre, level = self.part_average
+        n_body, m = len(self.bodies), len(self.vertebrae)
+        eye = np.eye(3)
+        # Each body's (rotation, displacement of its point) from its origin screw.
+        at_point = np.zeros((n_body, 6, 6))
+        at_point[:, :3, :3] = at_point[:, 3:, 3:] = eye
+        at_point[:, 3:, :3] = -skew(self.points)
+        per = avg[:, :, None, None] * at_point[None]  # (p, b, 6, 6)
+        own = np.searchsorted(self.vertebrae, level)
+        on_vertebra = np.zeros((len(level), 6, 6))
+        on_vertebra[:, :3, :3] = on_vertebra[:, 3:, 3:] = eye
+        on_vertebra[:, 3:, :3] = -skew(centre)
+        per[np.arange(len(level)), own] -= on_vertebra
+        every = np.concatenate([np.eye(6 * m), self.recover])  # (6b, 6m) all screws
+        out = (per.transpose(0, 2, 1, 3).reshape(-1, 6 * n_body) @ every).reshape(-1, 6, 6 * m)
+        out.flags.writeable = False
+        return out
+
     def body_screws(self, s_vert: np.ndarray) -> np.ndarray:
         """Return every body's origin screw (b, 6) from the vertebrae's (m, 6)."""
         rest = (self.recover @ s_vert.reshape(-1)).reshape(-1, 6)
@@ -619,15 +644,10 @@ def part_motion(
     moves with and applied to that vertebra's pose, so a part that does not move on its
     vertebra is drawn exactly with it. Rotation vectors are in the vertebra's rest frame.
     """
-    s = c.body_screws(load.screws)
     names = tuple(c.parts)
-    avg, centre, level = c.part_average
-    w = avg @ s[:, :3]
-    u = avg @ (s[:, 3:] + _cross(s[:, :3], c.points))
-    pos = np.searchsorted(c.vertebrae, level)
-    sv = s[pos]
-    w_rel = w - sv[:, :3]
-    u_rel = u - (sv[:, 3:] + _cross(sv[:, :3], centre))
+    _, centre, level = c.part_average
+    rel_screw = c.part_screw_map @ load.screws.reshape(-1)
+    w_rel, u_rel = rel_screw[:, :3], rel_screw[:, 3:]
     rel = np.zeros((len(names), 4, 4))
     rel[:, :3, :3] = rodrigues(w_rel)
     rel[:, :3, 3] = centre + u_rel - np.einsum("pij,pj->pi", rel[:, :3, :3], centre)
