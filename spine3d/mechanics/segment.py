@@ -196,15 +196,20 @@ class SegmentSet:
         return out
 
     def _evaluate(
-        self, q: np.ndarray, details: bool = True, tangent: bool = False
+        self,
+        q: np.ndarray,
+        details: bool = True,
+        tangent: bool = False,
+        rot: np.ndarray | None = None,
     ) -> tuple[np.ndarray, Callable[[], dict] | None, Callable[[], np.ndarray] | None]:
         """Return the wrench, the deferred details and the deferred tangent at ``q`` (n, 6).
 
         The details and the tangent, each ``None`` unless asked for, are functions of no
-        arguments returning :meth:`details`'s mapping and the Jacobian (n, 6, 6).
+        arguments returning :meth:`details`'s mapping and the Jacobian (n, 6, 6); ``rot``
+        is ``rodrigues(q[..., :3])`` if known.
         """
         phi, t = q[..., :3], q[..., 3:]
-        rot_t = np.swapaxes(rodrigues(phi), -1, -2)
+        rot_t = np.swapaxes(rodrigues(phi) if rot is None else rot, -1, -2)
         # Disc: diagonal, stiffening with the fibre strain of each degree of freedom.
         e = q * self.disc_strain / self.strain_stiffening
         w = -self.disc_k * q * (1.0 + e * e)

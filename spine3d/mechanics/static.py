@@ -167,18 +167,22 @@ def _compiled(
     return per[factors]
 
 
-def _transforms(q: np.ndarray) -> np.ndarray:
-    """(n, 4, 4) transforms of the upper disc frame in the lower one."""
+def _transforms(q: np.ndarray, rot: np.ndarray | None = None) -> np.ndarray:
+    """(n, 4, 4) transforms of the upper disc frame in the lower one (``rot``: known turns)."""
     out = np.zeros(q.shape[:-1] + (4, 4))
-    out[..., :3, :3] = rodrigues(q[..., :3])
+    out[..., :3, :3] = rodrigues(q[..., :3]) if rot is None else rot
     out[..., :3, 3] = q[..., 3:]
     out[..., 3, 3] = 1.0
     return out
 
 
-def _poses(c: _Compiled, q: np.ndarray, bottom: int) -> np.ndarray:
-    """Global poses (m, 4, 4) of every vertebra; levels at and below ``bottom`` rest."""
-    local = c.pre[:bottom] @ _transforms(q[:bottom]) @ c.post[:bottom]
+def _poses(c: _Compiled, q: np.ndarray, bottom: int, rot: np.ndarray | None = None) -> np.ndarray:
+    """Global poses (m, 4, 4) of every vertebra; levels at and below ``bottom`` rest.
+
+    ``rot`` (n, 3, 3) is ``rodrigues(q[:, :3])`` if known.
+    """
+    turns = None if rot is None else rot[:bottom]
+    local = c.pre[:bottom] @ _transforms(q[:bottom], turns) @ c.post[:bottom]
     # Products of the local transforms from each level down to ``bottom``, by doubling.
     step = 1
     while step < bottom:
@@ -202,17 +206,18 @@ def _external(qa: np.ndarray, m_local: np.ndarray, follower_n: float) -> np.ndar
     return ext
 
 
-def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
+def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None, rot=None):
     """Return the residual (k, 6) of the active segments, their tangent and the details.
 
     The tangent is a function of no arguments returning the exact Jacobian (k, 6, 6)
     (``None`` unless ``with_jac``), so that a converged step never pays for it; ``known``
     is the tissues' tangent (n, 6, 6) at these ``qa`` if it is known already. The third
     item returns the facet details of the whole chain (see :meth:`SegmentSet.details`).
+    ``rot`` (n, 3, 3) is every segment's rotation matrix if known (identity outside ``sl``).
     """
     q = np.zeros((seg.disc_k.shape[0], 6))
     q[sl] = qa
-    w, det, full = seg._evaluate(q, True, with_jac and known is None)
+    w, det, full = seg._evaluate(q, True, with_jac and known is None, rot)
     r = w[sl] + _external(qa, m_local, follower_n)
     if not with_jac:
         return r, None, det
@@ -298,13 +303,14 @@ def _solve_chain(
     polished = 0
     last = math.inf
     for it in range(_MAX_ITER):
-        poses = _poses(c, q, bottom)
+        rot = rodrigues(q[:, :3])
+        poses = _poses(c, q, bottom, rot)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
         m_local = np.einsum("kji,j->ki", g, m_glob)
         cold = q0 is None and it == 0
         r, new_jac, det = _tangent(
-            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None
+            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None, rot
         )
         if ribs is not None:
             r, new_jac, rib = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
@@ -371,11 +377,20 @@ def _solve_chain(
         d_q = -inv_r @ (gt @ skew(m_glob))
         p_w = gj @ d_q[:, :3]
         f_w = gj @ ce[:, :3]
-        w_all = np.zeros((k_act, 3, 1 + nc))
-        omega = np.zeros((3, 1 + nc))  # spatial rotation of the segments below
-        for k in range(k_act - 1, -1, -1):
-            w_all[k] = omega
-            omega = omega + f_w[k] + p_w[k] @ omega
+        # From the bottom up, omega <- (I + p_w[k]) omega + f_w[k]: the affine maps'
+        # products from each segment down, by doubling.
+        c1 = 1 + nc
+        chain = np.zeros((k_act, 3 + c1, 3 + c1))
+        chain[:, :3, :3] = p_w + np.eye(3)
+        chain[:, :3, 3:] = f_w
+        chain[:, 3:, 3:] = np.eye(c1)
+        step = 1
+        while step < k_act:
+            chain[:-step] = chain[:-step] @ chain[step:]
+            step *= 2
+        w_all = np.zeros((k_act, 3, c1))  # spatial rotation of the segments below
+        w_all[:-1] = chain[1:, :3, 3:]
+        omega = chain[0, :3, 3:]
         ab = ce + d_q @ w_all
         if nc:
             jc = (_cardan_rate(now) @ rot_rest.T)[ctrl]
