@@ -201,12 +201,13 @@ class SegmentSet:
         details: bool = True,
         tangent: bool = False,
         rot: np.ndarray | None = None,
+        jl: np.ndarray | None = None,
     ) -> tuple[np.ndarray, Callable[[], dict] | None, Callable[[], np.ndarray] | None]:
         """Return the wrench, the deferred details and the deferred tangent at ``q`` (n, 6).
 
         The details and the tangent, each ``None`` unless asked for, are functions of no
         arguments returning :meth:`details`'s mapping and the Jacobian (n, 6, 6); ``rot``
-        is ``rodrigues(q[..., :3])`` if known.
+        and ``jl`` are ``rodrigues(q[..., :3])`` and ``left_jacobian(q[..., :3])`` if known.
         """
         phi, t = q[..., :3], q[..., 3:]
         rot_t = np.swapaxes(rodrigues(phi) if rot is None else rot, -1, -2)
@@ -242,7 +243,7 @@ class SegmentSet:
         if tangent:
             # The tangent from the same intermediate arrays, computed only when called.
             jac = partial(
-                self._jacobian, q, e, disc_force, px, pa, pf, d, length, tension, pos, toe, root
+                self._jacobian, q, e, disc_force, px, pa, pf, d, length, tension, pos, toe, root, jl
             )
         return wrench, partial(self._details, gap, push, length) if details else None, jac
 
@@ -258,7 +259,7 @@ class SegmentSet:
         }
 
     def _jacobian(
-        self, q, e, disc_force, px, pa, pf, d, length, tension, pos, toe, root
+        self, q, e, disc_force, px, pa, pf, d, length, tension, pos, toe, root, jl=None
     ) -> np.ndarray:
         """Exact tangent (n, 6, 6) of the wrench of :meth:`_evaluate` at ``q`` (n, 6)."""
         n = q.shape[0]
@@ -293,7 +294,8 @@ class SegmentSet:
         eye = np.eye(3)
         # dx/dphi = -skew(A) J, dx/dt = I, with A = R u the turned insertion;
         # skew(a) skew(b) = b a^T - (a . b) I.
-        jl = left_jacobian(q[:, :3])
+        if jl is None:
+            jl = left_jacobian(q[:, :3])
         k_sa = au @ ua + skew(ba.sum(-1))
         jac[:, 3:, :3] -= k_sa @ jl
         jac[:, 3:, 3:] += au @ u + beta.sum(-1)[:, None, None] * eye

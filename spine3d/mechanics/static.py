@@ -206,18 +206,19 @@ def _external(qa: np.ndarray, m_local: np.ndarray, follower_n: float) -> np.ndar
     return ext
 
 
-def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None, rot=None):
+def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None, rot=None, jl=None):
     """Return the residual (k, 6) of the active segments, their tangent and the details.
 
     The tangent is a function of no arguments returning the exact Jacobian (k, 6, 6)
     (``None`` unless ``with_jac``), so that a converged step never pays for it; ``known``
     is the tissues' tangent (n, 6, 6) at these ``qa`` if it is known already. The third
     item returns the facet details of the whole chain (see :meth:`SegmentSet.details`).
-    ``rot`` (n, 3, 3) is every segment's rotation matrix if known (identity outside ``sl``).
+    ``rot`` and ``jl`` (n, 3, 3) are every segment's rotation matrix and left Jacobian if
+    known (identity outside ``sl``).
     """
     q = np.zeros((seg.disc_k.shape[0], 6))
     q[sl] = qa
-    w, det, full = seg._evaluate(q, True, with_jac and known is None, rot)
+    w, det, full = seg._evaluate(q, True, with_jac and known is None, rot, jl)
     r = w[sl] + _external(qa, m_local, follower_n)
     if not with_jac:
         return r, None, det
@@ -253,8 +254,12 @@ class _Solved:
         The facet details at ``q`` (see :meth:`SegmentSet.details`).
     poses : (m, 4, 4) float
         Every vertebra's pose at ``q``.
+    rot : (n, 3, 3) float
+        Every segment's rotation matrix at ``q``.
     rib : RibLoad or None
         The rib cage's action at ``q``.
+
+    The last four are those of the last evaluation: at ``q`` if it converged.
     """
 
     q: np.ndarray
@@ -263,6 +268,7 @@ class _Solved:
     inv: object
     details: object
     poses: np.ndarray
+    rot: np.ndarray
     rib: RibLoad | None
 
 
@@ -304,13 +310,14 @@ def _solve_chain(
     last = math.inf
     for it in range(_MAX_ITER):
         rot = rodrigues(q[:, :3])
+        jl = None if ribs is not None else left_jacobian(q[:, :3])  # the chain step's
         poses = _poses(c, q, bottom, rot)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
         m_local = np.einsum("kji,j->ki", g, m_glob)
         cold = q0 is None and it == 0
         r, new_jac, det = _tangent(
-            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None, rot
+            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None, rot, jl
         )
         if ribs is not None:
             r, new_jac, rib = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
@@ -331,7 +338,7 @@ def _solve_chain(
             if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
                 if inv is None or tangent_at > _AXES_TANGENT:  # for the axes
                     inv = _factor(new_jac())
-                return _Solved(q, m, True, inv, det, poses, rib)
+                return _Solved(q, m, True, inv, det, poses, rot, rib)
             polished += 1
         # Newton steps until the tangent is taken close to the solution (where the
         # axes need it); then chord steps with it while they gain a factor of ten
@@ -365,8 +372,7 @@ def _solve_chain(
         # Newton step with the chain's coupling: turning the segments below turns the
         # applied moment in a segment's frame. From the bottom up, each step is
         # ``a + B dM`` in the unknown change of the controlled moments dM.
-        jl = left_jacobian(q[sl, :3])
-        gj = g @ jl  # spatial rotation increment per unit dphi, global
+        gj = g @ jl[sl]  # spatial rotation increment per unit dphi, global
         gt = np.swapaxes(g, 1, 2)
         # dq_k = c_k + D_k W_k + E_k x, with W_k the spatial rotation of the segments
         # below k and x the change of the controlled moments; columns [c | E].
@@ -405,7 +411,7 @@ def _solve_chain(
         q[sl] += dq * scale
         if not np.all(np.isfinite(q)):
             break
-    return _Solved(q, m, False, inv, det, poses, rib)
+    return _Solved(q, m, False, inv, det, poses, rot, rib)
 
 
 def _factor(jac: np.ndarray):
@@ -862,7 +868,7 @@ def _make_state(
         angles.flags.writeable = False
         part_poses = dict(zip(names, placed, strict=True))
         part_turns = dict(zip(names, angles, strict=True))
-    rot3 = cardan_deg(rodrigues(q[:, :3]))
+    rot3 = cardan_deg(out.rot)
     point, direction = _axes(c, q, m, poses, top, bottom, follower_n, out.inv)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
