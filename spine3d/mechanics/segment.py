@@ -223,7 +223,7 @@ class SegmentSet:
         pf = np.empty(px.shape)
         # Ligaments: tension only, toe region up to the toe strain.
         d = px[..., :nl, :] - self.lig_lower
-        length = np.sqrt(np.sum(d * d, axis=-1))
+        length = np.sqrt(np.einsum("...i,...i->...", d, d))
         strain = length / self.lig_rest_mm - 1.0
         et = self.toe_strain
         pos = np.maximum(strain, 0.0)
@@ -231,14 +231,14 @@ class SegmentSet:
         tension = self.lig_k * np.where(toe, pos * pos / et, pos - 0.5 * et)
         pf[..., :nl, :] = d * (-tension / np.maximum(length, 1e-9))[..., None]
         # Facets: every contact point against the plane of the lower surface.
-        gap = np.sum(px[..., nl:, :] * normal, -1) - offset
+        gap = np.einsum("...i,...i->...", px[..., nl:, :], normal) - offset
         pen = np.maximum(-gap, 0.0)
         root = np.sqrt(pen)
         push = k_contact * pen * root
         pf[..., nl:, :] = push[..., None] * normal
         wrench = np.empty(q.shape)
         wrench[..., 3:] = disc_force + pf.sum(-2)
-        wrench[..., :3] = w[..., :3] + _cross(0.5 * t, disc_force) + _cross(px, pf).sum(-2)
+        wrench[..., :3] = w[..., :3] + _cross(0.5 * t, disc_force) + _cross_sum(px, pf)
         jac = None
         if tangent:
             # The tangent from the same intermediate arrays, computed only when called.
@@ -299,15 +299,24 @@ class SegmentSet:
         k_sa = au @ ua + skew(ba.sum(-1))
         jac[:, 3:, :3] -= k_sa @ jl
         jac[:, 3:, 3:] += au @ u + beta.sum(-1)[:, None, None] * eye
-        xka = (
-            axu @ ua
-            + ba @ lx
-            - np.einsum("np,np->n", beta, np.sum(lx * la, -1))[:, None, None] * eye
-        )
-        fa = pa.swapaxes(1, 2) @ pf - np.sum(pf * pa, (-1, -2))[:, None, None] * eye
+        xka = axu @ ua + ba @ lx - np.einsum("np,npi,npi->n", beta, lx, la)[:, None, None] * eye
+        fa = pa.swapaxes(1, 2) @ pf - np.einsum("npi,npi->n", pf, pa)[:, None, None] * eye
         jac[:, :3, :3] += (fa - xka) @ jl
         jac[:, :3, 3:] += axu @ u + skew((beta[..., None] * lx).sum(1)) - skew(pf.sum(1))
         return jac
+
+
+# Sum of cross products from the sum of outer products M = sum a b^T: (M12 - M21, ...).
+_CROSS_SUM = np.zeros((9, 3))
+for _i, (_a, _b) in enumerate(((1, 2), (2, 0), (0, 1))):
+    _CROSS_SUM[3 * _a + _b, _i], _CROSS_SUM[3 * _b + _a, _i] = 1.0, -1.0
+_CROSS_SUM.flags.writeable = False
+
+
+def _cross_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum over the second-last axis of the cross products of ``a`` and ``b`` (..., p, 3)."""
+    outer = np.swapaxes(a, -1, -2) @ b
+    return outer.reshape(outer.shape[:-2] + (9,)) @ _CROSS_SUM
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
