@@ -506,7 +506,8 @@ def _anterior(cage: RibCage, ribs, index, body, elements, parts, tissue) -> None
 
 def rotation_log(rot: np.ndarray) -> np.ndarray:
     """Rotation vectors (..., 3) of rotation matrices (..., 3, 3), radians (angles < pi)."""
-    cos = np.clip(0.5 * (np.trace(rot, axis1=-2, axis2=-1) - 1.0), -1.0, 1.0)
+    trace = rot[..., 0, 0] + rot[..., 1, 1] + rot[..., 2, 2]
+    cos = np.minimum(np.maximum(0.5 * (trace - 1.0), -1.0), 1.0)
     angle = np.arccos(cos)
     vec = np.stack(
         [

@@ -110,7 +110,7 @@ def cardan_deg(rot: np.ndarray) -> np.ndarray:
 
 
 def _cardan(rot: np.ndarray) -> np.ndarray:
-    b = np.arcsin(np.clip(rot[..., 2, 1], -1.0, 1.0))
+    b = np.arcsin(np.minimum(np.maximum(rot[..., 2, 1], -1.0), 1.0))
     c = np.arctan2(-rot[..., 2, 0], rot[..., 2, 2])
     a = np.arctan2(-rot[..., 0, 1], rot[..., 1, 1])
     return np.stack([-a, b, c], axis=-1)
@@ -123,12 +123,11 @@ def _cardan_rate(angles: np.ndarray) -> np.ndarray:
     changes the angles by ``E^-1 w``, with ``E`` the columns ``z, Rz(a) x,
     Rz(a) Rx(b) y``; the flexion angle is ``-a``.
     """
-    a, b = -angles[0], angles[1]
+    a, b = -float(angles[0]), float(angles[1])
     ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
-    e = np.array([[0.0, ca, -sa * cb], [0.0, sa, ca * cb], [1.0, 0.0, sb]])
-    out = np.linalg.inv(e)
-    out[0] = -out[0]
-    return out
+    # E^-1 in closed form (det E = cos b), the flexion row negated.
+    tb = sb / cb
+    return np.array([[-sa * tb, ca * tb, -1.0], [ca, sa, 0.0], [-sa / cb, ca / cb, 0.0]])
 
 
 @dataclass(frozen=True, eq=False)
@@ -355,9 +354,8 @@ def _solve_chain(
             reused = False
         last = size
         if ribs is not None:
-            dq, x = _dense_step(
-                q[sl], g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl
-            )
+            gj = g @ left_jacobian(q[sl, :3]) if nc else None
+            dq, x = _dense_step(gj, g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl)
             if nc:
                 m[ctrl] += x
             rot_step = np.sqrt(np.max(np.sum(dq[:, :3] ** 2, axis=1)))
@@ -581,12 +579,13 @@ def _block_diag(blocks: np.ndarray) -> np.ndarray:
     return out.reshape(6 * k, 6 * k)
 
 
-def _dense_step(qa, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
+def _dense_step(gj, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
     """Newton step on the whole chain at once, with the controlled moments' change.
 
-    ``lu`` is the LU factorisation of the tangent (see :func:`_factor`).
+    ``lu`` is the LU factorisation of the tangent (see :func:`_factor`); ``gj`` (k, 3, 3)
+    the spatial turn of each segment per unit of its rotation (needed with ``now``).
     """
-    k = qa.shape[0]
+    k = g.shape[0]
     x = np.zeros(0)
     if now is None:
         return -_lu_solve(lu, r.reshape(-1)).reshape(k, 6), x
@@ -594,10 +593,10 @@ def _dense_step(qa, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
     rhs[:, :, 0] = r
     rhs[:, :3, 1:] = np.swapaxes(g, 1, 2) @ axes_c
     sol = _lu_solve(lu, rhs.reshape(6 * k, -1))
-    turn = np.zeros((3, k, 6))
-    turn[:, :, :3] = np.swapaxes(g @ left_jacobian(qa[:, :3]), 0, 1)
-    jc = (_cardan_rate(now) @ rot_rest.T)[ctrl] @ turn.reshape(3, -1)
-    x = -np.linalg.solve(jc @ sol[:, 1:], ang_err + jc @ sol[:, 0])
+    # The controlled angles' rates by the whole chain's turn, sum_j G_j dphi_j.
+    rate = (_cardan_rate(now) @ rot_rest.T)[ctrl]
+    turned = rate @ np.einsum("kab,kbc->ac", gj, sol.reshape(k, 6, -1)[:, :3])
+    x = -np.linalg.solve(turned[:, 1:], ang_err + turned[:, 0])
     dq = -sol[:, 0] - sol[:, 1:] @ x
     return dq.reshape(k, 6), x
 
@@ -733,7 +732,7 @@ def _predict(history, load_vec):
     position along it, with two linear, else the last solution.
     """
     last_load, q1, m1 = history[-1][:3]
-    same = [h for h in history if np.array_equal(h[0][7:], load_vec[7:])]
+    same = [h for h in history if (h[0][7:] == load_vec[7:]).all()]
     if len(same) < 2 or same[-1] is not history[-1]:
         return q1, m1
     step = last_load - same[-2][0]
@@ -742,7 +741,7 @@ def _predict(history, load_vec):
         return q1, m1
     # Positions along the line of the last step, and the new load's.
     s = [float((h[0] - last_load) @ step) / norm2 for h in same[-3:]]
-    x = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
+    x = min(max(float((load_vec - last_load) @ step) / norm2, -2.0), 2.0)
     on_line = all(  # np.allclose(..., atol=1e-9), without its overhead
         np.all(np.abs(h[0] - last_load - si * step) <= 1e-9 + 1e-5 * np.abs(si * step))
         for h, si in zip(same[-3:], s, strict=True)
