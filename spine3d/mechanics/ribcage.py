@@ -638,12 +638,13 @@ def _inverse(t: np.ndarray) -> np.ndarray:
 def part_motion(
     c: CompiledRibCage, load: RibLoad, poses: np.ndarray, rest: np.ndarray
 ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """Return the parts' names, poses (p, 4, 4) and rotation vectors (p, 3) on their vertebra.
+    """Return the parts' names, poses (p, 4, 4) and turns on their vertebra.
 
     A part's motion is the rigid motion that best fits its nodes' (their mean rotation
     and the mean displacement of their points), taken relative to the vertebra its mesh
     moves with and applied to that vertebra's pose, so a part that does not move on its
-    vertebra is drawn exactly with it. Rotation vectors are in the vertebra's rest frame.
+    vertebra is drawn exactly with it. The turns are rotation matrices (p, 3, 3) in the
+    vertebra's rest frame.
     """
     names = tuple(c.parts)
     _, centre, level = c.part_average
@@ -654,7 +655,8 @@ def part_motion(
     rel[:, :3, 3] = centre + u_rel - np.einsum("pij,pj->pi", rel[:, :3, :3], centre)
     rel[:, 3, 3] = 1.0
     out = _inverse(load.to_rest) @ rel @ load.to_rest @ poses[level]
-    turns = np.einsum("pji,pj->pi", rest[level][:, :3, :3], w_rel)
+    frame = rest[level][:, :3, :3]
+    turns = np.swapaxes(frame, 1, 2) @ rel[:, :3, :3] @ frame
     return names, out, turns
 
 

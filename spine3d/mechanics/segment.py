@@ -253,9 +253,9 @@ class SegmentSet:
         cap = cap.reshape(cap.shape[:-1] + (2, _CAPSULE_FIBRES)).max(-1)
         sides = gap.shape[:-1] + (2, -1)
         return {
-            "gap_mm": np.moveaxis(gap.reshape(sides)[..., 0], -1, -2),
-            "force_n": np.moveaxis(push.reshape(sides).sum(-1), -1, -2),
-            "capsule_mm": np.moveaxis(cap, -1, -2),
+            "gap_mm": np.swapaxes(gap.reshape(sides)[..., 0], -1, -2),
+            "force_n": np.swapaxes(push.reshape(sides).sum(-1), -1, -2),
+            "capsule_mm": np.swapaxes(cap, -1, -2),
         }
 
     def _jacobian(

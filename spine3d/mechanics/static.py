@@ -863,7 +863,7 @@ def _make_state(
     if ribs is not None:
         names, placed, turns = part_motion(ribs, out.rib, poses, c.rest)
         placed.flags.writeable = False
-        angles = cardan_deg(rodrigues(turns))
+        angles = cardan_deg(turns)
         angles.flags.writeable = False
         part_poses = dict(zip(names, placed, strict=True))
         part_turns = dict(zip(names, angles, strict=True))
