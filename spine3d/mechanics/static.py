@@ -740,12 +740,12 @@ def _predict(history, load_vec):
     if norm2 == 0:
         return q1, m1
     # Positions along the line of the last step, and the new load's.
-    s = [float((h[0] - last_load) @ step) / norm2 for h in same[-3:]]
+    offsets = np.array([h[0] for h in same[-3:]]) - last_load
+    pos = offsets @ step / norm2
+    s = pos.tolist()
     x = min(max(float((load_vec - last_load) @ step) / norm2, -2.0), 2.0)
-    on_line = all(  # np.allclose(..., atol=1e-9), without its overhead
-        np.all(np.abs(h[0] - last_load - si * step) <= 1e-9 + 1e-5 * np.abs(si * step))
-        for h, si in zip(same[-3:], s, strict=True)
-    )
+    along = pos[:, None] * step
+    on_line = bool(np.all(np.abs(offsets - along) <= 1e-9 + 1e-5 * np.abs(along)))  # allclose
     if len(s) == 3 and on_line and len({round(v, 12) for v in s}) == 3:
         w = [math.prod((x - s[k]) / (s[i] - s[k]) for k in range(3) if k != i) for i in range(3)]
         q = sum(wi * h[1] for wi, h in zip(w, same[-3:], strict=True))
