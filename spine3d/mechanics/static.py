@@ -325,12 +325,14 @@ def _solve_chain(
             rot_top = poses[top, :3, :3]
             now = _cardan(rot_rest.T @ rot_top)
             ang_err = targets_rad[ctrl] - now[ctrl]
+        size_r = np.abs(r)
+        moment_nmm, force_n = float(size_r[:, :3].max()), float(size_r[:, 3:].max())
         inside = (
-            np.abs(r[:, :3]).max() <= EQUILIBRIUM_TOL_NMM
-            and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
+            moment_nmm <= EQUILIBRIUM_TOL_NMM
+            and force_n <= EQUILIBRIUM_TOL_N
             and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
         )
-        size = float(np.abs(r).max())
+        size = max(moment_nmm, force_n)
         if inside:
             # From inside the tolerance, steps take the residual to round-off, so that
             # a warm and a cold start agree to round-off, not to the tolerance.
@@ -358,13 +360,8 @@ def _solve_chain(
             dq, x = _dense_step(gj, g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl)
             if nc:
                 m[ctrl] += x
-            rot_step = np.sqrt(np.max(np.sum(dq[:, :3] ** 2, axis=1)))
-            lin_step = np.sqrt(np.max(np.sum(dq[:, 3:] ** 2, axis=1)))
-            scale = min(
-                1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300)
-            )
-            q[sl] += dq * scale
-            if not np.all(np.isfinite(q)):
+            q[sl] += dq * _step_scale(dq)
+            if not np.isfinite(q).all():
                 break
             continue
         # Newton step with the chain's coupling: turning the segments below turns the
@@ -403,13 +400,17 @@ def _solve_chain(
             dq = ab[..., 0] + ab[..., 1:] @ x
         else:
             dq = ab[..., 0]
-        rot_step = np.sqrt(np.max(np.sum(dq[:, :3] ** 2, axis=1)))
-        lin_step = np.sqrt(np.max(np.sum(dq[:, 3:] ** 2, axis=1)))
-        scale = min(1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300))
-        q[sl] += dq * scale
-        if not np.all(np.isfinite(q)):
+        q[sl] += dq * _step_scale(dq)
+        if not np.isfinite(q).all():
             break
     return _Solved(q, m, False, inv, det, poses, rot, rib)
+
+
+def _step_scale(dq: np.ndarray) -> float:
+    """Return the factor (at most 1) that limits a Newton step (k, 6) per segment."""
+    rot_step = math.sqrt(np.einsum("ki,ki->k", dq[:, :3], dq[:, :3]).max())
+    lin_step = math.sqrt(np.einsum("ki,ki->k", dq[:, 3:], dq[:, 3:]).max())
+    return min(1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300))
 
 
 def _factor(jac: np.ndarray):
