@@ -368,22 +368,25 @@ def _solve_chain(
         # applied moment in a segment's frame. From the bottom up, each step is
         # ``a + B dM`` in the unknown change of the controlled moments dM.
         gj = g @ jl[sl]  # spatial rotation increment per unit dphi, global
-        gt = np.swapaxes(g, 1, 2)
         # dq_k = c_k + D_k W_k + E_k x, with W_k the spatial rotation of the segments
-        # below k and x the change of the controlled moments; columns [c | E].
-        inv_r = inv[:, :, :3]
-        ce = np.concatenate(
-            [-np.einsum("kij,kj->ki", inv, r)[..., None], -inv_r @ (gt @ axes_c)], axis=2
-        )
-        d_q = -inv_r @ (gt @ skew(m_glob))
-        p_w = gj @ d_q[:, :3]
-        f_w = gj @ ce[:, :3]
+        # below k and x the change of the controlled moments; columns [D | c | E].
+        c1 = 1 + nc
+        rhs = np.empty((k_act, 6, 3 + c1))
+        read = np.swapaxes(g, 1, 2) @ np.concatenate([skew(m_glob), axes_c], axis=1)
+        rhs[:, :, 3] = r
+        rhs[:, :3, :3] = read[..., :3]
+        rhs[:, :3, 4:] = read[..., 3:]
+        rhs[:, 3:, :3] = rhs[:, 3:, 4:] = 0.0
+        both = -(inv @ rhs)
+        d_q, ce = both[..., :3], both[..., 3:]
+        turned = gj @ both[:, :3]
         # From the bottom up, omega <- (I + p_w[k]) omega + f_w[k]: the affine maps'
         # products from each segment down, by doubling.
-        c1 = 1 + nc
         chain = np.zeros((k_act, 3 + c1, 3 + c1))
-        chain[:, :3, :3] = p_w + np.eye(3)
-        chain[:, :3, 3:] = f_w
+        chain[:, :3] = turned
+        chain[:, 0, 0] += 1.0
+        chain[:, 1, 1] += 1.0
+        chain[:, 2, 2] += 1.0
         chain[:, 3:, 3:] = np.eye(c1)
         step = 1
         while step < k_act:
@@ -395,7 +398,7 @@ def _solve_chain(
         ab = ce + d_q @ w_all
         if nc:
             jc = (_cardan_rate(now) @ rot_rest.T)[ctrl]
-            x = np.linalg.solve(jc @ omega[:, 1:], ang_err - jc @ omega[:, 0])
+            x = _solve_small(jc @ omega[:, 1:], ang_err - jc @ omega[:, 0])
             m[ctrl] += x
             dq = ab[..., 0] + ab[..., 1:] @ x
         else:
@@ -404,6 +407,11 @@ def _solve_chain(
         if not np.isfinite(q).all():
             break
     return _Solved(q, m, False, inv, det, poses, rot, rib)
+
+
+def _solve_small(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.linalg.solve`` for the controlled moments (one of them: a division)."""
+    return b / a[0, 0] if b.shape == (1,) else np.linalg.solve(a, b)
 
 
 def _step_scale(dq: np.ndarray) -> float:
@@ -597,7 +605,7 @@ def _dense_step(gj, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
     # The controlled angles' rates by the whole chain's turn, sum_j G_j dphi_j.
     rate = (_cardan_rate(now) @ rot_rest.T)[ctrl]
     turned = rate @ np.einsum("kab,kbc->ac", gj, sol.reshape(k, 6, -1)[:, :3])
-    x = -np.linalg.solve(turned[:, 1:], ang_err + turned[:, 0])
+    x = -_solve_small(turned[:, 1:], ang_err + turned[:, 0])
     dq = -sol[:, 0] - sol[:, 1:] @ x
     return dq.reshape(k, 6), x
 
