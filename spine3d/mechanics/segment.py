@@ -85,7 +85,7 @@ def fitted_constants() -> dict[str, float]:
 
 def rodrigues(phi: np.ndarray) -> np.ndarray:
     """Return rotation matrices (..., 3, 3) of rotation vectors ``phi`` (..., 3), rad."""
-    th2 = np.sum(phi * phi, axis=-1)[..., None, None]
+    th2 = np.einsum("...i,...i->...", phi, phi)[..., None, None]
     th = np.sqrt(th2)
     small = th2 < 1e-12
     a = np.where(small, 1.0 - th2 / 6.0, np.sin(th) / np.where(small, 1.0, th))
@@ -343,7 +343,7 @@ def left_jacobian(phi: np.ndarray) -> np.ndarray:
 
     ``rodrigues(phi + dphi) = rodrigues(J dphi) rodrigues(phi)`` to first order.
     """
-    th2 = np.sum(phi * phi, -1)[..., None, None]
+    th2 = np.einsum("...i,...i->...", phi, phi)[..., None, None]
     th = np.sqrt(th2)
     small = th2 < 1e-10
     a = np.where(small, 0.5 - th2 / 24, (1 - np.cos(th)) / np.where(small, 1.0, th2))
