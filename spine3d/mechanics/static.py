@@ -136,6 +136,7 @@ class _Compiled:
     pre: np.ndarray  # (n, 4, 4) disc frame in lower
     post: np.ndarray  # (n, 4, 4) inverse of the disc frame in upper
     rest: np.ndarray  # (m, 4, 4)
+    cached: bool = True  # kept for reuse (not a calibration's trial)
 
     @cached_property
     def rest_tangent(self) -> np.ndarray:
@@ -159,6 +160,7 @@ def _compiled(
             pre=np.array([j.disc_frame_in_lower for j in model.joints]),
             post=np.array([invert(j.disc_frame_in_upper) for j in model.joints]),
             rest=np.array([v.rest_pose for v in model.vertebrae]),
+            cached=not values,
         )
         if values:
             return c
@@ -320,6 +322,8 @@ def _solve_chain(
         )
         if ribs is not None:
             r, new_jac, rib = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
+            if cold and c.cached:
+                new_jac = _rest_tangent(c, ribs, top, bottom, m_glob, follower_n)
         ang_err = np.zeros(0)
         if nc:
             rot_top = poses[top, :3, :3]
@@ -428,6 +432,38 @@ def _factor(jac: np.ndarray):
 
         return dgetrf(jac)[:2]
     return np.linalg.inv(jac)
+
+
+_REST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _rest_tangent(c: _Compiled, ribs, top, bottom, m_glob, follower_n):
+    """Return the coupled tangent at the rest pose as a function of no arguments.
+
+    At rest the rib cage's wrench is zero, so the tangent is linear in the applied
+    moment (global, (3,)) and the follower load: it is kept as those parts.
+    """
+    per = _REST.setdefault(c, {})
+    key = (id(ribs), top, bottom)
+    if key not in per:
+        n = c.pre.shape[0]
+        sl = slice(top, bottom)
+        q = np.zeros((n, 6))
+        poses = _poses(c, q, bottom)
+        g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]
+
+        def at(moment, follower):
+            m_local = np.einsum("kji,j->ki", g, moment)
+            r, jac, _ = _tangent(c.seg, sl, q[sl], m_local, follower, True, c.rest_tangent)
+            return _with_ribs(c, ribs, q, poses, g, moment, top, bottom, r, jac)[1]()
+
+        base = at(np.zeros(3), 0.0)
+        parts = np.array([at(e, 0.0) - base for e in np.eye(3)] + [at(np.zeros(3), 1.0) - base])
+        for a in (base, parts):
+            a.flags.writeable = False
+        per[key] = (ribs, base, parts)
+    _, base, parts = per[key]
+    return lambda: base + np.tensordot(np.append(m_glob, follower_n), parts, 1)
 
 
 def _lu_solve(lu, rhs: np.ndarray) -> np.ndarray:
