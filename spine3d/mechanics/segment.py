@@ -83,6 +83,10 @@ def fitted_constants() -> dict[str, float]:
     return {c["constant"]: float(c["value"]) for c in json.loads(text)["constants"]}
 
 
+_EYE3 = np.eye(3)
+_EYE3.flags.writeable = False
+
+
 def rodrigues(phi: np.ndarray) -> np.ndarray:
     """Return rotation matrices (..., 3, 3) of rotation vectors ``phi`` (..., 3), rad."""
     th2 = np.einsum("...i,...i->...", phi, phi)[..., None, None]
@@ -95,7 +99,7 @@ def rodrigues(phi: np.ndarray) -> np.ndarray:
     k[..., 0, 1], k[..., 0, 2] = -z, y
     k[..., 1, 0], k[..., 1, 2] = z, -x
     k[..., 2, 0], k[..., 2, 1] = -y, x
-    return np.eye(3) + a * k + b * (k @ k)
+    return _EYE3 + a * k + b * (k @ k)
 
 
 @dataclass(frozen=True, eq=False)
@@ -291,7 +295,7 @@ class SegmentSet:
         au = (alpha[..., None] * u).swapaxes(1, 2)
         axu = (alpha[..., None] * xu).swapaxes(1, 2)
         ba = (beta[..., None] * la).swapaxes(1, 2)
-        eye = np.eye(3)
+        eye = _EYE3
         # dx/dphi = -skew(A) J, dx/dt = I, with A = R u the turned insertion;
         # skew(a) skew(b) = b a^T - (a . b) I.
         if jl is None:
@@ -349,7 +353,7 @@ def left_jacobian(phi: np.ndarray) -> np.ndarray:
     a = np.where(small, 0.5 - th2 / 24, (1 - np.cos(th)) / np.where(small, 1.0, th2))
     b = np.where(small, 1 / 6 - th2 / 120, (th - np.sin(th)) / np.where(small, 1.0, th2 * th))
     k = skew(phi)
-    return np.eye(3) + a * k + b * (k @ k)
+    return _EYE3 + a * k + b * (k @ k)
 
 
 def _in_disc(frame: np.ndarray, point: np.ndarray) -> np.ndarray:
