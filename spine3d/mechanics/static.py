@@ -65,9 +65,9 @@ EQUILIBRIUM_TOL_N = 1e-2
 _ANGLE_TOL_RAD = 1e-9
 _POLISH_NMM = 1e-7
 _POLISH_STEPS = 6
-_AXES_TANGENT = 1e-2
-"""Largest residual (N mm, N) where the tangent for the axes may be taken: its axes are
-then within about 1e-6 of those at the solution."""
+_AXES_TANGENT = 1e-3
+"""Largest residual (N mm, N) where the tangent for the axes may be taken: their
+directions are then within about 1e-6 of those at the solution."""
 _MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
 _STEP_MM = 1.0
