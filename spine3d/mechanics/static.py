@@ -255,12 +255,12 @@ class _Solved:
         The facet details at ``q`` (see :meth:`SegmentSet.details`).
     poses : (m, 4, 4) float
         Every vertebra's pose at ``q``.
-    rot : (n, 3, 3) float
-        Every segment's rotation matrix at ``q``.
+    rot, jl : (n, 3, 3) float
+        Every segment's rotation matrix and left Jacobian at ``q``.
     rib : RibLoad or None
         The rib cage's action at ``q``.
 
-    The last four are those of the last evaluation: at ``q`` if it converged.
+    The last five are those of the last evaluation: at ``q`` if it converged.
     """
 
     q: np.ndarray
@@ -270,6 +270,7 @@ class _Solved:
     details: object
     poses: np.ndarray
     rot: np.ndarray
+    jl: np.ndarray
     rib: RibLoad | None
 
 
@@ -311,7 +312,7 @@ def _solve_chain(
     last = math.inf
     for it in range(_MAX_ITER):
         rot = rodrigues(q[:, :3])
-        jl = None if ribs is not None else left_jacobian(q[:, :3])  # the chain step's
+        jl = left_jacobian(q[:, :3])
         poses = _poses(c, q, bottom, rot)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
@@ -321,7 +322,9 @@ def _solve_chain(
             c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None, rot, jl
         )
         if ribs is not None:
-            r, new_jac, rib = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
+            r, new_jac, rib = _with_ribs(
+                c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac, jl[sl]
+            )
             if cold and c.cached:
                 new_jac = _rest_tangent(c, ribs, top, bottom, m_glob, follower_n)
         ang_err = np.zeros(0)
@@ -343,7 +346,7 @@ def _solve_chain(
             if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
                 if inv is None or tangent_at > _AXES_TANGENT:  # for the axes
                     inv = _factor(new_jac())
-                return _Solved(q, m, True, inv, det, poses, rot, rib)
+                return _Solved(q, m, True, inv, det, poses, rot, jl, rib)
             polished += 1
         # Newton steps until the tangent is taken close to the solution (where the
         # axes need it); then chord steps with it while they gain a factor of ten
@@ -360,7 +363,7 @@ def _solve_chain(
             reused = False
         last = size
         if ribs is not None:
-            gj = g @ left_jacobian(q[sl, :3]) if nc else None
+            gj = g @ jl[sl] if nc else None
             dq, x = _dense_step(gj, g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl)
             if nc:
                 m[ctrl] += x
@@ -410,7 +413,7 @@ def _solve_chain(
         q[sl] += dq * _step_scale(dq)
         if not np.isfinite(q).all():
             break
-    return _Solved(q, m, False, inv, det, poses, rot, rib)
+    return _Solved(q, m, False, inv, det, poses, rot, jl, rib)
 
 
 def _solve_small(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -473,7 +476,7 @@ def _lu_solve(lu, rhs: np.ndarray) -> np.ndarray:
     return dgetrs(lu[0], lu[1], rhs)[0]
 
 
-def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
+def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac, jl=None):
     """Add the rib cage's wrenches to the residual (k, 6); return it, a dense tangent and the load.
 
     The rib cage's wrench on every vertebra above a segment joins the applied load on
@@ -483,7 +486,7 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
     stiffness mapped through the chain; and the turn of the rib cage's wrenches, which
     follow the thorax, against the frames they are read in (the derivative of the
     rotation-vector measure itself is left out: it is second order in the thorax's own
-    deformation).
+    deformation). ``jl`` (k, 3, 3) is the segments' left Jacobians if known.
     """
     load = rib_load(ribs, poses, c.rest)
     n_lv = poses.shape[0]
@@ -501,7 +504,8 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
     def jac() -> np.ndarray:
         k = bottom - top
         qa = q[top:bottom]
-        gj = g @ left_jacobian(qa[:, :3])  # (k, 3, 3) spatial turn per unit rotation
+        # (k, 3, 3) spatial turn per unit rotation
+        gj = g @ (left_jacobian(qa[:, :3]) if jl is None else jl)
         centre = o + (g @ qa[:, 3:, None])[..., 0]  # upper disc centres, global
         # Origin screw of each segment's motion (k, 6, 6): turn about its upper disc
         # centre and shift along its lower frame. Every coupling term below is a row
@@ -855,11 +859,12 @@ def reachable_twist_3d_deg(
     return per[key]
 
 
-def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None):
+def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None, jl=None):
     """Instantaneous axis of each segment under a small increase of the applied moment.
 
     ``inv`` is the solve's last tangent of the active segments, factored (see
-    :func:`_factor`; recomputed if ``None``).
+    :func:`_factor`; recomputed if ``None``); ``jl`` (n, 3, 3) the segments' left
+    Jacobians if known.
     """
     n = q.shape[0]
     sl = slice(top, bottom)
@@ -883,7 +888,8 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None):
         dq = -(inv @ dw[..., None])[..., 0]
     # Angular velocity of the upper disc frame (lower frame) and the velocity of the
     # point of the upper body at the disc centre; the screw axis's nearest point.
-    w = np.einsum("kij,kj->ki", left_jacobian(q[sl, :3]), dq[:, :3])
+    jl = left_jacobian(q[sl, :3]) if jl is None else jl[sl]
+    w = np.einsum("kij,kj->ki", jl, dq[:, :3])
     t = q[sl, 3:]
     centre = 0.5 * t
     v = _cross(w, centre - t) + dq[:, 3:]
@@ -913,7 +919,7 @@ def _make_state(
         part_poses = dict(zip(names, placed, strict=True))
         part_turns = dict(zip(names, angles, strict=True))
     rot3 = cardan_deg(out.rot)
-    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, out.inv)
+    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, out.inv, out.jl)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
     arrays = {
