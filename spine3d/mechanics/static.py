@@ -285,12 +285,8 @@ def _solve_chain(
     q0: np.ndarray | None,
     m0: np.ndarray | None = None,
     ribs: CompiledRibCage | None = None,
-    inv0=None,
 ) -> _Solved:
-    """Newton on the active segments.
-
-    ``inv0`` is the factored tangent at the last solution, for a warm start from ``q0``.
-    """
+    """Newton on the active segments."""
     n = c.pre.shape[0]
     sl = slice(top, bottom)
     q = np.zeros((n, 6)) if q0 is None else q0.copy()
@@ -304,9 +300,8 @@ def _solve_chain(
     nc = ctrl.size
     axes_c = axes_g[:, ctrl]
     k_act = bottom - top
-    inv = inv0 if q0 is not None else None
+    inv = None
     tangent_at = math.inf  # the residual where the tangent was taken
-    reused = inv is not None  # the last solution's tangent
     rib = None
     polished = 0
     last = math.inf
@@ -350,17 +345,10 @@ def _solve_chain(
             polished += 1
         # Newton steps until the tangent is taken close to the solution (where the
         # axes need it); then chord steps with it while they gain a factor of ten
-        # each, a fresh one when they stall. A warm start takes chord steps with the
-        # last solution's tangent until it is close.
-        near = size <= _AXES_TANGENT
-        if (
-            inv is None
-            or size > 0.1 * last
-            or (tangent_at > _AXES_TANGENT and (near or not reused))
-        ):
+        # each, a fresh one when they stall.
+        if inv is None or size > 0.1 * last or tangent_at > _AXES_TANGENT:
             inv = _factor(new_jac())
             tangent_at = size
-            reused = False
         last = size
         if ribs is not None:
             gj = g @ jl[sl] if nc else None
@@ -741,19 +729,17 @@ def solve_load(
     q0 = m0 = None
     load_vec = np.concatenate([targets, moments, [follower], controlled])
     history = cache.get(key, []) if warm else []
-    inv0 = None
     if history:
         q0, m0 = _predict(history, load_vec)
-        inv0 = history[-1][3]
     if not (targets.any() or moments.any() or follower):
         q0 = m0 = None  # no load: the rest pose, exactly
-    out = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs, inv0)
+    out = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs)
     if not out.ok and q0 is not None:
         out = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None, None, ribs)
     limit = tissue()["failure_torque_nm"] * 1e3
     if not out.ok or np.abs(out.m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
-    cache[key] = [*history[-2:], (load_vec, out.q, out.m, out.inv)]
+    cache[key] = [*history[-2:], (load_vec, out.q, out.m)]
     return _make_state(model, c, out, top, bottom, follower, ribs)
 
 
@@ -780,7 +766,7 @@ def _predict(history, load_vec):
     With three earlier loads on one line the extrapolation is quadratic in the load's
     position along it, with two linear, else the last solution.
     """
-    last_load, q1, m1 = history[-1][:3]
+    last_load, q1, m1 = history[-1]
     same = [h for h in history if (h[0][7:] == load_vec[7:]).all()]
     if len(same) < 2 or same[-1] is not history[-1]:
         return q1, m1
