@@ -217,6 +217,31 @@ class CompiledRibCage:
         level = np.array([self.part_levels[p] for p in self.parts])
         return avg, avg @ self.points, level
 
+    @cached_property
+    def part_screw_map(self) -> np.ndarray:
+        """Map (p, 6, 6m) from the vertebrae's screws to each part's motion on its vertebra.
+
+        Row block ``i``: the part's mean rotation and the mean displacement of its nodes'
+        points, less the motion its vertebra gives its centre (see :func:`part_motion`).
+        """
+        avg, centre, level = self.part_average
+        n_body, m = len(self.bodies), len(self.vertebrae)
+        eye = np.eye(3)
+        # Each body's (rotation, displacement of its point) from its origin screw.
+        at_point = np.zeros((n_body, 6, 6))
+        at_point[:, :3, :3] = at_point[:, 3:, 3:] = eye
+        at_point[:, 3:, :3] = -skew(self.points)
+        per = avg[:, :, None, None] * at_point[None]  # (p, b, 6, 6)
+        own = np.searchsorted(self.vertebrae, level)
+        on_vertebra = np.zeros((len(level), 6, 6))
+        on_vertebra[:, :3, :3] = on_vertebra[:, 3:, 3:] = eye
+        on_vertebra[:, 3:, :3] = -skew(centre)
+        per[np.arange(len(level)), own] -= on_vertebra
+        every = np.concatenate([np.eye(6 * m), self.recover])  # (6b, 6m) all screws
+        out = (per.transpose(0, 2, 1, 3).reshape(-1, 6 * n_body) @ every).reshape(-1, 6, 6 * m)
+        out.flags.writeable = False
+        return out
+
     def body_screws(self, s_vert: np.ndarray) -> np.ndarray:
         """Return every body's origin screw (b, 6) from the vertebrae's (m, 6)."""
         rest = (self.recover @ s_vert.reshape(-1)).reshape(-1, 6)
@@ -481,7 +506,8 @@ def _anterior(cage: RibCage, ribs, index, body, elements, parts, tissue) -> None
 
 def rotation_log(rot: np.ndarray) -> np.ndarray:
     """Rotation vectors (..., 3) of rotation matrices (..., 3, 3), radians (angles < pi)."""
-    cos = np.clip(0.5 * (np.trace(rot, axis1=-2, axis2=-1) - 1.0), -1.0, 1.0)
+    trace = rot[..., 0, 0] + rot[..., 1, 1] + rot[..., 2, 2]
+    cos = np.minimum(np.maximum(0.5 * (trace - 1.0), -1.0), 1.0)
     angle = np.arccos(cos)
     vec = np.stack(
         [
@@ -543,12 +569,13 @@ class RibLoad:
     moved: np.ndarray
     rest_points: np.ndarray
 
-    @property
-    def stiffness(self) -> np.ndarray:
-        """d(wrench) / d(motion) (6m, 6m), both as origin screws in the current frame.
+    def motion_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the maps (6, 6) and (m, 6, 6) that :attr:`stiffness` is made of.
 
-        The motion of each vertebra is taken relative to the thorax's frame; the
-        wrench's turn with that frame is not in it.
+        ``stiffness`` is ``A^T K L`` with ``A`` the block-diagonal of the first (the
+        frame's move back to rest, the same for every vertebra), ``K``
+        :attr:`rest_stiffness` and ``L`` the block-diagonal of the second (each
+        vertebra's small motion to the change of its screw at rest).
         """
         ad = _adjoint(self.to_rest)
         m = self.screws.shape[0]
@@ -558,12 +585,20 @@ class RibLoad:
         lmap[:, :3, :3] = jinv
         lmap[:, 3:, :3] = -skew(self.moved) + skew(self.rest_points) @ jinv
         lmap[:, 3:, 3:] = np.eye(3)
-        big = np.zeros((m, 6, m, 6))
-        big[np.arange(m), :, np.arange(m), :] = ad
-        big = big.reshape(6 * m, 6 * m)
-        right = np.zeros((m, 6, m, 6))
-        right[np.arange(m), :, np.arange(m), :] = lmap @ ad
-        return big.T @ self.rest_stiffness @ right.reshape(6 * m, 6 * m)
+        return ad, lmap @ ad
+
+    @property
+    def stiffness(self) -> np.ndarray:
+        """d(wrench) / d(motion) (6m, 6m), both as origin screws in the current frame.
+
+        The motion of each vertebra is taken relative to the thorax's frame; the
+        wrench's turn with that frame is not in it.
+        """
+        ad, right = self.motion_maps()
+        m = right.shape[0]
+        k = self.rest_stiffness.reshape(m, 6, m, 6)
+        out = np.einsum("ba,vbwc,wcd->vawd", ad, k, right, optimize=True)
+        return out.reshape(6 * m, 6 * m)
 
 
 def rib_load(c: CompiledRibCage, poses: np.ndarray, rest: np.ndarray) -> RibLoad:
@@ -603,28 +638,25 @@ def _inverse(t: np.ndarray) -> np.ndarray:
 def part_motion(
     c: CompiledRibCage, load: RibLoad, poses: np.ndarray, rest: np.ndarray
 ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """Return the parts' names, poses (p, 4, 4) and rotation vectors (p, 3) on their vertebra.
+    """Return the parts' names, poses (p, 4, 4) and turns on their vertebra.
 
     A part's motion is the rigid motion that best fits its nodes' (their mean rotation
     and the mean displacement of their points), taken relative to the vertebra its mesh
     moves with and applied to that vertebra's pose, so a part that does not move on its
-    vertebra is drawn exactly with it. Rotation vectors are in the vertebra's rest frame.
+    vertebra is drawn exactly with it. The turns are rotation matrices (p, 3, 3) in the
+    vertebra's rest frame.
     """
-    s = c.body_screws(load.screws)
     names = tuple(c.parts)
-    avg, centre, level = c.part_average
-    w = avg @ s[:, :3]
-    u = avg @ (s[:, 3:] + _cross(s[:, :3], c.points))
-    pos = np.searchsorted(c.vertebrae, level)
-    sv = s[pos]
-    w_rel = w - sv[:, :3]
-    u_rel = u - (sv[:, 3:] + _cross(sv[:, :3], centre))
+    _, centre, level = c.part_average
+    rel_screw = c.part_screw_map @ load.screws.reshape(-1)
+    w_rel, u_rel = rel_screw[:, :3], rel_screw[:, 3:]
     rel = np.zeros((len(names), 4, 4))
     rel[:, :3, :3] = rodrigues(w_rel)
     rel[:, :3, 3] = centre + u_rel - np.einsum("pij,pj->pi", rel[:, :3, :3], centre)
     rel[:, 3, 3] = 1.0
     out = _inverse(load.to_rest) @ rel @ load.to_rest @ poses[level]
-    turns = np.einsum("pji,pj->pi", rest[level][:, :3, :3], w_rel)
+    frame = rest[level][:, :3, :3]
+    turns = np.swapaxes(frame, 1, 2) @ rel[:, :3, :3] @ frame
     return names, out, turns
 
 

@@ -30,7 +30,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, cached_property, partial
 from importlib import resources
 from types import MappingProxyType
 
@@ -83,9 +83,13 @@ def fitted_constants() -> dict[str, float]:
     return {c["constant"]: float(c["value"]) for c in json.loads(text)["constants"]}
 
 
+_EYE3 = np.eye(3)
+_EYE3.flags.writeable = False
+
+
 def rodrigues(phi: np.ndarray) -> np.ndarray:
     """Return rotation matrices (..., 3, 3) of rotation vectors ``phi`` (..., 3), rad."""
-    th2 = np.sum(phi * phi, axis=-1)[..., None, None]
+    th2 = np.einsum("...i,...i->...", phi, phi)[..., None, None]
     th = np.sqrt(th2)
     small = th2 < 1e-12
     a = np.where(small, 1.0 - th2 / 6.0, np.sin(th) / np.where(small, 1.0, th))
@@ -95,7 +99,7 @@ def rodrigues(phi: np.ndarray) -> np.ndarray:
     k[..., 0, 1], k[..., 0, 2] = -z, y
     k[..., 1, 0], k[..., 1, 2] = z, -x
     k[..., 2, 0], k[..., 2, 1] = -y, x
-    return np.eye(3) + a * k + b * (k @ k)
+    return _EYE3 + a * k + b * (k @ k)
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,148 +177,150 @@ class SegmentSet:
 
     def details(self, q: np.ndarray) -> dict[str, np.ndarray]:
         """Per-side facet gap (mm) and force (N) and capsule stretch (mm), each (..., 2, n)."""
-        return self._evaluate(q)[1]
+        return self._evaluate(q)[1]()
+
+    @cached_property
+    def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every point of the upper body at rest: ligament insertions, then facet points.
+
+        Returns the points (n, L + F, 3), and per facet point (F of them) the normal
+        (n, F, 3) and offset (n, F) of its plane (``gap = p . normal - offset``) and
+        its contact stiffness (n, F).
+        """
+        n, sides, per = self.facet_point.shape[:3]
+        points = np.concatenate(
+            [self.lig_upper, self.facet_point.reshape(n, sides * per, 3)], axis=1
+        )
+        normal = np.repeat(self.facet_normal, per, axis=1)
+        offset = np.repeat(np.sum(self.facet_plane * self.facet_normal, -1), per, axis=1)
+        k = np.repeat(self.facet_k, per, axis=1)
+        out = (points, normal, offset, k)
+        for a in out:
+            a.flags.writeable = False
+        return out
 
     def _evaluate(
-        self, q: np.ndarray, details: bool = True, tangent: bool = False
-    ) -> tuple[np.ndarray, dict, Callable[[], np.ndarray] | None]:
-        """Return the wrench, the details and a deferred tangent at ``q`` (n, 6).
+        self,
+        q: np.ndarray,
+        details: bool = True,
+        tangent: bool = False,
+        rot: np.ndarray | None = None,
+        jl: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, Callable[[], dict] | None, Callable[[], np.ndarray] | None]:
+        """Return the wrench, the deferred details and the deferred tangent at ``q`` (n, 6).
 
-        The details are empty unless asked for; the tangent, if asked for, is a function
-        of no arguments returning the Jacobian (n, 6, 6).
+        The details and the tangent, each ``None`` unless asked for, are functions of no
+        arguments returning :meth:`details`'s mapping and the Jacobian (n, 6, 6); ``rot``
+        and ``jl`` are ``rodrigues(q[..., :3])`` and ``left_jacobian(q[..., :3])`` if known.
         """
         phi, t = q[..., :3], q[..., 3:]
-        rot_t = np.swapaxes(rodrigues(phi), -1, -2)
+        rot_t = np.swapaxes(rodrigues(phi) if rot is None else rot, -1, -2)
         # Disc: diagonal, stiffening with the fibre strain of each degree of freedom.
         e = q * self.disc_strain / self.strain_stiffening
         w = -self.disc_k * q * (1.0 + e * e)
         disc_force = w[..., 3:]
-        moment = w[..., :3] + _cross(0.5 * t, disc_force)
+        # Every point of the upper body, turned (pa) and placed (px); the force on it (pf).
+        upper, normal, offset, k_contact = self._points
+        nl = self.lig_upper.shape[1]
+        pa = upper @ rot_t
+        px = pa + t[..., None, :]
+        pf = np.empty(px.shape)
         # Ligaments: tension only, toe region up to the toe strain.
-        lig_a = self.lig_upper @ rot_t
-        x = lig_a + t[..., None, :]
-        d = x - self.lig_lower
-        length = np.sqrt(np.sum(d * d, axis=-1))
+        d = px[..., :nl, :] - self.lig_lower
+        length = np.sqrt(np.einsum("...i,...i->...", d, d))
         strain = length / self.lig_rest_mm - 1.0
         et = self.toe_strain
         pos = np.maximum(strain, 0.0)
         toe = pos < et
         tension = self.lig_k * np.where(toe, pos * pos / et, pos - 0.5 * et)
-        f = d * (-tension / np.maximum(length, 1e-9))[..., None]
-        force = disc_force + f.sum(-2)
-        moment = moment + _cross(x, f).sum(-2)
+        pf[..., :nl, :] = d * (-tension / np.maximum(length, 1e-9))[..., None]
         # Facets: every contact point against the plane of the lower surface.
-        shape = self.facet_point.shape
-        fac_a = (self.facet_point.reshape(shape[0], -1, 3) @ rot_t).reshape(
-            rot_t.shape[:-2] + shape[1:]
-        )
-        p = fac_a + t[..., None, None, :]
-        gap = np.sum((p - self.facet_plane[:, :, None, :]) * self.facet_normal[:, :, None, :], -1)
+        gap = np.einsum("...i,...i->...", px[..., nl:, :], normal) - offset
         pen = np.maximum(-gap, 0.0)
         root = np.sqrt(pen)
-        push = self.facet_k[..., None] * pen * root
-        fc = push[..., None] * self.facet_normal[:, :, None, :]
-        force = force + fc.sum((-3, -2))
-        moment = moment + _cross(p, fc).sum((-3, -2))
-        wrench = np.concatenate([moment, force], axis=-1)
+        push = k_contact * pen * root
+        pf[..., nl:, :] = push[..., None] * normal
+        wrench = np.empty(q.shape)
+        wrench[..., 3:] = disc_force + pf.sum(-2)
+        wrench[..., :3] = w[..., :3] + _cross(0.5 * t, disc_force) + _cross_sum(px, pf)
         jac = None
         if tangent:
             # The tangent from the same intermediate arrays, computed only when called.
             jac = partial(
-                self._jacobian,
-                q,
-                e,
-                disc_force,
-                x,
-                lig_a,
-                f,
-                d,
-                length,
-                tension,
-                pos,
-                toe,
-                p,
-                fac_a,
-                fc,
-                root,
+                self._jacobian, q, e, disc_force, px, pa, pf, d, length, tension, pos, toe, root, jl
             )
-        if not details:
-            return wrench, {}, jac
+        return wrench, partial(self._details, gap, push, length) if details else None, jac
+
+    def _details(self, gap, push, length) -> dict[str, np.ndarray]:
         nl = len(_LIGAMENTS)
         cap = np.maximum(length[..., nl:] - self.lig_rest_mm[..., nl:], 0.0)
         cap = cap.reshape(cap.shape[:-1] + (2, _CAPSULE_FIBRES)).max(-1)
-        return (
-            wrench,
-            {
-                "gap_mm": np.moveaxis(gap[..., 0], -1, -2),
-                "force_n": np.moveaxis(push.sum(-1), -1, -2),
-                "capsule_mm": np.moveaxis(cap, -1, -2),
-            },
-            jac,
-        )
+        sides = gap.shape[:-1] + (2, -1)
+        return {
+            "gap_mm": np.swapaxes(gap.reshape(sides)[..., 0], -1, -2),
+            "force_n": np.swapaxes(push.reshape(sides).sum(-1), -1, -2),
+            "capsule_mm": np.swapaxes(cap, -1, -2),
+        }
 
     def _jacobian(
-        self, q, e, disc_force, x, lig_a, f, d, length, tension, pos, toe, p, fac_a, fc, root
+        self, q, e, disc_force, px, pa, pf, d, length, tension, pos, toe, root, jl=None
     ) -> np.ndarray:
         """Exact tangent (n, 6, 6) of the wrench of :meth:`_evaluate` at ``q`` (n, 6)."""
         n = q.shape[0]
+        nl = d.shape[1]
         jac = np.zeros((n, 6, 6))
         # Disc: d/dq of -k q (1 + e^2) is -k (1 + 3 e^2); the moment of its force about
         # the origin, cross(t / 2, F), adds skew(t / 2) dF/dt - skew(F) / 2.
         diag = -self.disc_k * (1.0 + 3.0 * e * e)
-        idx = np.arange(6)
-        jac[:, idx, idx] = diag
+        jac.reshape(n, 36)[:, ::7] = diag
         jac[:, :3, 3:] += skew(0.5 * q[:, 3:]) * diag[:, None, 3:] - 0.5 * skew(disc_force)
         # Every point of the upper body: ligament insertions and facet contact points,
         # each with the force f on it and its stiffness K = df/dx = alpha u u^T + beta I
-        # (u along the ligament or the facet normal), so that every sum over the points
-        # below is a sum of outer products.
+        # (u along the ligament or the facet normal; beta only on ligaments), so that
+        # every sum over the points below is a sum of outer products.
         lng = np.maximum(length, 1e-9)
         slope = self.lig_k * np.where(toe, 2.0 * pos / self.toe_strain, 1.0) / self.lig_rest_mm
         slope = np.where(pos > 0.0, slope, 0.0)
         tl = tension / lng
-        fshape = (n, -1, 3)
-        u = np.concatenate(
-            [
-                d / lng[..., None],
-                np.broadcast_to(self.facet_normal[:, :, None, :], p.shape).reshape(fshape),
-            ],
-            axis=1,
-        )
-        alpha = np.concatenate(
-            [
-                tl - slope,
-                np.broadcast_to((-1.5 * self.facet_k[..., None]) * root, p.shape[:-1]).reshape(
-                    n, -1
-                ),
-            ],
-            axis=1,
-        )
-        beta = np.concatenate([-tl, np.zeros((n, u.shape[1] - tl.shape[1]))], axis=1)
-        px = np.concatenate([x, p.reshape(fshape)], axis=1)
-        pa = np.concatenate([lig_a, fac_a.reshape(fshape)], axis=1)
-        pf = np.concatenate([f, fc.reshape(fshape)], axis=1)
+        u = np.empty(px.shape)
+        u[:, :nl] = d / lng[..., None]
+        u[:, nl:] = self._points[1]
+        alpha = np.empty(px.shape[:-1])
+        alpha[:, :nl] = tl - slope
+        alpha[:, nl:] = -1.5 * self._points[3] * root
+        beta = -tl
+        lx, la = px[:, :nl], pa[:, :nl]
         ua = _cross(u, pa)
         xu = _cross(px, u)
         au = (alpha[..., None] * u).swapaxes(1, 2)
         axu = (alpha[..., None] * xu).swapaxes(1, 2)
-        ba = (beta[..., None] * pa).swapaxes(1, 2)
-        eye = np.eye(3)
+        ba = (beta[..., None] * la).swapaxes(1, 2)
+        eye = _EYE3
         # dx/dphi = -skew(A) J, dx/dt = I, with A = R u the turned insertion;
         # skew(a) skew(b) = b a^T - (a . b) I.
-        jl = left_jacobian(q[:, :3])
+        if jl is None:
+            jl = left_jacobian(q[:, :3])
         k_sa = au @ ua + skew(ba.sum(-1))
         jac[:, 3:, :3] -= k_sa @ jl
         jac[:, 3:, 3:] += au @ u + beta.sum(-1)[:, None, None] * eye
-        xka = (
-            axu @ ua
-            + ba @ px
-            - np.einsum("np,np->n", beta, np.sum(px * pa, -1))[:, None, None] * eye
-        )
-        fa = pa.swapaxes(1, 2) @ pf - np.sum(pf * pa, (-1, -2))[:, None, None] * eye
+        xka = axu @ ua + ba @ lx - np.einsum("np,npi,npi->n", beta, lx, la)[:, None, None] * eye
+        fa = pa.swapaxes(1, 2) @ pf - np.einsum("npi,npi->n", pf, pa)[:, None, None] * eye
         jac[:, :3, :3] += (fa - xka) @ jl
-        jac[:, :3, 3:] += axu @ u + skew((beta[..., None] * px).sum(1)) - skew(pf.sum(1))
+        jac[:, :3, 3:] += axu @ u + skew((beta[..., None] * lx).sum(1)) - skew(pf.sum(1))
         return jac
+
+
+# Sum of cross products from the sum of outer products M = sum a b^T: (M12 - M21, ...).
+_CROSS_SUM = np.zeros((9, 3))
+for _i, (_a, _b) in enumerate(((1, 2), (2, 0), (0, 1))):
+    _CROSS_SUM[3 * _a + _b, _i], _CROSS_SUM[3 * _b + _a, _i] = 1.0, -1.0
+_CROSS_SUM.flags.writeable = False
+
+
+def _cross_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum over the second-last axis of the cross products of ``a`` and ``b`` (..., p, 3)."""
+    outer = np.swapaxes(a, -1, -2) @ b
+    return outer.reshape(outer.shape[:-2] + (9,)) @ _CROSS_SUM
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -324,13 +330,16 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
 
 
+# skew(v) = v @ _SKEW, reshaped: one product instead of six assignments.
+_SKEW = np.zeros((3, 9))
+for _row, _col, _sign in ((2, 1, -1), (1, 2, 1), (2, 3, 1), (0, 5, -1), (1, 6, -1), (0, 7, 1)):
+    _SKEW[_row, _col] = _sign
+_SKEW.flags.writeable = False
+
+
 def skew(v: np.ndarray) -> np.ndarray:
     """Cross-product matrices (..., 3, 3) of vectors ``v`` (..., 3)."""
-    out = np.zeros(v.shape + (3,))
-    out[..., 0, 1], out[..., 0, 2] = -v[..., 2], v[..., 1]
-    out[..., 1, 0], out[..., 1, 2] = v[..., 2], -v[..., 0]
-    out[..., 2, 0], out[..., 2, 1] = -v[..., 1], v[..., 0]
-    return out
+    return (v @ _SKEW).reshape(v.shape + (3,))
 
 
 def left_jacobian(phi: np.ndarray) -> np.ndarray:
@@ -338,13 +347,13 @@ def left_jacobian(phi: np.ndarray) -> np.ndarray:
 
     ``rodrigues(phi + dphi) = rodrigues(J dphi) rodrigues(phi)`` to first order.
     """
-    th2 = np.sum(phi * phi, -1)[..., None, None]
+    th2 = np.einsum("...i,...i->...", phi, phi)[..., None, None]
     th = np.sqrt(th2)
     small = th2 < 1e-10
     a = np.where(small, 0.5 - th2 / 24, (1 - np.cos(th)) / np.where(small, 1.0, th2))
     b = np.where(small, 1 / 6 - th2 / 120, (th - np.sin(th)) / np.where(small, 1.0, th2 * th))
     k = skew(phi)
-    return np.eye(3) + a * k + b * (k @ k)
+    return _EYE3 + a * k + b * (k @ k)
 
 
 def _in_disc(frame: np.ndarray, point: np.ndarray) -> np.ndarray:

@@ -33,7 +33,13 @@ from ..anatomy import SpineModel
 from ..anatomy.frames import invert
 from ..errors import SpineInputError, UnreachableTwistError
 from .params import Mobility, mobility_factors, tissue
-from .ribcage import CompiledRibCage, compile_rib_cage_mechanics, part_motion, rib_load
+from .ribcage import (
+    CompiledRibCage,
+    RibLoad,
+    compile_rib_cage_mechanics,
+    part_motion,
+    rib_load,
+)
 from .segment import SegmentSet, compile_segments, left_jacobian, rodrigues, skew
 from .state import SpineState
 
@@ -59,6 +65,9 @@ EQUILIBRIUM_TOL_N = 1e-2
 _ANGLE_TOL_RAD = 1e-9
 _POLISH_NMM = 1e-7
 _POLISH_STEPS = 6
+_AXES_TANGENT = 1e-3
+"""Largest residual (N mm, N) where the tangent for the axes may be taken: their
+directions are then within about 1e-6 of those at the solution."""
 _MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
 _STEP_MM = 1.0
@@ -101,7 +110,7 @@ def cardan_deg(rot: np.ndarray) -> np.ndarray:
 
 
 def _cardan(rot: np.ndarray) -> np.ndarray:
-    b = np.arcsin(np.clip(rot[..., 2, 1], -1.0, 1.0))
+    b = np.arcsin(np.minimum(np.maximum(rot[..., 2, 1], -1.0), 1.0))
     c = np.arctan2(-rot[..., 2, 0], rot[..., 2, 2])
     a = np.arctan2(-rot[..., 0, 1], rot[..., 1, 1])
     return np.stack([-a, b, c], axis=-1)
@@ -114,12 +123,11 @@ def _cardan_rate(angles: np.ndarray) -> np.ndarray:
     changes the angles by ``E^-1 w``, with ``E`` the columns ``z, Rz(a) x,
     Rz(a) Rx(b) y``; the flexion angle is ``-a``.
     """
-    a, b = -angles[0], angles[1]
+    a, b = -float(angles[0]), float(angles[1])
     ca, sa, cb, sb = math.cos(a), math.sin(a), math.cos(b), math.sin(b)
-    e = np.array([[0.0, ca, -sa * cb], [0.0, sa, ca * cb], [1.0, 0.0, sb]])
-    out = np.linalg.inv(e)
-    out[0] = -out[0]
-    return out
+    # E^-1 in closed form (det E = cos b), the flexion row negated.
+    tb = sb / cb
+    return np.array([[-sa * tb, ca * tb, -1.0], [ca, sa, 0.0], [-sa / cb, ca / cb, 0.0]])
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +136,7 @@ class _Compiled:
     pre: np.ndarray  # (n, 4, 4) disc frame in lower
     post: np.ndarray  # (n, 4, 4) inverse of the disc frame in upper
     rest: np.ndarray  # (m, 4, 4)
+    cached: bool = True  # kept for reuse (not a calibration's trial)
 
     @cached_property
     def rest_tangent(self) -> np.ndarray:
@@ -151,6 +160,7 @@ def _compiled(
             pre=np.array([j.disc_frame_in_lower for j in model.joints]),
             post=np.array([invert(j.disc_frame_in_upper) for j in model.joints]),
             rest=np.array([v.rest_pose for v in model.vertebrae]),
+            cached=not values,
         )
         if values:
             return c
@@ -158,21 +168,29 @@ def _compiled(
     return per[factors]
 
 
-def _transforms(q: np.ndarray) -> np.ndarray:
-    """(n, 4, 4) transforms of the upper disc frame in the lower one."""
+def _transforms(q: np.ndarray, rot: np.ndarray | None = None) -> np.ndarray:
+    """(n, 4, 4) transforms of the upper disc frame in the lower one (``rot``: known turns)."""
     out = np.zeros(q.shape[:-1] + (4, 4))
-    out[..., :3, :3] = rodrigues(q[..., :3])
+    out[..., :3, :3] = rodrigues(q[..., :3]) if rot is None else rot
     out[..., :3, 3] = q[..., 3:]
     out[..., 3, 3] = 1.0
     return out
 
 
-def _poses(c: _Compiled, q: np.ndarray, bottom: int) -> np.ndarray:
-    """Global poses (m, 4, 4) of every vertebra; levels at and below ``bottom`` rest."""
-    local = c.pre @ _transforms(q) @ c.post
+def _poses(c: _Compiled, q: np.ndarray, bottom: int, rot: np.ndarray | None = None) -> np.ndarray:
+    """Global poses (m, 4, 4) of every vertebra; levels at and below ``bottom`` rest.
+
+    ``rot`` (n, 3, 3) is ``rodrigues(q[:, :3])`` if known.
+    """
+    turns = None if rot is None else rot[:bottom]
+    local = c.pre[:bottom] @ _transforms(q[:bottom], turns) @ c.post[:bottom]
+    # Products of the local transforms from each level down to ``bottom``, by doubling.
+    step = 1
+    while step < bottom:
+        local[:-step] = local[step:] @ local[:-step]
+        step *= 2
     poses = c.rest.copy()
-    for i in range(bottom - 1, -1, -1):
-        poses[i] = poses[i + 1] @ local[i]
+    poses[:bottom] = c.rest[bottom] @ local
     return poses
 
 
@@ -189,17 +207,19 @@ def _external(qa: np.ndarray, m_local: np.ndarray, follower_n: float) -> np.ndar
     return ext
 
 
-def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
+def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None, rot=None, jl=None):
     """Return the residual (k, 6) of the active segments, their tangent and the details.
 
     The tangent is a function of no arguments returning the exact Jacobian (k, 6, 6)
     (``None`` unless ``with_jac``), so that a converged step never pays for it; ``known``
     is the tissues' tangent (n, 6, 6) at these ``qa`` if it is known already. The third
-    item is the facet details of the whole chain (see :meth:`SegmentSet.details`).
+    item returns the facet details of the whole chain (see :meth:`SegmentSet.details`).
+    ``rot`` and ``jl`` (n, 3, 3) are every segment's rotation matrix and left Jacobian if
+    known (identity outside ``sl``).
     """
     q = np.zeros((seg.disc_k.shape[0], 6))
     q[sl] = qa
-    w, det, full = seg._evaluate(q, True, with_jac and known is None)
+    w, det, full = seg._evaluate(q, True, with_jac and known is None, rot, jl)
     r = w[sl] + _external(qa, m_local, follower_n)
     if not with_jac:
         return r, None, det
@@ -216,6 +236,44 @@ def _tangent(seg, sl, qa, m_local, follower_n, with_jac=True, known=None):
     return r, jac, det
 
 
+@dataclass(frozen=True, eq=False)
+class _Solved:
+    """The end of a Newton solve on the active segments.
+
+    Attributes
+    ----------
+    q : (n, 6) float
+    m : (3,) float
+        The applied moments, N mm.
+    ok : bool
+        Whether it converged.
+    inv : object
+        The last tangent of the active segments factored by :func:`_factor` (inverses
+        (k, 6, 6) per segment, or the LU factors of the whole (6k, 6k) with a rib cage,
+        which couples them); ``None`` if none was needed.
+    details : callable
+        The facet details at ``q`` (see :meth:`SegmentSet.details`).
+    poses : (m, 4, 4) float
+        Every vertebra's pose at ``q``.
+    rot, jl : (n, 3, 3) float
+        Every segment's rotation matrix and left Jacobian at ``q``.
+    rib : RibLoad or None
+        The rib cage's action at ``q``.
+
+    The last five are those of the last evaluation: at ``q`` if it converged.
+    """
+
+    q: np.ndarray
+    m: np.ndarray
+    ok: bool
+    inv: object
+    details: object
+    poses: np.ndarray
+    rot: np.ndarray
+    jl: np.ndarray
+    rib: RibLoad | None
+
+
 def _solve_chain(
     c: _Compiled,
     top: int,
@@ -227,13 +285,8 @@ def _solve_chain(
     q0: np.ndarray | None,
     m0: np.ndarray | None = None,
     ribs: CompiledRibCage | None = None,
-) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None, dict]:
-    """Newton on the active segments.
-
-    Returns q (n, 6), the moment (3,) N mm, whether it converged, the last tangent
-    of the active segments (``None`` if none was needed: (k, 6, 6) per segment, or the
-    whole (6k, 6k) with a rib cage, which couples them) and the facet details at q.
-    """
+) -> _Solved:
+    """Newton on the active segments."""
     n = c.pre.shape[0]
     sl = slice(top, bottom)
     q = np.zeros((n, 6)) if q0 is None else q0.copy()
@@ -247,101 +300,172 @@ def _solve_chain(
     nc = ctrl.size
     axes_c = axes_g[:, ctrl]
     k_act = bottom - top
-    jac = inv = None
-    det: dict = {}
+    inv = None
+    tangent_at = math.inf  # the residual where the tangent was taken
+    rib = None
     polished = 0
     last = math.inf
     for it in range(_MAX_ITER):
-        poses = _poses(c, q, bottom)
+        rot = rodrigues(q[:, :3])
+        jl = left_jacobian(q[:, :3])
+        poses = _poses(c, q, bottom, rot)
         g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]  # lower disc frames
         m_glob = axes_g @ m
         m_local = np.einsum("kji,j->ki", g, m_glob)
         cold = q0 is None and it == 0
         r, new_jac, det = _tangent(
-            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None
+            c.seg, sl, q[sl], m_local, follower_n, True, c.rest_tangent if cold else None, rot, jl
         )
         if ribs is not None:
-            r, new_jac = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac)
+            r, new_jac, rib = _with_ribs(
+                c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac, jl[sl]
+            )
+            if cold and c.cached:
+                new_jac = _rest_tangent(c, ribs, top, bottom, m_glob, follower_n)
         ang_err = np.zeros(0)
         if nc:
             rot_top = poses[top, :3, :3]
             now = _cardan(rot_rest.T @ rot_top)
             ang_err = targets_rad[ctrl] - now[ctrl]
+        size_r = np.abs(r)
+        moment_nmm, force_n = float(size_r[:, :3].max()), float(size_r[:, 3:].max())
         inside = (
-            np.abs(r[:, :3]).max() <= EQUILIBRIUM_TOL_NMM
-            and np.abs(r[:, 3:]).max() <= EQUILIBRIUM_TOL_N
+            moment_nmm <= EQUILIBRIUM_TOL_NMM
+            and force_n <= EQUILIBRIUM_TOL_N
             and (ang_err.size == 0 or np.abs(ang_err).max() <= _ANGLE_TOL_RAD)
         )
-        size = float(np.abs(r).max())
-        # A fresh tangent for every Newton step; from inside the tolerance, steps take
-        # the residual to round-off, so that a warm and a cold start agree to
-        # round-off, not to the tolerance: chord steps with the last tangent while they
-        # gain a factor of ten each, a fresh one when they stall.
-        fresh = not inside or polished == 0 or size > 0.1 * last
+        size = max(moment_nmm, force_n)
         if inside:
+            # From inside the tolerance, steps take the residual to round-off, so that
+            # a warm and a cold start agree to round-off, not to the tolerance.
             if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
-                if jac is None or fresh:  # the tangent at the solution, for its axes
-                    jac = new_jac()
-                return q, m, True, jac, det
+                if inv is None or tangent_at > _AXES_TANGENT:  # for the axes
+                    inv = _factor(new_jac())
+                return _Solved(q, m, True, inv, det, poses, rot, jl, rib)
             polished += 1
+        # Newton steps until the tangent is taken close to the solution (where the
+        # axes need it); then chord steps with it while they gain a factor of ten
+        # each, a fresh one when they stall.
+        if inv is None or size > 0.1 * last or tangent_at > _AXES_TANGENT:
+            inv = _factor(new_jac())
+            tangent_at = size
         last = size
-        if fresh:
-            jac = new_jac()
-            inv = np.linalg.inv(jac)
         if ribs is not None:
-            dq, x = _dense_step(
-                q[sl], g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl
-            )
+            gj = g @ jl[sl] if nc else None
+            dq, x = _dense_step(gj, g, inv, r, axes_c, now if nc else None, ang_err, rot_rest, ctrl)
             if nc:
                 m[ctrl] += x
-            rot_step = np.sqrt(np.max(np.sum(dq[:, :3] ** 2, axis=1)))
-            lin_step = np.sqrt(np.max(np.sum(dq[:, 3:] ** 2, axis=1)))
-            scale = min(
-                1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300)
-            )
-            q[sl] += dq * scale
-            if not np.all(np.isfinite(q)):
+            q[sl] += dq * _step_scale(dq)
+            if not np.isfinite(q).all():
                 break
             continue
         # Newton step with the chain's coupling: turning the segments below turns the
         # applied moment in a segment's frame. From the bottom up, each step is
         # ``a + B dM`` in the unknown change of the controlled moments dM.
-        jl = left_jacobian(q[sl, :3])
-        gj = g @ jl  # spatial rotation increment per unit dphi, global
-        gt = np.swapaxes(g, 1, 2)
+        gj = g @ jl[sl]  # spatial rotation increment per unit dphi, global
         # dq_k = c_k + D_k W_k + E_k x, with W_k the spatial rotation of the segments
-        # below k and x the change of the controlled moments; columns [c | E].
-        inv_r = inv[:, :, :3]
-        ce = np.concatenate(
-            [-np.einsum("kij,kj->ki", inv, r)[..., None], -inv_r @ (gt @ axes_c)], axis=2
-        )
-        d_q = -inv_r @ (gt @ skew(m_glob))
-        p_w = gj @ d_q[:, :3]
-        f_w = gj @ ce[:, :3]
-        w_all = np.zeros((k_act, 3, 1 + nc))
-        omega = np.zeros((3, 1 + nc))  # spatial rotation of the segments below
-        for k in range(k_act - 1, -1, -1):
-            w_all[k] = omega
-            omega = omega + f_w[k] + p_w[k] @ omega
+        # below k and x the change of the controlled moments; columns [D | c | E].
+        c1 = 1 + nc
+        rhs = np.empty((k_act, 6, 3 + c1))
+        read = np.swapaxes(g, 1, 2) @ np.concatenate([skew(m_glob), axes_c], axis=1)
+        rhs[:, :, 3] = r
+        rhs[:, :3, :3] = read[..., :3]
+        rhs[:, :3, 4:] = read[..., 3:]
+        rhs[:, 3:, :3] = rhs[:, 3:, 4:] = 0.0
+        both = -(inv @ rhs)
+        d_q, ce = both[..., :3], both[..., 3:]
+        turned = gj @ both[:, :3]
+        # From the bottom up, omega <- (I + p_w[k]) omega + f_w[k]: the affine maps'
+        # products from each segment down, by doubling.
+        chain = np.zeros((k_act, 3 + c1, 3 + c1))
+        chain[:, :3] = turned
+        chain[:, 0, 0] += 1.0
+        chain[:, 1, 1] += 1.0
+        chain[:, 2, 2] += 1.0
+        chain[:, 3:, 3:] = np.eye(c1)
+        step = 1
+        while step < k_act:
+            chain[:-step] = chain[:-step] @ chain[step:]
+            step *= 2
+        w_all = np.zeros((k_act, 3, c1))  # spatial rotation of the segments below
+        w_all[:-1] = chain[1:, :3, 3:]
+        omega = chain[0, :3, 3:]
         ab = ce + d_q @ w_all
         if nc:
             jc = (_cardan_rate(now) @ rot_rest.T)[ctrl]
-            x = np.linalg.solve(jc @ omega[:, 1:], ang_err - jc @ omega[:, 0])
+            x = _solve_small(jc @ omega[:, 1:], ang_err - jc @ omega[:, 0])
             m[ctrl] += x
             dq = ab[..., 0] + ab[..., 1:] @ x
         else:
             dq = ab[..., 0]
-        rot_step = np.sqrt(np.max(np.sum(dq[:, :3] ** 2, axis=1)))
-        lin_step = np.sqrt(np.max(np.sum(dq[:, 3:] ** 2, axis=1)))
-        scale = min(1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300))
-        q[sl] += dq * scale
-        if not np.all(np.isfinite(q)):
+        q[sl] += dq * _step_scale(dq)
+        if not np.isfinite(q).all():
             break
-    return q, m, False, jac, det
+    return _Solved(q, m, False, inv, det, poses, rot, jl, rib)
 
 
-def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
-    """Add the rib cage's wrenches to the residual (k, 6); return it and a dense tangent.
+def _solve_small(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.linalg.solve`` for the controlled moments (one of them: a division)."""
+    return b / a[0, 0] if b.shape == (1,) else np.linalg.solve(a, b)
+
+
+def _step_scale(dq: np.ndarray) -> float:
+    """Return the factor (at most 1) that limits a Newton step (k, 6) per segment."""
+    rot_step = math.sqrt(np.einsum("ki,ki->k", dq[:, :3], dq[:, :3]).max())
+    lin_step = math.sqrt(np.einsum("ki,ki->k", dq[:, 3:], dq[:, 3:]).max())
+    return min(1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300))
+
+
+def _factor(jac: np.ndarray):
+    """Return the LU factors of a whole chain's tangent (6k, 6k), else the inverses (k, 6, 6)."""
+    if jac.ndim == 2:
+        from scipy.linalg.lapack import dgetrf
+
+        return dgetrf(jac)[:2]
+    return np.linalg.inv(jac)
+
+
+_REST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _rest_tangent(c: _Compiled, ribs, top, bottom, m_glob, follower_n):
+    """Return the coupled tangent at the rest pose as a function of no arguments.
+
+    At rest the rib cage's wrench is zero, so the tangent is linear in the applied
+    moment (global, (3,)) and the follower load: it is kept as those parts.
+    """
+    per = _REST.setdefault(c, {})
+    key = (id(ribs), top, bottom)
+    if key not in per:
+        n = c.pre.shape[0]
+        sl = slice(top, bottom)
+        q = np.zeros((n, 6))
+        poses = _poses(c, q, bottom)
+        g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]
+
+        def at(moment, follower):
+            m_local = np.einsum("kji,j->ki", g, moment)
+            r, jac, _ = _tangent(c.seg, sl, q[sl], m_local, follower, True, c.rest_tangent)
+            return _with_ribs(c, ribs, q, poses, g, moment, top, bottom, r, jac)[1]()
+
+        base = at(np.zeros(3), 0.0)
+        parts = np.array([at(e, 0.0) - base for e in np.eye(3)] + [at(np.zeros(3), 1.0) - base])
+        for a in (base, parts):
+            a.flags.writeable = False
+        per[key] = (ribs, base, parts)
+    _, base, parts = per[key]
+    return lambda: base + np.tensordot(np.append(m_glob, follower_n), parts, 1)
+
+
+def _lu_solve(lu, rhs: np.ndarray) -> np.ndarray:
+    """Solve with the LU factors of :func:`_factor` (LAPACK directly: small systems)."""
+    from scipy.linalg.lapack import dgetrs
+
+    return dgetrs(lu[0], lu[1], rhs)[0]
+
+
+def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac, jl=None):
+    """Add the rib cage's wrenches to the residual (k, 6); return it, a dense tangent and the load.
 
     The rib cage's wrench on every vertebra above a segment joins the applied load on
     that segment's upper part, moved to its lower disc centre and frame. The tangent
@@ -350,7 +474,7 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
     stiffness mapped through the chain; and the turn of the rib cage's wrenches, which
     follow the thorax, against the frames they are read in (the derivative of the
     rotation-vector measure itself is left out: it is second order in the thorax's own
-    deformation).
+    deformation). ``jl`` (k, 3, 3) is the segments' left Jacobians if known.
     """
     load = rib_load(ribs, poses, c.rest)
     n_lv = poses.shape[0]
@@ -368,68 +492,108 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac):
     def jac() -> np.ndarray:
         k = bottom - top
         qa = q[top:bottom]
-        gj = g @ left_jacobian(qa[:, :3])  # (k, 3, 3) spatial turn per unit rotation
+        # (k, 3, 3) spatial turn per unit rotation
+        gj = g @ (left_jacobian(qa[:, :3]) if jl is None else jl)
         centre = o + (g @ qa[:, 3:, None])[..., 0]  # upper disc centres, global
         # Origin screw of each segment's motion (k, 6, 6): turn about its upper disc
-        # centre and shift along its lower frame.
+        # centre and shift along its lower frame. Every coupling term below is a row
+        # factor of segment k times Z_j of the moving segment j.
         z = np.zeros((k, 6, 6))
         z[:, :3, :3] = gj
         z[:, 3:, :3] = skew(centre) @ gj
         z[:, 3:, 3:] = g
         # Reading an origin wrench in each lower disc frame about its centre (k, 6, 6).
+        sk_o = skew(o)
         b = np.zeros((k, 6, 6))
         b[:, :3, :3] = gt
-        b[:, :3, 3:] = -gt @ skew(o)
+        b[:, :3, 3:] = -gt @ sk_o
         b[:, 3:, 3:] = gt
-        out = np.zeros((k, 6, k, 6))
-        out[np.arange(k), :, np.arange(k), :] = tissue_jac()
-        # Segment j below k turns k's frame (and its centre) under a fixed wrench: the
-        # applied moment and, where the thorax's reference vertebra does not turn with
-        # j, the rib cage's wrench too.
-        ref = ribs.vertebrae[len(ribs.vertebrae) // 2]
-        below = np.triu(np.ones((k, k)), 1)  # j > k
-        seg = np.arange(top, bottom)
-        still = (seg < ref).astype(float)  # segment j does not carry the reference
-        wm = moment + m_glob  # moment about o_k of applied + rib wrench
+        maps = _rib_maps(ribs, top, bottom)
         f = acc[:, 3:]
-        # d(frame reading) for a turn w of j: g^T([M]x - [F]x[o - c_j]x) w, g^T [F]x w
-        geo = np.zeros((k, k, 6, 6))
-        sk_m, sk_f = skew(wm), skew(f)
-        sk_rib = skew(moment)
-        for_turn_m = gt[:, None] @ (
-            (sk_m[:, None] - sk_rib[:, None] * (1.0 - still)[None, :, None, None])
-            - (sk_f[:, None] * still[None, :, None, None]) @ skew(o[:, None] - centre[None, :])
-        )
-        geo[:, :, :3, :3] = for_turn_m @ gj[None]
-        geo[:, :, 3:, :3] = (gt[:, None] @ (sk_f[:, None] * still[None, :, None, None])) @ gj[None]
-        geo[:, :, :3, 3:] = (gt[:, None] @ (sk_f[:, None] * still[None, :, None, None])) @ g[None]
-        out += np.transpose(geo * below[:, :, None, None], (0, 2, 1, 3))
+        sk_f = skew(f)
+        gt_f = gt @ sk_f
+        # Segment j below k turns k's frame (and its centre) under a fixed wrench: the
+        # applied moment and, where j does not carry the thorax's reference vertebra,
+        # the rib cage's wrench too (M about o_k, F): g^T([M]x - [F]x[o_k - c_j]x) w
+        # and g^T [F]x w, g^T [F]x v, with c_j the centre j turns about.
+        row_still = np.zeros((k, 6, 6))
+        row_still[:, :3, :3] = gt @ (skew(moment + m_glob) - sk_f @ sk_o)
+        row_still[:, :3, 3:] = gt_f
+        row_still[:, 3:, :3] = gt_f
+        row_free = np.zeros((k, 6, 6))
+        row_free[:, :3, :3] = gt @ skew(m_glob)
         # Segment j at or above k carrying the reference turns the rib cage's wrench
         # read in k's fixed frame: d(M, F) = (w x M + v0 x F, w x F).
-        carry = np.tril(np.ones((k, k))) * (1.0 - still)[None, :]  # j <= k, ref above j
-        mo = acc[:, :3]
-        ad = np.zeros((k, 6, 6))  # d wrench per origin screw (w, v0)
-        ad[:, :3, :3] = -skew(mo)
-        ad[:, :3, 3:] = -skew(f)
-        ad[:, 3:, :3] = -skew(f)
-        rot = (b @ ad)[:, None] @ z[None]  # (k, j, 6, 6)
-        out += np.transpose(rot * carry[:, :, None, None], (0, 2, 1, 3))
+        turn = np.zeros((k, 6, 6))
+        turn[:, :3, :3] = -skew(acc[:, :3])
+        turn[:, :3, 3:] = -sk_f
+        turn[:, 3:, :3] = -sk_f
+        # Columns of segments that do not carry the reference come first (j < s).
+        zh = z.transpose(1, 0, 2).reshape(6, 6 * k)
+        sc = 6 * maps.n_still
+        out = np.empty((6 * k, 6 * k))
+        out[:, :sc] = (row_still.reshape(-1, 6) @ zh[:, :sc]) * maps.below[:, :sc]
+        out[:, sc:] = np.where(
+            maps.below[:, sc:],
+            row_free.reshape(-1, 6) @ zh[:, sc:],
+            (b @ turn).reshape(-1, 6) @ zh[:, sc:],
+        )
         # The rib cage's stiffness on the motion relative to the reference vertebra:
-        # d r_k = -B_k sum_{v<=k} (sum_{v'<=j} K[v, v'] - [ref <= j] sum_{v'} K[v, v']) Z_j.
+        # d r_k = -B_k sum_{v<=k} (sum_{v'<=j} K[v, v'] - [ref <= j] sum_{v'} K[v, v']) Z_j,
+        # with K = Ad^T K0 L (the co-rotational measure's maps, ribcage.RibLoad); the sum
+        # over v' is empty for the segments below the lowest rib vertebra (j >= r).
+        ad, lmap = load.motion_maps()
+        rows = ((b @ ad.T) @ maps.sum_rows).reshape(6 * k, -1)
+        rc = 6 * maps.n_cols
+        out[:, :rc] -= rows @ ((lmap.reshape(-1, 6) @ zh[:, :rc]) * maps.sum_cols)
+        blocks = out.reshape(k, 6, k, 6)
+        blocks[np.arange(k), :, np.arange(k), :] += tissue_jac()
+        return out
+
+    return r, jac, load
+
+
+@dataclass(frozen=True, eq=False)
+class _RibMaps:
+    """Constant sums of the coupled tangent of a specimen with a rib cage (k segments).
+
+    ``n_still`` segments from the top do not carry the thorax's reference vertebra;
+    ``below`` (6k, 6k) bool marks the blocks of row segment k and moving segment j > k;
+    ``sum_rows`` (k, 6, 6m) sums the rows of the rib cage's stiffness over the vertebrae
+    above each segment; ``sum_cols`` (6m, 6 n_cols) its columns over the vertebrae that
+    segment j moves relative to the reference vertebra (none for j >= n_cols).
+    """
+
+    n_still: int
+    below: np.ndarray
+    sum_rows: np.ndarray
+    n_cols: int
+    sum_cols: np.ndarray
+
+
+_RIB_MAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _rib_maps(ribs: CompiledRibCage, top: int, bottom: int) -> _RibMaps:
+    per = _RIB_MAPS.setdefault(ribs, {})
+    if (top, bottom) not in per:
+        k = bottom - top
         vs = ribs.vertebrae
         m = len(vs)
-        cum = np.zeros((n_lv, 6, n_lv, 6))
-        cum[vs[0] : vs[-1] + 1, :, vs[0] : vs[-1] + 1, :] = load.stiffness.reshape(m, 6, m, 6)
-        cum = np.cumsum(np.cumsum(cum, axis=0), axis=2)
-        cum = cum[top:bottom, :, top:bottom, :] - (
-            cum[top:bottom, :, -1:, :] * (1.0 - still)[None, None, :, None]
+        seg = np.arange(top, bottom)
+        still = seg < vs[m // 2]  # segment j does not carry the reference
+        above = (vs[None, :] <= seg[:, None]).astype(float)  # vertebra v above segment k
+        cols = above.T - (~still)[None, :]
+        n_cols = int(np.flatnonzero(np.abs(cols).sum(0))[-1]) + 1 if cols.any() else 0
+        block = np.ones((6, 6))
+        per[(top, bottom)] = _RibMaps(
+            n_still=int(still.sum()),
+            below=np.kron(np.triu(np.ones((k, k)), 1), block).astype(bool),
+            sum_rows=(above @ ribs.stiffness.reshape(m, -1)).reshape(k, 6, 6 * m),
+            n_cols=n_cols,
+            sum_cols=np.kron(cols[:, :n_cols], block),
         )
-        left = (b @ cum.reshape(k, 6, 6 * k)).reshape(k, 6, k, 6)  # B_k C_kj
-        per_j = np.transpose(left, (2, 0, 1, 3)).reshape(k, 6 * k, 6) @ z  # (j, 6k, 6)
-        out -= np.transpose(per_j.reshape(k, k, 6, 6), (1, 2, 0, 3))
-        return out.reshape(6 * k, 6 * k)
-
-    return r, jac
+    return per[(top, bottom)]
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -452,21 +616,25 @@ def _block_diag(blocks: np.ndarray) -> np.ndarray:
     return out.reshape(6 * k, 6 * k)
 
 
-def _dense_step(qa, g, inv, r, axes_c, now, ang_err, rot_rest, ctrl):
-    """Newton step on the whole chain at once, with the controlled moments' change."""
-    k = qa.shape[0]
-    dq = -(inv @ r.reshape(-1))
+def _dense_step(gj, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
+    """Newton step on the whole chain at once, with the controlled moments' change.
+
+    ``lu`` is the LU factorisation of the tangent (see :func:`_factor`); ``gj`` (k, 3, 3)
+    the spatial turn of each segment per unit of its rotation (needed with ``now``).
+    """
+    k = g.shape[0]
     x = np.zeros(0)
-    if now is not None:
-        cols = np.zeros((k, 6, ctrl.size))
-        cols[:, :3, :] = np.swapaxes(g, 1, 2) @ axes_c
-        cols = cols.reshape(6 * k, -1)
-        turn = np.zeros((3, k, 6))
-        turn[:, :, :3] = np.swapaxes(g @ left_jacobian(qa[:, :3]), 0, 1)
-        jc = (_cardan_rate(now) @ rot_rest.T)[ctrl] @ turn.reshape(3, -1)
-        inv_cols = inv @ cols
-        x = -np.linalg.solve(jc @ inv_cols, ang_err + jc @ (inv @ r.reshape(-1)))
-        dq = dq - inv_cols @ x
+    if now is None:
+        return -_lu_solve(lu, r.reshape(-1)).reshape(k, 6), x
+    rhs = np.zeros((k, 6, 1 + ctrl.size))
+    rhs[:, :, 0] = r
+    rhs[:, :3, 1:] = np.swapaxes(g, 1, 2) @ axes_c
+    sol = _lu_solve(lu, rhs.reshape(6 * k, -1))
+    # The controlled angles' rates by the whole chain's turn, sum_j G_j dphi_j.
+    rate = (_cardan_rate(now) @ rot_rest.T)[ctrl]
+    turned = rate @ np.einsum("kab,kbc->ac", gj, sol.reshape(k, 6, -1)[:, :3])
+    x = -_solve_small(turned[:, 1:], ang_err + turned[:, 0])
+    dq = -sol[:, 0] - sol[:, 1:] @ x
     return dq.reshape(k, 6), x
 
 
@@ -565,18 +733,14 @@ def solve_load(
         q0, m0 = _predict(history, load_vec)
     if not (targets.any() or moments.any() or follower):
         q0 = m0 = None  # no load: the rest pose, exactly
-    q, m, ok, jac, det = _solve_chain(
-        c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs
-    )
-    if not ok and q0 is not None:
-        q, m, ok, jac, det = _solve_chain(
-            c, top, bottom, controlled, targets, moments, follower, None, None, ribs
-        )
+    out = _solve_chain(c, top, bottom, controlled, targets, moments, follower, q0, m0, ribs)
+    if not out.ok and q0 is not None:
+        out = _solve_chain(c, top, bottom, controlled, targets, moments, follower, None, None, ribs)
     limit = tissue()["failure_torque_nm"] * 1e3
-    if not ok or np.abs(m).max() > limit * (1 + 1e-9):
+    if not out.ok or np.abs(out.m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
-    cache[key] = [*history[-2:], (load_vec, q, m)]
-    return _make_state(model, c, q, m, top, bottom, follower, jac, det, ribs)
+    cache[key] = [*history[-2:], (load_vec, out.q, out.m)]
+    return _make_state(model, c, out, top, bottom, follower, ribs)
 
 
 _BLAS_LIMITED: list = []
@@ -590,6 +754,7 @@ def _one_blas_thread() -> None:
     renderer beside the solver) they cost up to tenfold.
     """
     if not _BLAS_LIMITED:
+        import scipy.linalg  # noqa: F401  (its BLAS too: limits reach loaded libraries only)
         from threadpoolctl import threadpool_limits
 
         _BLAS_LIMITED.append(threadpool_limits(limits=1, user_api="blas"))
@@ -602,7 +767,7 @@ def _predict(history, load_vec):
     position along it, with two linear, else the last solution.
     """
     last_load, q1, m1 = history[-1]
-    same = [h for h in history if np.array_equal(h[0][7:], load_vec[7:])]
+    same = [h for h in history if (h[0][7:] == load_vec[7:]).all()]
     if len(same) < 2 or same[-1] is not history[-1]:
         return q1, m1
     step = last_load - same[-2][0]
@@ -610,12 +775,12 @@ def _predict(history, load_vec):
     if norm2 == 0:
         return q1, m1
     # Positions along the line of the last step, and the new load's.
-    s = [float((h[0] - last_load) @ step) / norm2 for h in same[-3:]]
-    x = float(np.clip((load_vec - last_load) @ step / norm2, -2.0, 2.0))
-    on_line = all(
-        np.allclose(h[0] - last_load, si * step, atol=1e-9)
-        for h, si in zip(same[-3:], s, strict=True)
-    )
+    offsets = np.array([h[0] for h in same[-3:]]) - last_load
+    pos = offsets @ step / norm2
+    s = pos.tolist()
+    x = min(max(float((load_vec - last_load) @ step) / norm2, -2.0), 2.0)
+    along = pos[:, None] * step
+    on_line = bool(np.all(np.abs(offsets - along) <= 1e-9 + 1e-5 * np.abs(along)))  # allclose
     if len(s) == 3 and on_line and len({round(v, 12) for v in s}) == 3:
         w = [math.prod((x - s[k]) / (s[i] - s[k]) for k in range(3) if k != i) for i in range(3)]
         q = sum(wi * h[1] for wi, h in zip(w, same[-3:], strict=True))
@@ -658,9 +823,9 @@ def reachable_twist_3d_deg(
         c = _compiled(model, factors)
         top, bottom = model.level_span(levels)
         limit = tissue()["failure_torque_nm"] * 1e3
-        out = []
+        twists = []
         for sign in (1.0, -1.0):
-            q, _, ok, _, _ = _solve_chain(
+            out = _solve_chain(
                 c,
                 top,
                 bottom,
@@ -672,19 +837,20 @@ def reachable_twist_3d_deg(
                 None,
                 compile_rib_cage_mechanics(model, top, bottom),
             )
-            if not ok:
+            if not out.ok:
                 raise SpineInputError("the failure torque could not be solved for this spine")
-            poses = _poses(c, q, bottom)
-            rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
-            out.append(abs(math.degrees(_cardan(rel)[2])))
-        per[key] = min(out)
+            rel = c.rest[top, :3, :3].T @ out.poses[top, :3, :3]
+            twists.append(abs(math.degrees(_cardan(rel)[2])))
+        per[key] = min(twists)
     return per[key]
 
 
-def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
+def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None, jl=None):
     """Instantaneous axis of each segment under a small increase of the applied moment.
 
-    ``jac`` is the solve's last tangent of the active segments (recomputed if ``None``).
+    ``inv`` is the solve's last tangent of the active segments, factored (see
+    :func:`_factor`; recomputed if ``None``); ``jl`` (n, 3, 3) the segments' left
+    Jacobians if known.
     """
     n = q.shape[0]
     sl = slice(top, bottom)
@@ -697,25 +863,26 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
     g = lower_disc[sl, :3, :3]
     rot_rest = c.rest[top, :3, :3]
     dm = rot_rest @ _AXES.T @ (m if np.abs(m).max() > 0 else np.array([0.0, 0.0, 1.0]))
-    if jac is None:
+    if inv is None:
         m_local = np.einsum("kji,j->ki", g, rot_rest @ _AXES.T @ m)
-        jac = _tangent(c.seg, sl, q[sl], m_local, follower_n)[1]()
+        inv = _factor(_tangent(c.seg, sl, q[sl], m_local, follower_n)[1]())
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
-    if jac.ndim == 2:  # the whole chain at once (a rib cage couples the segments)
-        dq = -np.linalg.solve(jac, dw.reshape(-1)).reshape(-1, 6)
+    if isinstance(inv, tuple):  # the whole chain at once (a rib cage couples the segments)
+        dq = -_lu_solve(inv, dw.reshape(-1)).reshape(-1, 6)
     else:
-        dq = -np.linalg.solve(jac, dw[..., None])[..., 0]
+        dq = -(inv @ dw[..., None])[..., 0]
     # Angular velocity of the upper disc frame (lower frame) and the velocity of the
     # point of the upper body at the disc centre; the screw axis's nearest point.
-    w = np.einsum("kij,kj->ki", left_jacobian(q[sl, :3]), dq[:, :3])
+    jl = left_jacobian(q[sl, :3]) if jl is None else jl[sl]
+    w = np.einsum("kij,kj->ki", jl, dq[:, :3])
     t = q[sl, 3:]
     centre = 0.5 * t
-    v = np.cross(w, centre - t) + dq[:, 3:]
+    v = _cross(w, centre - t) + dq[:, 3:]
     norm2 = np.sum(w * w, axis=1)
     moving = norm2 > 1e-30
     safe = np.where(moving, norm2, 1.0)
-    p = centre + np.cross(w, v) / safe[:, None]
+    p = centre + _cross(w, v) / safe[:, None]
     glob_p = lower_disc[sl, :3, 3] + np.einsum("kij,kj->ki", g, p)
     glob_d = np.einsum("kij,kj->ki", g, w / np.sqrt(safe)[:, None])
     point[sl] = np.where(moving[:, None], glob_p, point[sl])
@@ -724,20 +891,21 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, jac=None):
 
 
 def _make_state(
-    model, c: _Compiled, q, m, top, bottom, follower_n, jac, det, ribs=None
+    model, c: _Compiled, out: _Solved, top, bottom, follower_n, ribs=None
 ) -> SpineState:
-    poses = _poses(c, q, bottom)
+    q, m, poses = out.q, out.m, out.poses
+    det = out.details()
     part_poses: dict[str, np.ndarray] = {}
     part_turns: dict[str, np.ndarray] = {}
     if ribs is not None:
-        names, placed, turns = part_motion(ribs, rib_load(ribs, poses, c.rest), poses, c.rest)
+        names, placed, turns = part_motion(ribs, out.rib, poses, c.rest)
         placed.flags.writeable = False
-        angles = cardan_deg(rodrigues(turns))
+        angles = cardan_deg(turns)
         angles.flags.writeable = False
         part_poses = dict(zip(names, placed, strict=True))
         part_turns = dict(zip(names, angles, strict=True))
-    rot3 = cardan_deg(rodrigues(q[:, :3]))
-    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, jac)
+    rot3 = cardan_deg(out.rot)
+    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, out.inv, out.jl)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
     arrays = {
