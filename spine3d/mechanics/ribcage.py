@@ -104,13 +104,12 @@ def beam_stiffness(
     N mm/rad, N/mm.
     """
     axis = b - a
-    length = float(np.linalg.norm(axis))
+    length = math.sqrt(float(axis @ axis))
     x = axis / length
     helper = np.array([0.0, 1.0, 0.0]) if abs(x[1]) < 0.9 else np.array([1.0, 0.0, 0.0])
-    y = np.cross(helper, x)
-    y /= np.linalg.norm(y)
-    z = np.cross(x, y)
-    rot = np.array([x, y, z])  # rows: local axes
+    y = _cross(helper, x)
+    y /= math.sqrt(float(y @ y))
+    rot = np.array([x, y, _cross(x, y)])  # rows: local axes
     g = e_mpa / (2.0 * (1.0 + nu))
     inertia = area_mm2**2 / (4.0 * math.pi)
     ea, gj, ei, el = e_mpa * area_mm2 / length, g * 2 * inertia / length, e_mpa * inertia, length
@@ -164,7 +163,10 @@ def _spring(p: np.ndarray, k_rot: np.ndarray, k_lin: np.ndarray) -> np.ndarray:
     kp[:3, :3], kp[3:, 3:] = k_rot, k_lin
     h = point_map(p)
     k6 = h.T @ kp @ h
-    return np.block([[k6, -k6], [-k6, k6]])
+    out = np.empty((12, 12))
+    out[:6, :6] = out[6:, 6:] = k6
+    out[:6, 6:] = out[6:, :6] = -k6
+    return out
 
 
 def _beam(pa: np.ndarray, pb: np.ndarray, e: float, nu: float, area: float) -> np.ndarray:
@@ -362,10 +364,15 @@ def _assemble(model, cage: RibCage, top, bottom, jc) -> CompiledRibCage | None:
         _anterior(cage, ribs, index, body, elements, parts, tissue)
     n = len(bodies)
     m = len(levels)
-    k = np.zeros((6 * n, 6 * n))
+    k = np.zeros((n, 6, n, 6))
     for e in elements:
-        dof = np.concatenate([np.arange(6 * b, 6 * b + 6) for b in e.bodies])
-        k[np.ix_(dof, dof)] += e.stiffness
+        a, b = e.bodies
+        ke = e.stiffness.reshape(2, 6, 2, 6)
+        k[a, :, a] += ke[0, :, 0]
+        k[a, :, b] += ke[0, :, 1]
+        k[b, :, a] += ke[1, :, 0]
+        k[b, :, b] += ke[1, :, 1]
+    k = k.reshape(6 * n, 6 * n)
     kvv, kvr, krr = k[: 6 * m, : 6 * m], k[: 6 * m, 6 * m :], k[6 * m :, 6 * m :]
     recover = -np.linalg.solve(krr, kvr.T)
     cond = kvv + kvr @ recover
@@ -630,9 +637,29 @@ def rib_load(c: CompiledRibCage, poses: np.ndarray, rest: np.ndarray) -> RibLoad
 
 
 def _inverse(t: np.ndarray) -> np.ndarray:
-    # A true inverse: the stored rest frames are orthonormal to 1e-10 only, which a
-    # transpose would turn into a strain of the thorax at rest.
-    return np.linalg.inv(t)
+    """Inverse of an affine transform (4, 4), exact to round-off.
+
+    A true inverse, not a transpose: the stored rest frames are orthonormal to 1e-10
+    only, which a transpose would turn into a strain of the thorax at rest. Worked in
+    Python floats (the adjugate of the 3 x 3 part): a 4 x 4 LAPACK call costs more.
+    """
+    (a, b, c), (d, e, f), (g, h, i) = t[:3, :3].tolist()
+    co = [e * i - f * h, c * h - b * i, b * f - c * e]
+    det = a * co[0] + d * co[1] + g * co[2]
+    rinv = (
+        np.array(
+            [
+                co,
+                [f * g - d * i, a * i - c * g, c * d - a * f],
+                [d * h - e * g, b * g - a * h, a * e - b * d],
+            ]
+        )
+        / det
+    )
+    out = np.eye(4)
+    out[:3, :3] = rinv
+    out[:3, 3] = -rinv @ t[:3, 3]
+    return out
 
 
 def part_motion(

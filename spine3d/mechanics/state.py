@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,7 @@ class SpineState(RichDisplay):
     axis_point_mm, axis_direction : (n, 3) float
         Instantaneous axis of rotation of each segment, global frame: its point nearest
         the disc centre (mm) and unit direction (zero where the segment does not move).
+        Worked out on first use, from a tangent taken at the solution.
     reaction_nm : (3,) float
         Moment applied to the top vertebra, ``[flexion, lateral, axial]``, N m.
     top_rotation_deg : (3,) float
@@ -68,6 +69,7 @@ class SpineState(RichDisplay):
         in the local frame of the level it moves with. Empty without a rib cage (and for
         states of the one-degree-of-freedom law). A deforming part (a rib bends, a
         cartilage bends more) is drawn by the rigid motion that best fits its nodes.
+        Worked out on first use.
     part_rotation3_deg : mapping of str to (3,) float
         Cardan angles of each of those parts relative to the vertebra it moves with
         (ISB order, in that vertebra's frame), ``[flexion, lateral, axial]``, degrees.
@@ -84,30 +86,54 @@ class SpineState(RichDisplay):
     poses: np.ndarray
     rotation3_deg: np.ndarray | None = None
     translation_mm: np.ndarray | None = None
-    axis_point_mm: np.ndarray | None = None
-    axis_direction: np.ndarray | None = None
     reaction_nm: np.ndarray | None = None
     top_rotation_deg: np.ndarray | None = None
     follower_n: float = 0.0
     levels: str = "T1-S1"
     part_poses: Mapping[str, np.ndarray] = field(default_factory=dict)
     part_rotation3_deg: Mapping[str, np.ndarray] = field(default_factory=dict)
+    axes_from: Callable[[], tuple[np.ndarray, np.ndarray]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Returns ``(axis_point_mm, axis_direction)`` when first asked (None: no axes)."""
 
     def __post_init__(self) -> None:
         # A state from the one-degree-of-freedom law turns about Y only.
         n = self.rotation_deg.shape[0]
         fill = {
-            "rotation3_deg": np.column_stack([np.zeros(n), np.zeros(n), self.rotation_deg]),
-            "translation_mm": np.zeros((n, 3)),
-            "axis_point_mm": np.zeros((n, 3)),
-            "axis_direction": np.zeros((n, 3)),
-            "reaction_nm": np.array([0.0, 0.0, self.torque_nm]),
-            "top_rotation_deg": np.array([0.0, 0.0, self.twist_deg]),
+            "rotation3_deg": lambda: np.column_stack([np.zeros(n), np.zeros(n), self.rotation_deg]),
+            "translation_mm": lambda: np.zeros((n, 3)),
+            "reaction_nm": lambda: np.array([0.0, 0.0, self.torque_nm]),
+            "top_rotation_deg": lambda: np.array([0.0, 0.0, self.twist_deg]),
         }
-        for name, value in fill.items():
+        for name, make in fill.items():
             if getattr(self, name) is None:
+                value = make()
                 value.flags.writeable = False
                 object.__setattr__(self, name, value)
+
+    def _axes(self) -> tuple[np.ndarray, np.ndarray]:
+        cached = self.__dict__.get("_axes_cache")
+        if cached is None:
+            n = self.rotation_deg.shape[0]
+            if self.axes_from is None:
+                cached = (np.zeros((n, 3)), np.zeros((n, 3)))
+            else:
+                cached = self.axes_from()
+            for a in cached:
+                a.flags.writeable = False
+            object.__setattr__(self, "_axes_cache", cached)
+        return cached
+
+    @property
+    def axis_point_mm(self) -> np.ndarray:
+        """Each segment's instantaneous axis: its point nearest the disc centre (n, 3), mm."""
+        return self._axes()[0]
+
+    @property
+    def axis_direction(self) -> np.ndarray:
+        """Each segment's instantaneous axis: its unit direction (n, 3), zero if still."""
+        return self._axes()[1]
 
     @property
     def segments(self) -> tuple[str, ...]:

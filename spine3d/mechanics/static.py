@@ -24,7 +24,7 @@ import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from types import MappingProxyType
 
 import numpy as np
@@ -65,9 +65,6 @@ EQUILIBRIUM_TOL_N = 1e-2
 _ANGLE_TOL_RAD = 1e-9
 _POLISH_NMM = 1e-7
 _POLISH_STEPS = 6
-_AXES_TANGENT = 1e-3
-"""Largest residual (N mm, N) where the tangent for the axes may be taken: their
-directions are then within about 1e-6 of those at the solution."""
 _MAX_ITER = 200
 _STEP_ROT_RAD = 0.06
 _STEP_MM = 1.0
@@ -301,8 +298,8 @@ def _solve_chain(
     axes_c = axes_g[:, ctrl]
     k_act = bottom - top
     inv = None
-    tangent_at = math.inf  # the residual where the tangent was taken
     rib = None
+    split = _split(ribs, top, bottom)
     polished = 0
     last = math.inf
     for it in range(_MAX_ITER):
@@ -339,16 +336,13 @@ def _solve_chain(
             # From inside the tolerance, steps take the residual to round-off, so that
             # a warm and a cold start agree to round-off, not to the tolerance.
             if polished >= _POLISH_STEPS or size <= _POLISH_NMM:
-                if inv is None or tangent_at > _AXES_TANGENT:  # for the axes
-                    inv = _factor(new_jac())
                 return _Solved(q, m, True, inv, det, poses, rot, jl, rib)
             polished += 1
-        # Newton steps until the tangent is taken close to the solution (where the
-        # axes need it); then chord steps with it while they gain a factor of ten
-        # each, a fresh one when they stall.
-        if inv is None or size > 0.1 * last or tangent_at > _AXES_TANGENT:
-            inv = _factor(new_jac())
-            tangent_at = size
+        # A fresh tangent for every Newton step outside the tolerance; inside it, chord
+        # steps with the last while they gain a factor of ten each, a fresh one when
+        # they stall.
+        if inv is None or not inside or size > 0.1 * last:
+            inv = _factor(new_jac(), split)
         last = size
         if ribs is not None:
             gj = g @ jl[sl] if nc else None
@@ -416,13 +410,38 @@ def _step_scale(dq: np.ndarray) -> float:
     return min(1.0, _STEP_ROT_RAD / max(rot_step, 1e-300), _STEP_MM / max(lin_step, 1e-300))
 
 
-def _factor(jac: np.ndarray):
-    """Return the LU factors of a whole chain's tangent (6k, 6k), else the inverses (k, 6, 6)."""
-    if jac.ndim == 2:
-        from scipy.linalg.lapack import dgetrf
+def _factor(jac: np.ndarray, split: int = 0):
+    """Return the inverse of a tangent, ready for :func:`_apply`.
 
-        return dgetrf(jac)[:2]
-    return np.linalg.inv(jac)
+    ``jac`` is either per segment (k, 6, 6), or a whole chain's (6k, 6k) that a rib cage
+    couples: then its first ``split`` segments (those above the lowest rib-bearing
+    vertebra) are coupled among themselves and to those below, but no segment below
+    depends on one above (the rib cage's wrench on all of them together is zero), so the
+    tangent is block upper triangular and its two diagonal blocks are inverted alone.
+    """
+    if jac.ndim == 3:
+        return np.linalg.inv(jac)
+    n = 6 * split
+    if n == 0 or n == jac.shape[0]:
+        return (np.linalg.inv(jac), None, None)
+    return (np.linalg.inv(jac[:n, :n]), jac[:n, n:], np.linalg.inv(jac[n:, n:]))
+
+
+def _split(ribs, top: int, bottom: int) -> int:
+    """Return how many active segments lie above the lowest rib-bearing vertebra."""
+    if ribs is None:
+        return 0
+    return min(max(int(ribs.vertebrae[-1]) - top, 0), bottom - top)
+
+
+def _apply(inv, rhs: np.ndarray) -> np.ndarray:
+    """Solve a whole chain's tangent system (see :func:`_factor`) for ``rhs`` (6k, ...)."""
+    upper, coupling, lower = inv
+    if coupling is None:
+        return upper @ rhs
+    n = upper.shape[0]
+    below = lower @ rhs[n:]
+    return np.concatenate([upper @ (rhs[:n] - coupling @ below), below])
 
 
 _REST: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -455,13 +474,6 @@ def _rest_tangent(c: _Compiled, ribs, top, bottom, m_glob, follower_n):
         per[key] = (ribs, base, parts)
     _, base, parts = per[key]
     return lambda: base + np.tensordot(np.append(m_glob, follower_n), parts, 1)
-
-
-def _lu_solve(lu, rhs: np.ndarray) -> np.ndarray:
-    """Solve with the LU factors of :func:`_factor` (LAPACK directly: small systems)."""
-    from scipy.linalg.lapack import dgetrs
-
-    return dgetrs(lu[0], lu[1], rhs)[0]
 
 
 def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac, jl=None):
@@ -619,17 +631,17 @@ def _block_diag(blocks: np.ndarray) -> np.ndarray:
 def _dense_step(gj, g, lu, r, axes_c, now, ang_err, rot_rest, ctrl):
     """Newton step on the whole chain at once, with the controlled moments' change.
 
-    ``lu`` is the LU factorisation of the tangent (see :func:`_factor`); ``gj`` (k, 3, 3)
+    ``lu`` is the tangent's inverse (see :func:`_factor`); ``gj`` (k, 3, 3)
     the spatial turn of each segment per unit of its rotation (needed with ``now``).
     """
     k = g.shape[0]
     x = np.zeros(0)
     if now is None:
-        return -_lu_solve(lu, r.reshape(-1)).reshape(k, 6), x
+        return -_apply(lu, r.reshape(-1)).reshape(k, 6), x
     rhs = np.zeros((k, 6, 1 + ctrl.size))
     rhs[:, :, 0] = r
     rhs[:, :3, 1:] = np.swapaxes(g, 1, 2) @ axes_c
-    sol = _lu_solve(lu, rhs.reshape(6 * k, -1))
+    sol = _apply(lu, rhs.reshape(6 * k, -1))
     # The controlled angles' rates by the whole chain's turn, sum_j G_j dphi_j.
     rate = (_cardan_rate(now) @ rot_rest.T)[ctrl]
     turned = rate @ np.einsum("kab,kbc->ac", gj, sol.reshape(k, 6, -1)[:, :3])
@@ -754,7 +766,6 @@ def _one_blas_thread() -> None:
     renderer beside the solver) they cost up to tenfold.
     """
     if not _BLAS_LIMITED:
-        import scipy.linalg  # noqa: F401  (its BLAS too: limits reach loaded libraries only)
         from threadpoolctl import threadpool_limits
 
         _BLAS_LIMITED.append(threadpool_limits(limits=1, user_api="blas"))
@@ -869,7 +880,7 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None, jl=None)
     dw = np.zeros((bottom - top, 6))
     dw[:, :3] = np.einsum("kji,j->ki", g, dm)
     if isinstance(inv, tuple):  # the whole chain at once (a rib cage couples the segments)
-        dq = -_lu_solve(inv, dw.reshape(-1)).reshape(-1, 6)
+        dq = -_apply(inv, dw.reshape(-1)).reshape(-1, 6)
     else:
         dq = -(inv @ dw[..., None])[..., 0]
     # Angular velocity of the upper disc frame (lower frame) and the velocity of the
@@ -895,17 +906,12 @@ def _make_state(
 ) -> SpineState:
     q, m, poses = out.q, out.m, out.poses
     det = out.details()
-    part_poses: dict[str, np.ndarray] = {}
-    part_turns: dict[str, np.ndarray] = {}
+    part_poses: Mapping[str, np.ndarray] = MappingProxyType({})
+    part_turns: Mapping[str, np.ndarray] = MappingProxyType({})
     if ribs is not None:
-        names, placed, turns = part_motion(ribs, out.rib, poses, c.rest)
-        placed.flags.writeable = False
-        angles = cardan_deg(turns)
-        angles.flags.writeable = False
-        part_poses = dict(zip(names, placed, strict=True))
-        part_turns = dict(zip(names, angles, strict=True))
+        parts = _Once(partial(_part_motion, ribs, out.rib, poses, c.rest))
+        part_poses, part_turns = _Lazy(parts, 0), _Lazy(parts, 1)
     rot3 = cardan_deg(out.rot)
-    point, direction = _axes(c, q, m, poses, top, bottom, follower_n, out.inv, out.jl)
     rel = c.rest[top, :3, :3].T @ poses[top, :3, :3]
     top_deg = cardan_deg(rel)
     arrays = {
@@ -917,8 +923,6 @@ def _make_state(
         "poses": poses,
         "rotation3_deg": rot3,
         "translation_mm": q[:, 3:].copy(),
-        "axis_point_mm": point,
-        "axis_direction": direction,
         "reaction_nm": m / 1e3,
         "top_rotation_deg": top_deg,
     }
@@ -930,10 +934,69 @@ def _make_state(
         torque_nm=float(m[2]) / 1e3,
         follower_n=float(follower_n),
         levels=f"{model.level_names[top]}-{model.level_names[bottom]}",
-        part_poses=MappingProxyType(part_poses),
-        part_rotation3_deg=MappingProxyType(part_turns),
+        part_poses=part_poses,
+        part_rotation3_deg=part_turns,
+        axes_from=partial(_axes_at, c, ribs, q, m, top, bottom, follower_n),
         **arrays,
     )
+
+
+def _part_motion(ribs, rib, poses, rest) -> tuple[dict, dict]:
+    """Return the rib cage parts' poses and their Cardan angles on their vertebrae."""
+    names, placed, turns = part_motion(ribs, rib, poses, rest)
+    placed.flags.writeable = False
+    angles = cardan_deg(turns)
+    angles.flags.writeable = False
+    return dict(zip(names, placed, strict=True)), dict(zip(names, angles, strict=True))
+
+
+class _Once:
+    """A function of no arguments called at most once; its result kept."""
+
+    def __init__(self, make) -> None:
+        self._make, self._value = make, None
+
+    def __call__(self):
+        if self._make is not None:
+            self._value, self._make = self._make(), None
+        return self._value
+
+
+class _Lazy(Mapping):
+    """A read-only mapping worked out on first use: item ``index`` of ``source()``."""
+
+    def __init__(self, source: _Once, index: int) -> None:
+        self._source, self._index = source, index
+
+    def __getitem__(self, key):
+        return self._source()[self._index][key]
+
+    def __iter__(self):
+        return iter(self._source()[self._index])
+
+    def __len__(self) -> int:
+        return len(self._source()[self._index])
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def _axes_at(c: _Compiled, ribs, q, m, top, bottom, follower_n):
+    """Return the instantaneous axes (see :func:`_axes`) from a tangent taken at ``q``."""
+    sl = slice(top, bottom)
+    rot = rodrigues(q[:, :3])
+    jl = left_jacobian(q[:, :3])
+    poses = _poses(c, q, bottom, rot)
+    if bottom <= top:
+        return _axes(c, q, m, poses, top, bottom, follower_n, None, jl)
+    g = poses[top + 1 : bottom + 1, :3, :3] @ c.pre[sl, :3, :3]
+    m_glob = c.rest[top, :3, :3] @ _AXES.T @ m
+    m_local = np.einsum("kji,j->ki", g, m_glob)
+    r, new_jac, _ = _tangent(c.seg, sl, q[sl], m_local, follower_n, True, None, rot, jl)
+    if ribs is not None:
+        r, new_jac, _ = _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, new_jac, jl[sl])
+    inv = _factor(new_jac(), _split(ribs, top, bottom))
+    return _axes(c, q, m, poses, top, bottom, follower_n, inv, jl)
 
 
 def vertebra_residuals(state: SpineState) -> np.ndarray:

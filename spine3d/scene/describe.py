@@ -16,10 +16,11 @@ from functools import lru_cache
 import numpy as np
 
 from .._display import RichDisplay
-from ..anatomy import SIDES, SpineModel, load_model
+from ..anatomy import SIDES, SpineModel
 from ..anatomy.frames import apply
 from ..mechanics import SpineState, solve
 from ..mechanics.params import mobility_label
+from .models import facets_key, keyed_model
 from .schema import CAMERA_ALIASES, ROTATION_COMPONENTS
 from .spec import PanelSpec, SceneSpec
 from .strings import number, text
@@ -252,13 +253,8 @@ class Figure(RichDisplay):
     credit: str = ""  # whose bones, when not the shipped ones
 
 
-@lru_cache(maxsize=16)
-def _model(facets_key: tuple, bones: str | None = None, ribs: str | None = None) -> SpineModel:
-    return load_model(facets={j: dict(kv) for j, kv in facets_key}, bones=bones, ribs=ribs)
-
-
-def _facets_key(facets) -> tuple:
-    return tuple(sorted((j, tuple(sorted(kv.items()))) for j, kv in facets.items()))
+_model = keyed_model
+_facets_key = facets_key
 
 
 def simulate_scene(scene: SceneSpec, panel: int = 0, progress=None):

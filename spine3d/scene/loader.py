@@ -22,6 +22,7 @@ from ..anatomy import SEGMENTS, check_rib_state, levels_between, load_model
 from ..errors import MeshFileError, SpineInputError, UnreachableTwistError
 from ..mechanics import mobility_factors, solve
 from ..mechanics.maneuver import Maneuver
+from .models import spine_model
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
 from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
 from .theme import THEMES, min_height_px
@@ -516,7 +517,7 @@ def _reachable(where: str, label: str, panel: PanelSpec) -> None:
     The static load is solved as every figure solves it: an accepted load is one the
     solver reaches before a segment's failure torque.
     """
-    model = load_model(facets=panel.spine.facets, bones=panel.spine.bones, ribs=panel.spine.ribs)
+    model = spine_model(panel.spine.facets, panel.spine.bones, panel.spine.ribs)
     try:  # a segment the bones lack (an imported pack holds a few levels)
         mobility_factors(dict(panel.spine.mobility), model.segment_names)
     except SpineInputError as exc:
