@@ -51,6 +51,7 @@ from .segment import left_jacobian, rodrigues, skew
 
 __all__ = [
     "CompiledRibCage",
+    "one_blas_thread",
     "Element",
     "compile_rib_cage_mechanics",
     "joint_constants",
@@ -265,6 +266,24 @@ class CompiledRibCage:
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+_BLAS_LIMITED: list = []
+
+
+def one_blas_thread() -> None:
+    """Limit BLAS to one thread for the process (once).
+
+    A solve with a rib cage factors a matrix of at most 102 x 102 per Newton step;
+    at that size BLAS threads only wait for each other, and on a busy machine (a
+    renderer beside the solver) they cost up to tenfold. One thread also sums in one
+    order: two condensations of the same rib cage then agree to the last bit, and so
+    do their solutions.
+    """
+    if not _BLAS_LIMITED:
+        from threadpoolctl import threadpool_limits
+
+        _BLAS_LIMITED.append(threadpool_limits(limits=1, user_api="blas"))
+
+
 def compile_rib_cage_mechanics(
     model: SpineModel, top: int, bottom: int, constants: Mapping[str, float] | None = None
 ) -> CompiledRibCage | None:
@@ -289,6 +308,7 @@ def compile_rib_cage_mechanics(
     cage = model.rib_cage
     if cage is None:
         return None
+    one_blas_thread()  # before condensing: one summation order, the same result every time
     per = _CACHE.setdefault(model, {})
     key = (top, bottom)
     if constants is None and key in per:
@@ -623,7 +643,8 @@ def rib_load(c: CompiledRibCage, poses: np.ndarray, rest: np.ndarray) -> RibLoad
     p0 = rest[v]
     w = rotation_log(back[:, :3, :3] @ np.swapaxes(p0[:, :3, :3], 1, 2))
     s = np.concatenate([w, back[:, :3, 3] - p0[:, :3, 3] - _cross(w, p0[:, :3, 3])], axis=1)
-    s[np.abs(s) < _ROUND_OFF] = 0.0  # at rest, exactly: round-off of the poses is not a load
+    if np.abs(s).max() < _ROUND_OFF:  # at rest, exactly: round-off of the poses is no load
+        s[:] = 0.0
     w_rest = -(c.stiffness @ s.reshape(-1)).reshape(-1, 6)
     wrench = w_rest @ _adjoint(to_rest)  # ad.T @ w for each row
     return RibLoad(

@@ -716,8 +716,8 @@ def solve_load(
     Notes
     -----
     With a rib cage the segments are coupled and each Newton step solves one system
-    of up to 102 unknowns: the first such solve limits BLAS to one thread for the
-    process, the fastest at that size.
+    of up to 102 unknowns: the rib cage's first condensation limits BLAS to one thread
+    for the process (see :func:`~.ribcage.one_blas_thread`).
 
     Returns
     -------
@@ -734,8 +734,6 @@ def solve_load(
     controlled, targets, moments, follower = _normalise(load)
     c = _compiled(model, factors, constants)
     ribs = compile_rib_cage_mechanics(model, top, bottom)
-    if ribs is not None:
-        _one_blas_thread()
     key = (factors, top, bottom)
     cache = _WARM.setdefault(model, {}) if not constants else {}
     q0 = m0 = None
@@ -753,22 +751,6 @@ def solve_load(
         raise _unreachable(model, factors, load)
     cache[key] = [*history[-2:], (load_vec, out.q, out.m)]
     return _make_state(model, c, out, top, bottom, follower, ribs)
-
-
-_BLAS_LIMITED: list = []
-
-
-def _one_blas_thread() -> None:
-    """Limit BLAS to one thread for the process (once).
-
-    A solve with a rib cage factors a matrix of at most 102 x 102 per Newton step;
-    at that size BLAS threads only wait for each other, and on a busy machine (a
-    renderer beside the solver) they cost up to tenfold.
-    """
-    if not _BLAS_LIMITED:
-        from threadpoolctl import threadpool_limits
-
-        _BLAS_LIMITED.append(threadpool_limits(limits=1, user_api="blas"))
 
 
 def _predict(history, load_vec):
