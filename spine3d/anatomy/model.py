@@ -430,6 +430,11 @@ def _body_wedge_deg(m: Mapping[str, float]) -> float:
     )
 
 
+def _manifest_path(bones: str | None) -> str:
+    """Return the manifest of a set of bones as a user names it."""
+    return MEASURED_PATH if bones is None else f"{bones}/manifest.json"
+
+
 def _measured(bones: str | None) -> Mapping:
     """Return the manifest of a set of bones (the measured geometry).
 
@@ -439,7 +444,7 @@ def _measured(bones: str | None) -> Mapping:
         Naming the manifest, if it is missing, was not written by ``meshes build`` or
         ``import``, or lacks a level.
     """
-    where = MEASURED_PATH if bones is None else f"{bones}/manifest.json"
+    where = _manifest_path(bones)
     try:
         data = measured_geometry(bones)
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -615,13 +620,12 @@ def load_model(
     parts = measured.get("parts", {})
     has_cage = any(isinstance(p, Mapping) and p.get("kind") == "rib" for p in parts.values())
     state = ribs if ribs is not None else ("intact" if has_cage else "none")
-    where = MEASURED_PATH if bones is None else f"{bones}/manifest.json"
     cage = compile_rib_cage(
         parts,
         poses,
         {lv: measured["levels"][lv].get("landmarks_mm", {}) for lv in names},
         state,
-        where,
+        _manifest_path(bones),
     )
     return SpineModel(
         vertebrae=vertebrae,
