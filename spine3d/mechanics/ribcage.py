@@ -47,7 +47,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..anatomy import RibCage, SpineModel
-from .segment import left_jacobian, rodrigues, skew
+from .segment import cross, left_jacobian, rodrigues, skew
 
 __all__ = [
     "CompiledRibCage",
@@ -108,9 +108,9 @@ def beam_stiffness(
     length = math.sqrt(float(axis @ axis))
     x = axis / length
     helper = np.array([0.0, 1.0, 0.0]) if abs(x[1]) < 0.9 else np.array([1.0, 0.0, 0.0])
-    y = _cross(helper, x)
+    y = cross(helper, x)
     y /= math.sqrt(float(y @ y))
-    rot = np.array([x, y, _cross(x, y)])  # rows: local axes
+    rot = np.array([x, y, cross(x, y)])  # rows: local axes
     g = e_mpa / (2.0 * (1.0 + nu))
     inertia = area_mm2**2 / (4.0 * math.pi)
     ea, gj, ei, el = e_mpa * area_mm2 / length, g * 2 * inertia / length, e_mpa * inertia, length
@@ -549,18 +549,6 @@ def rotation_log(rot: np.ndarray) -> np.ndarray:
     return vec * scale[..., None]
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of (..., 3) arrays (np.cross is slow on small arrays)."""
-    return np.stack(
-        [
-            a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
-            a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
-            a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
-        ],
-        axis=-1,
-    )
-
-
 def _adjoint(t: np.ndarray) -> np.ndarray:
     """(6, 6) map of origin screws under the rigid transform ``t`` (4, 4)."""
     ad = np.zeros((6, 6))
@@ -642,7 +630,7 @@ def rib_load(c: CompiledRibCage, poses: np.ndarray, rest: np.ndarray) -> RibLoad
     back = to_rest @ poses[v]
     p0 = rest[v]
     w = rotation_log(back[:, :3, :3] @ np.swapaxes(p0[:, :3, :3], 1, 2))
-    s = np.concatenate([w, back[:, :3, 3] - p0[:, :3, 3] - _cross(w, p0[:, :3, 3])], axis=1)
+    s = np.concatenate([w, back[:, :3, 3] - p0[:, :3, 3] - cross(w, p0[:, :3, 3])], axis=1)
     if np.abs(s).max() < _ROUND_OFF:  # at rest, exactly: round-off of the poses is no load
         s[:] = 0.0
     w_rest = -(c.stiffness @ s.reshape(-1)).reshape(-1, 6)

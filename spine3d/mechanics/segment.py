@@ -44,6 +44,7 @@ __all__ = [
     "SegmentSet",
     "compile_segments",
     "constants",
+    "cross",
     "fitted_constants",
     "left_jacobian",
     "rodrigues",
@@ -242,7 +243,7 @@ class SegmentSet:
         pf[..., nl:, :] = push[..., None] * normal
         wrench = np.empty(q.shape)
         wrench[..., 3:] = disc_force + pf.sum(-2)
-        wrench[..., :3] = w[..., :3] + _cross(0.5 * t, disc_force) + _cross_sum(px, pf)
+        wrench[..., :3] = w[..., :3] + cross(0.5 * t, disc_force) + _cross_sum(px, pf)
         jac = None
         if tangent:
             # The tangent from the same intermediate arrays, computed only when called.
@@ -290,8 +291,8 @@ class SegmentSet:
         alpha[:, nl:] = -1.5 * self._points[3] * root
         beta = -tl
         lx, la = px[:, :nl], pa[:, :nl]
-        ua = _cross(u, pa)
-        xu = _cross(px, u)
+        ua = cross(u, pa)
+        xu = cross(px, u)
         au = (alpha[..., None] * u).swapaxes(1, 2)
         axu = (alpha[..., None] * xu).swapaxes(1, 2)
         ba = (beta[..., None] * la).swapaxes(1, 2)
@@ -323,7 +324,7 @@ def _cross_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return outer.reshape(outer.shape[:-2] + (9,)) @ _CROSS_SUM
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cross product over the last axis (faster than ``np.cross`` on small arrays)."""
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]

@@ -39,8 +39,9 @@ from .ribcage import (
     compile_rib_cage_mechanics,
     part_motion,
     rib_load,
+    rotation_log,
 )
-from .segment import SegmentSet, compile_segments, left_jacobian, rodrigues, skew
+from .segment import SegmentSet, compile_segments, cross, left_jacobian, rodrigues, skew
 from .state import SpineState
 
 __all__ = [
@@ -495,7 +496,7 @@ def _with_ribs(c, ribs, q, poses, g, m_glob, top, bottom, r, tissue_jac, jl=None
     acc = np.cumsum(full, axis=0)[top:bottom]  # on everything above each segment
     lower = poses[top + 1 : bottom + 1] @ c.pre[top:bottom]
     o = lower[:, :3, 3]
-    moment = acc[:, :3] - _cross(o, acc[:, 3:])  # about each lower disc centre
+    moment = acc[:, :3] - cross(o, acc[:, 3:])  # about each lower disc centre
     gt = np.swapaxes(g, 1, 2)
     r = r.copy()
     r[:, :3] += (gt @ moment[..., None])[..., 0]
@@ -606,18 +607,6 @@ def _rib_maps(ribs: CompiledRibCage, top: int, bottom: int) -> _RibMaps:
             sum_cols=np.kron(cols[:, :n_cols], block),
         )
     return per[(top, bottom)]
-
-
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cross product of (..., 3) arrays."""
-    return np.stack(
-        [
-            a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
-            a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
-            a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
-        ],
-        axis=-1,
-    )
 
 
 def _block_diag(blocks: np.ndarray) -> np.ndarray:
@@ -871,11 +860,11 @@ def _axes(c: _Compiled, q, m, poses, top, bottom, follower_n, inv=None, jl=None)
     w = np.einsum("kij,kj->ki", jl, dq[:, :3])
     t = q[sl, 3:]
     centre = 0.5 * t
-    v = _cross(w, centre - t) + dq[:, 3:]
+    v = cross(w, centre - t) + dq[:, 3:]
     norm2 = np.sum(w * w, axis=1)
     moving = norm2 > 1e-30
     safe = np.where(moving, norm2, 1.0)
-    p = centre + _cross(w, v) / safe[:, None]
+    p = centre + cross(w, v) / safe[:, None]
     glob_p = lower_disc[sl, :3, 3] + np.einsum("kij,kj->ki", g, p)
     glob_d = np.einsum("kij,kj->ki", g, w / np.sqrt(safe)[:, None])
     point[sl] = np.where(moving[:, None], glob_p, point[sl])
@@ -1002,12 +991,8 @@ def vertebra_residuals(state: SpineState) -> np.ndarray:
         @ state.poses[:-1]
         @ np.linalg.inv(c.post)
     )
-    for i in range(n):
-        r = local[i, :3, :3]
-        ang = math.acos(max(-1.0, min(1.0, (np.trace(r) - 1) / 2)))
-        vec = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]])
-        q[i, :3] = 0.0 if ang < 1e-12 else vec * ang / (2 * math.sin(ang))
-        q[i, 3:] = local[i, :3, 3]
+    q[:, :3] = rotation_log(local[:, :3, :3])
+    q[:, 3:] = local[:, :3, 3]
     w = c.seg.wrench(q)  # on each upper vertebra, lower disc frame, about its origin
     frames = state.poses[1:] @ c.pre
     glob = np.zeros((n, 6))
