@@ -585,14 +585,7 @@ def with_bones(scene: SceneSpec, pack: str | Path) -> SceneSpec:
         scene shows or a context bone it asks for, or cannot reach the scene's load.
     """
     bones = check_pack(pack, f"--bones {pack}")
-    panels = tuple(replace(p, spine=replace(p.spine, bones=bones)) for p in scene.panels)
-    for i, panel in enumerate(panels, start=1):
-        where = f"--bones {pack}: {scene.source}"
-        _pack_covers(
-            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]", panel.spine
-        )
-        _reachable(where, "load" if len(panels) == 1 else f"panel {i}.load", panel)
-    return replace(scene, panels=panels)
+    return _every_spine(scene, f"--bones {pack}", bones=bones)
 
 
 def with_ribs(scene: SceneSpec, ribs: str) -> SceneSpec:
@@ -615,12 +608,19 @@ def with_ribs(scene: SceneSpec, ribs: str) -> SceneSpec:
         pack without one, or a scene load the spine cannot reach in that state.
     """
     check_rib_state(ribs, "--ribs")
-    panels = tuple(replace(p, spine=replace(p.spine, ribs=ribs)) for p in scene.panels)
+    return _every_spine(scene, f"--ribs {ribs}", ribs=ribs)
+
+
+def _every_spine(scene: SceneSpec, option: str, **change) -> SceneSpec:
+    """Return ``scene`` with ``change`` made to every panel's spine, each checked again.
+
+    Errors name ``option`` (``--bones PACK``, ``--ribs STATE``) before the scene.
+    """
+    panels = tuple(replace(p, spine=replace(p.spine, **change)) for p in scene.panels)
+    where = f"{option}: {scene.source}"
     for i, panel in enumerate(panels, start=1):
-        where = f"--ribs {ribs}: {scene.source}"
         _pack_covers(
-            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]",
-            panel.spine,
+            f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]", panel.spine
         )
         _reachable(where, "load" if len(panels) == 1 else f"panel {i}.load", panel)
     return replace(scene, panels=panels)
