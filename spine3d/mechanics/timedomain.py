@@ -1,50 +1,59 @@
-"""The time-domain model: manoeuvres, muscle guarding, cavitation, laxity over sessions.
+"""The time-domain model: manoeuvres on the three-dimensional spine, step by step.
 
-Quasi-static at millisecond steps: at every step the spine is in equilibrium under the
-load of that moment (the series law, :mod:`spine3d.mechanics.law`), with three pieces
-of state that evolve in time:
+Every vertebra T1-L5 and the pelvis (S1) is a rigid body with six degrees of freedom
+carrying its share of the trunk's mass (:mod:`.inertia`), joined by the tissues of the
+static model (disc, ligaments, facet contact; the rib cage when the model has one) with
+tissue damping, and stepped by linearly implicit Euler at ``dt_ms`` (1 ms) steps
+(:mod:`.dynamics`). Around the same bodies:
 
-- **guarding**: a reflex triggered by a forceful (torque) or uncontrolled (rotation
-  rate) stretch. It starts a latency after the trigger, builds with a time constant
-  and adds a parallel torsional stiffness to every segment. The trigger is found on
-  the unguarded response, which is exact until the reflex starts.
-- **cavitation**: each facet's separation beyond rest is relieved by fluid with a time
-  constant; the unrelieved part is the tension of the joint. When it reaches a
-  threshold a cavity forms (an event), the gap jumps, and the joint is refractory
-  until the gas has redissolved. Slow separation never builds the tension; fast does.
-- **laxity**: each cavitation and each stretch beyond the neutral zone adds mobility
-  to that segment (a larger neutral zone, lower stiffness), recovering between
-  sessions.
+- **posture and holds**: the manoeuvre's posture is solved statically
+  (:mod:`.posture`) and the patient is brought into it over ``position_ms`` by the
+  practitioner's stabilising hand on the shoulder (T1) and the table and thigh on the
+  pelvis (S1), each holding with a finite stiffness; standing, the pelvis is held still;
+- **thrust**: a force along a fixed direction at a point on a named vertebra (a
+  spinous, mammillary or transverse process), ramped to the preload, then the thrust;
+- **self-twist**: the patient's own trunk muscles turn T1 on the pelvis, to an angle
+  (a voluntary drive with its own gain) or with a moment;
+- **reflex**: on every segment and side a lumped deep back muscle group (multifidus
+  and rotatores) from the lower vertebra's transverse process to the upper one's
+  spinous base; when its stretch or stretch rate passes a threshold its activation
+  rises after a latency and falls once the stretch has stopped;
+- **cavitation**: each facet joint holds synovial fluid. As the surfaces separate
+  beyond rest the fluid flows in only slowly and never makes up the whole separation:
+  the rest is held in tension, which pulls the surfaces together (suction over the
+  facet's area). When the unrelieved separation reaches a threshold a cavity forms
+  (the "pop"), the suction is gone and the gas holds the joint wider until it has
+  redissolved; until then the joint cannot cavitate again. The same law applies at
+  every facet of every segment;
+- **laxity** (a hypothesis the model illustrates): each cavitation and each stretch of a
+  facet capsule past a tolerance adds mobility to that segment, recovering between
+  sessions (:func:`run_schedule`); laxity is reported as each segment's rotation under
+  a low moment, measured on the model.
 
-An HVLA thrust loads only its target segment: the segments above turn with it, the
-vertebra below is held by the practitioner's stabilising contact in parallel with the
-chain below. How much of the gapping lands on the target (the specificity) is computed.
-
-This model still steps on the one-degree-of-freedom series law of axial rotation, not
-on the six-degree-of-freedom segment that :func:`spine3d.solve` uses; rebuilding it on
-that segment is its own piece of work. Its "neutral zone" is the width of that law's
-soft toe region around neutral (``neutral_zone_deg`` in ``data/tissue.csv``, scaled by
-mobility and grown by laxity): a state of the segment that the model carries, not a
-laxity measured between loading and unloading curves. The static 3D model is elastic,
-has no hysteresis and so reports no neutral zone.
+Nothing acts on the target joint that does not act on every joint: what the thrust
+pops, and where the twist goes, follows from the forces and the tissues.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from ..anatomy import SEGMENTS, SIDES, SpineModel
+from ..anatomy import SIDES, SpineModel
 from ..errors import SpineInputError
-from .law import SegmentLaw, compile_law
+from .dynamics import BodyState, Chain, Extra, compile_chain
+from .inertia import body_inertia
 from .maneuver import KINDS, Maneuver
 from .params import Mobility, mobility_factors, mobility_label, timedomain
-from .solver import _bounds, _invert_segments, make_state, solve_rows
+from .posture import Posture, solve_posture
+from .ribcage import part_motion, rib_load, rotation_log
+from .segment import SegmentSet, compile_segments, cross, rodrigues, skew
 from .state import SpineState
+from .static import COMPONENTS, Load, cardan_deg, solve_load
 
 __all__ = [
     "KINDS",
@@ -53,11 +62,19 @@ __all__ = [
     "Run",
     "Schedule",
     "bubble_radius_mm",
+    "laxity_deg",
     "run_schedule",
     "simulate",
 ]
 
-_DEG = math.pi / 180.0
+_AXES = np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+"""Unit moment axes of flexion, lateral bending and axial rotation in a rest frame."""
+_EYE3 = np.eye(3)
+_RIB_EVERY = 20
+"""Steps between updates of the rib cage's stiffness in the step (its wrench is exact at
+every step; the stiffness changes only as the thorax turns)."""
+_ONSET = 0.05
+"""Reflex activation above which a muscle group counts as active (for its events)."""
 
 
 def bubble_radius_mm(minutes_since: np.ndarray | float) -> np.ndarray:
@@ -72,68 +89,138 @@ def bubble_radius_mm(minutes_since: np.ndarray | float) -> np.ndarray:
     return np.where(m >= 0, p["bubble_radius_mm"] * np.cbrt(left), 0.0)
 
 
+def _gas_left(minutes_since: np.ndarray) -> np.ndarray:
+    """Share of a cavity's gas still there ``minutes_since`` it formed (0 before)."""
+    p = timedomain()
+    m = np.asarray(minutes_since, dtype=float)
+    return np.where(m >= 0, np.clip(1.0 - m / p["refractory_min"], 0.0, 1.0), 0.0)
+
+
 @dataclass(frozen=True)
 class Event:
-    """Something that happened: ``guarding_onset`` or ``cavitation`` (with joint and side)."""
+    """Something that happened: a ``cavitation`` or a ``reflex``.
+
+    Attributes
+    ----------
+    t_ms : float
+        When (a reflex: its onset).
+    type : {"cavitation", "reflex"}
+    segment, side : str
+        The joint and facet, or the muscle group's segment and side.
+    session : int
+    model : int or None
+        The member of a cohort (None for a single model).
+    duration_ms : float or None
+        A reflex's length.
+    group : str or None
+        A reflex's muscle group.
+    phase : str or None
+        The manoeuvre's phase it happened in (``positioning``, ``preload``, ``thrust``...).
+    """
 
     t_ms: float
     type: str
     segment: str | None = None
     side: str | None = None
     session: int = 0
+    model: int | None = None
+    duration_ms: float | None = None
+    group: str | None = None
+    phase: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form (keys that do not apply are left out)."""
         d: dict[str, Any] = {"t_ms": round(self.t_ms, 3), "type": self.type}
-        if self.segment is not None:
-            d.update(segment=self.segment, side=self.side, session=self.session)
+        d.update(segment=self.segment, side=self.side, session=self.session, model=self.model)
+        if self.duration_ms is not None:
+            d["duration_ms"] = round(self.duration_ms, 3)
+        if self.group is not None:
+            d["group"] = self.group
+        if self.phase is not None:
+            d["phase"] = self.phase
         return d
 
 
 @dataclass(frozen=True, eq=False)
 class Run:
-    """One simulated manoeuvre. Arrays are over time (T), segments (n), sides (2: left, right).
+    """One simulated manoeuvre. Arrays run over time (T), segments (n), sides (2).
 
     Attributes
     ----------
+    model : SpineModel
+    maneuver : Maneuver
+    session : int
+    posture : Posture
+        The posture the manoeuvre starts from (solved statically).
+    mobility : (n,) float
+        Mobility factor of each segment in this run (laxity included).
     t_ms : (T,) float
-    rotation_deg : (T, n) float
+    poses : (T, m, 4, 4) float
+        Every vertebra's pose (T1 ... S1), mm; None when not kept (a cohort).
+    rotation3_deg : (T, n, 3) float
+        Each segment's Cardan angles ``[flexion, lateral, axial]``, degrees.
+    translation_mm : (T, n, 3) float
     gap_mm : (T, 2, n) float
-        Facet gaps, the jump of a cavitated joint included.
-    torque_nm : (T,) float
-        Torque through the column (self-twist) or the target segment (thrust).
-    guarding : (T,) float
-        Guarding activation, 0 to 1.
+        Facet gaps (left, right), mm, between the articular surfaces.
+    facet_force_n : (T, 2, n) float
+    capsule_mm : (T, 2, n) float
+        Capsule stretch past its slack, mm.
+    rest_gap_mm : (2, n) float
+        Each facet's gap at rest.
+    force_n : (T,) float
+        The practitioner's contact force (thrust), N.
+    drive_nm : (T,) float
+        The trunk muscles' twisting moment (self-twist), N m.
+    reflex : (T, 2, n) float
+        Reflex activation of each muscle group (left, right of each segment), 0 to 1.
     events : tuple of Event
     cavitated : (2, n) bool
     cavitation_t_ms : (2, n) float
         When each facet cavitated (NaN: it did not).
-    specificity : float or None
-        Share of the peak gapping that lands on the target facet (thrusts).
-    neutral_zone_deg : (n,) float
-        Neutral zone of each segment during this run.
+    since_cavitation_min : (2, n) float or None
+        Minutes since each facet last cavitated before this run (inf: never).
     """
 
     model: SpineModel
-    law: SegmentLaw
     maneuver: Maneuver
     session: int
+    posture: Posture
+    mobility: np.ndarray
     t_ms: np.ndarray
-    rotation_deg: np.ndarray
+    poses: np.ndarray | None
+    rotation3_deg: np.ndarray
+    translation_mm: np.ndarray
     gap_mm: np.ndarray
-    torque_nm: np.ndarray
-    guarding: np.ndarray
+    facet_force_n: np.ndarray
+    capsule_mm: np.ndarray
+    rest_gap_mm: np.ndarray
+    force_n: np.ndarray
+    drive_nm: np.ndarray
+    reflex: np.ndarray
     events: tuple[Event, ...]
     cavitated: np.ndarray
     cavitation_t_ms: np.ndarray
-    specificity: float | None
-    neutral_zone_deg: np.ndarray
-    extra_k: np.ndarray = field(repr=False)
     since_cavitation_min: np.ndarray | None = field(default=None, repr=False)
+    parts_from: Callable[[np.ndarray], tuple[dict, dict]] | None = field(default=None, repr=False)
+
+    @property
+    def rotation_deg(self) -> np.ndarray:
+        """Axial rotation of each segment over time (T, n), degrees."""
+        return self.rotation3_deg[:, :, 2]
+
+    @property
+    def guarding(self) -> np.ndarray:
+        """The strongest reflex activation of any muscle group over time (T,), 0 to 1."""
+        return self.reflex.max(axis=(1, 2))
+
+    @property
+    def torque_nm(self) -> np.ndarray:
+        """The self-twist's muscle moment (T,), N m (zero for a thrust)."""
+        return self.drive_nm
 
     @property
     def peak_rotation_deg(self) -> np.ndarray:
-        """Largest rotation magnitude of each segment (n,), degrees."""
+        """Largest axial rotation magnitude of each segment (n,), degrees."""
         return np.abs(self.rotation_deg).max(axis=0)
 
     @property
@@ -141,15 +228,93 @@ class Run:
         """Largest gap of each facet (2, n), mm."""
         return self.gap_mm.max(axis=0)
 
+    @property
+    def peak_gapping_mm(self) -> np.ndarray:
+        """Largest opening of each facet beyond its gap at rest (2, n), mm (0 if none)."""
+        return np.maximum(self.gap_mm.max(axis=0) - self.rest_gap_mm, 0.0)
+
+    @property
+    def upside(self) -> str | None:
+        """Side posture: the side facing up."""
+        return self.posture.upside
+
+    @property
+    def thrust_start_ms(self) -> float | None:
+        """When the thrust starts (None for a self-twist or without a thrust)."""
+        mv = self.maneuver
+        if not mv.is_thrust or not mv.thrust_n:
+            return None
+        return mv.phases_ms()["thrust"][0]
+
+    @property
+    def specificity(self) -> float | None:
+        """Share of the cavitations that are at the target segment (None: no target or pop)."""
+        mv = self.maneuver
+        if not mv.is_thrust:
+            return None
+        pops = int(self.cavitated.sum())
+        if pops == 0:
+            return None
+        i = self.model.segment_names.index(mv.target)
+        return float(self.cavitated[:, i].sum()) / pops
+
+    @property
+    def target_gap_share(self) -> float | None:
+        """Share of the peak gapping (beyond rest, every facet) at the target's facets."""
+        mv = self.maneuver
+        if not mv.is_thrust:
+            return None
+        g = self.peak_gapping_mm
+        total = float(g.sum())
+        i = self.model.segment_names.index(mv.target)
+        return float(g[:, i].sum()) / total if total > 0 else 0.0
+
+    def phase_at(self, t_ms: float) -> str:
+        """Return the manoeuvre's phase at ``t_ms``."""
+        phases = self.maneuver.phases_ms()
+        for name, (a, b) in phases.items():
+            if a <= t_ms <= b and b > a:
+                return name
+        return list(phases)[-1]
+
     def index(self, t_ms: float) -> int:
         """Return the step nearest to ``t_ms``."""
         return int(np.clip(np.searchsorted(self.t_ms, t_ms), 0, len(self.t_ms) - 1))
 
     def state_at(self, t_ms: float) -> SpineState:
         """Return the spine at time ``t_ms`` as a :class:`SpineState` (for drawing)."""
-        i = self.index(t_ms)
-        return make_state(
-            self.model, self.law, np.radians(self.rotation_deg[i]), self.torque_nm[i] * 1e3
+        if self.poses is None:
+            raise SpineInputError("this run kept no poses (a cohort's member)")
+        k = self.index(t_ms)
+        poses = self.poses[k]
+        rest = np.array([v.rest_pose for v in self.model.vertebrae])
+        top = cardan_deg(rest[0, :3, :3].T @ poses[0, :3, :3])
+        base = cardan_deg(rest[-1, :3, :3].T @ poses[-1, :3, :3])
+        parts: Mapping = {}
+        turns: Mapping = {}
+        if self.parts_from is not None:
+            parts, turns = self.parts_from(poses)
+        arrays = {
+            "rotation_deg": self.rotation3_deg[k, :, 2].copy(),
+            "facet_gap_mm": self.gap_mm[k].copy(),
+            "facet_force_n": self.facet_force_n[k].copy(),
+            "capsule_stretch_mm": self.capsule_mm[k].copy(),
+            "mobility": self.mobility.copy(),
+            "poses": poses.copy(),
+            "rotation3_deg": self.rotation3_deg[k].copy(),
+            "translation_mm": self.translation_mm[k].copy(),
+            "reaction_nm": np.array([0.0, 0.0, float(self.drive_nm[k])]),
+            "top_rotation_deg": top - base,
+        }
+        for a in arrays.values():
+            a.flags.writeable = False
+        return SpineState(
+            model=self.model,
+            twist_deg=float(top[2] - base[2]),
+            torque_nm=float(self.drive_nm[k]),
+            part_poses=parts,
+            part_rotation3_deg=turns,
+            **arrays,
         )
 
     def bubbles_at(self, t_ms: float) -> list[tuple[str, str, float]]:
@@ -158,7 +323,8 @@ class Run:
         Fresh ones from this run, and ones left from earlier pops, shrinking as the gas
         redissolves (:func:`bubble_radius_mm`).
         """
-        minutes = np.full((2, len(SEGMENTS)), -1.0)
+        names = self.model.segment_names
+        minutes = np.full((2, len(names)), -1.0)
         if self.since_cavitation_min is not None:
             minutes = np.where(
                 np.isfinite(self.since_cavitation_min),
@@ -174,125 +340,188 @@ class Run:
         return [
             (seg, SIDES[s], float(radius[s, i]))
             for s in range(2)
-            for i, seg in enumerate(SEGMENTS)
+            for i, seg in enumerate(names)
             if radius[s, i] > 0
         ]
 
     def series(self) -> tuple[list[str], np.ndarray]:
         """Return the run as a table over time: column names and a (T, k) float array.
 
-        Columns: ``t_ms``, ``torque_nm``, ``guarding`` (0 to 1), then per segment
-        top to bottom ``<segment>_rotation_deg``, ``<segment>_gap_left_mm`` and
-        ``<segment>_gap_right_mm``.
+        Columns: ``t_ms``, ``force_n`` (the contact force), ``torque_nm`` (the
+        self-twist's moment), ``guarding`` (0 to 1), then per segment top to bottom
+        ``<segment>_flexion_deg``, ``<segment>_lateral_deg``, ``<segment>_rotation_deg``
+        (axial), ``<segment>_gap_left_mm`` and ``<segment>_gap_right_mm``.
         """
-        names = ["t_ms", "torque_nm", "guarding"]
-        cols = [self.t_ms, self.torque_nm, self.guarding]
-        for i, seg in enumerate(SEGMENTS):
-            names += [f"{seg}_rotation_deg"] + [f"{seg}_gap_{s}_mm" for s in SIDES]
-            cols += [self.rotation_deg[:, i], self.gap_mm[:, 0, i], self.gap_mm[:, 1, i]]
+        names = ["t_ms", "force_n", "torque_nm", "guarding"]
+        cols = [self.t_ms, self.force_n, self.drive_nm, self.guarding]
+        for i, seg in enumerate(self.model.segment_names):
+            names += [f"{seg}_flexion_deg", f"{seg}_lateral_deg", f"{seg}_rotation_deg"]
+            names += [f"{seg}_gap_{s}_mm" for s in SIDES]
+            cols += [self.rotation3_deg[:, i, k] for k in range(3)]
+            cols += [self.gap_mm[:, 0, i], self.gap_mm[:, 1, i]]
         return names, np.column_stack(cols)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON summary: events, per-segment peaks and the specificity."""
-        peaks = self.peak_gap_mm
+        """Return the JSON summary: events, per-segment peaks, the posture and specificity."""
+        gapping = self.peak_gapping_mm
+        peaks = np.abs(self.rotation3_deg).max(axis=0)
         segs = []
-        for i, seg in enumerate(SEGMENTS):
+        for i, seg in enumerate(self.model.segment_names):
             segs.append(
                 {
                     "name": seg,
-                    "mobility": mobility_label(float(self.law.factor[i])),
-                    "peak_rotation_deg": round(float(self.peak_rotation_deg[i]), 4),
-                    "peak_gap_mm": {s: round(float(peaks[k, i]), 4) for k, s in enumerate(SIDES)},
+                    "mobility": mobility_label(float(self.mobility[i])),
+                    "peak_rotation_deg": {
+                        c: round(float(peaks[i, k]), 4) for k, c in enumerate(COMPONENTS)
+                    },
+                    "peak_gapping_mm": {
+                        s: round(float(gapping[k, i]), 4) for k, s in enumerate(SIDES)
+                    },
                     "cavitated": [s for k, s in enumerate(SIDES) if self.cavitated[k, i]],
-                    "neutral_zone_deg": round(float(self.neutral_zone_deg[i]), 4),
                 }
             )
-        return {
-            "maneuver": self.maneuver.kind,
+        mv = self.maneuver
+        out: dict[str, Any] = {
+            "maneuver": mv.kind,
+            "position": mv.position,
             "events": [e.to_dict() for e in self.events],
             "segments": segs,
-            "specificity": None if self.specificity is None else round(self.specificity, 4),
         }
+        if mv.is_thrust:
+            out["target"] = mv.target
+            out["contact"] = {
+                "process": mv.contact,
+                "level": mv.contact_level,
+                "side": mv.contact_side,
+                "direction": list(mv.direction),
+            }
+            out["peak_force_n"] = round(float(self.force_n.max()), 3)
+            spec = self.specificity
+            out["specificity"] = None if spec is None else round(spec, 4)
+            out["target_gap_share"] = round(float(self.target_gap_share), 4)
+        if mv.position == "side_posture":
+            out["upside"] = self.upside
+            out["posture"] = {
+                "moment_nm": {
+                    c: round(float(v), 3)
+                    for c, v in zip(COMPONENTS, self.posture.moment_nm, strict=True)
+                },
+                "locked": list(self.posture.locked),
+            }
+        return out
 
 
-def _guarding(t_ms: np.ndarray, torque_nm: np.ndarray, rotation_deg: np.ndarray) -> tuple:
-    """Return activation (T,) and the onset time (or None) from the unguarded response."""
-    p = timedomain()
-    dt = np.gradient(t_ms) / 1e3
-    rate = np.abs(np.gradient(rotation_deg, axis=0)) / dt[:, None]
-    trigger = (np.abs(torque_nm) >= p["trigger_torque_nm"]) | (
-        rate.max(axis=1) >= p["trigger_rate_deg_per_s"]
+# --------------------------------------------------------------------------- set-up
+
+
+@dataclass(frozen=True, eq=False)
+class _Muscles:
+    """Lumped deep back muscle groups, one per segment and side (u, k units)."""
+
+    segment: np.ndarray  # (u,) segment index
+    side: np.ndarray  # (u,) 0 left, 1 right
+    upper: np.ndarray  # (u, 3) insertion on the upper vertebra, its local frame
+    lower: np.ndarray  # (u, 3) on the lower vertebra
+    rest_mm: np.ndarray  # (u,)
+    upper_map: np.ndarray  # (B, u) 1 where a group's upper insertion is on the body
+    lower_map: np.ndarray  # (B, u)
+
+
+def _muscles(model: SpineModel, rest: np.ndarray) -> _Muscles:
+    seg, side, up, lo = [], [], [], []
+    for i, j in enumerate(model.joints):
+        upper, lower = model.vertebra(j.upper), model.vertebra(j.lower)
+        base = upper.landmarks.get("spinous_base")
+        for s, name in enumerate(SIDES):
+            tip = lower.landmarks.get(f"transverse_tip_{name}")
+            if base is None or tip is None:
+                continue
+            seg.append(i)
+            side.append(s)
+            up.append(np.asarray(base, float))
+            lo.append(np.asarray(tip, float))
+    seg_a = np.array(seg, int)
+    up_a = np.array(up).reshape(-1, 3)
+    lo_a = np.array(lo).reshape(-1, 3)
+    pu = np.einsum("uij,uj->ui", rest[seg_a, :3, :3], up_a) + rest[seg_a, :3, 3]
+    pl = np.einsum("uij,uj->ui", rest[seg_a + 1, :3, :3], lo_a) + rest[seg_a + 1, :3, 3]
+    b = len(model.vertebrae)
+    upper_map = np.zeros((b, len(seg_a)))
+    upper_map[seg_a, np.arange(len(seg_a))] = 1.0
+    lower_map = np.zeros((b, len(seg_a)))
+    lower_map[seg_a + 1, np.arange(len(seg_a))] = 1.0
+    return _Muscles(
+        seg_a,
+        np.array(side, int),
+        up_a,
+        lo_a,
+        np.linalg.norm(pu - pl, axis=1),
+        upper_map,
+        lower_map,
     )
-    if not trigger.any():
-        return np.zeros_like(t_ms), None
-    onset = float(t_ms[np.argmax(trigger)]) + p["reflex_latency_ms"]
-    after = np.clip(t_ms - onset, 0.0, None)
-    activation = np.where(t_ms >= onset, 1.0 - np.exp(-after / p["reflex_build_ms"]), 0.0)
-    return activation, onset
 
 
-def _solve_global(model, factors, load, kind_twist: bool, extra_k):
-    """Self-twist: the same torque through every segment."""
-    if kind_twist:
-        return solve_rows(model, factors, twist_rad=load * _DEG, extra_k=extra_k, cache=False)
-    return solve_rows(model, factors, torque_nmm=load * 1e3, extra_k=extra_k, cache=False)
+def _contact_point(model: SpineModel, mv: Maneuver) -> np.ndarray:
+    """Return the contact's point on its vertebra, local frame, mm."""
+    v = model.vertebra(mv.contact_level)
+    key = {
+        "spinous": "spinous_tip",
+        "transverse": f"transverse_tip_{mv.contact_side}",
+        "mammillary": f"mammillary_{mv.contact_side}",
+    }[mv.contact]
+    if key not in v.landmarks:
+        raise SpineInputError(
+            f"[maneuver] contact = {mv.contact!r} on {mv.contact_level}: the bones have no "
+            f"{key.replace('_', ' ')} there; use one of "
+            + ", ".join(
+                c
+                for c, k in (
+                    ("spinous", "spinous_tip"),
+                    ("transverse", f"transverse_tip_{mv.contact_side}"),
+                    ("mammillary", f"mammillary_{mv.contact_side}"),
+                )
+                if k in v.landmarks
+            )
+        )
+    return np.asarray(v.landmarks[key], float)
 
 
-def _solve_thrust(law: SegmentLaw, target: int, tau: np.ndarray, extra_k) -> np.ndarray:
-    """Thrust: torque ``tau`` (T,) N mm on segment ``target``; the vertebra below is held.
+def _moment_global(model: SpineModel, moment_nm: np.ndarray) -> np.ndarray:
+    """Return the static solve's moment on T1 (``[flexion, lateral, axial]``, N m), global N mm."""
+    return model.vertebrae[0].rest_pose[:3, :3] @ _AXES.T @ (np.asarray(moment_nm) * 1e3)
 
-    Segments above carry nothing. The torque splits at the lower vertebra between the
-    stabilising contact (k_s) and the chain below: ``tau_c + k_s * sum(theta_below(tau_c))
-    = tau``, solved by safeguarded Newton on ``tau_c`` in ``[0, tau]``.
+
+def _interp_pose(a: np.ndarray, b: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation and origin a share ``s`` of the way from pose ``a`` to pose ``b``."""
+    w = rotation_log(b[:3, :3] @ a[:3, :3].T)
+    return rodrigues(s * w) @ a[:3, :3], a[:3, 3] + s * (b[:3, 3] - a[:3, 3])
+
+
+def _axial_gradient(rest_rot: np.ndarray, rot: np.ndarray) -> tuple[float, np.ndarray]:
+    """Return a body's axial Cardan angle on its rest (rad) and its gradient (3,), global.
+
+    The gradient is the angle's change per small turn of the body (rotation vector,
+    global, applied on the left).
     """
-    n = law.k_nmm.shape[0]
-    T = tau.shape[0]
-    theta = np.zeros((T, n))
-    ek = np.zeros((T, n)) if extra_k is None else extra_k
-    tb = np.broadcast_to(tau[:, None], (T, 1))
-    lo, hi = _bounds(_sub(law, [target]), tb, ek[:, [target]])
-    theta[:, [target]] = _invert_segments(_sub(law, [target]), tb, lo, hi, ek[:, [target]])
-    below = list(range(target + 1, n))
-    if not below:
-        return theta
-    k_s = timedomain()["stabiliser_stiffness_nm_per_deg"] * 1e3 / _DEG
-    sub, eb = _sub(law, below), ek[:, below]
-    sign = np.where(tau < 0, -1.0, 1.0)
-    a = np.abs(tau)
-    t_lo, t_hi = np.zeros(T), a.copy()
-    tc = 0.5 * a
-    th = None
-    for _ in range(60):
-        tcb = np.broadcast_to((sign * tc)[:, None], (T, len(below)))
-        lo, hi = _bounds(sub, tcb, eb)
-        th = _invert_segments(sub, tcb, lo, hi, eb, start=th)
-        h = tc + k_s * np.abs(th.sum(1)) - a
-        if np.all(np.abs(h) <= 1e-6):
-            break
-        t_hi = np.where(h > 0, tc, t_hi)
-        t_lo = np.where(h < 0, tc, t_lo)
-        _, df = sub.evaluate(th, eb)
-        step = tc - h / (1.0 + k_s * np.sum(1.0 / df, axis=1))
-        ok = (step >= t_lo) & (step <= t_hi) & np.isfinite(step)
-        tc = np.where(np.abs(h) <= 1e-6, tc, np.where(ok, step, 0.5 * (t_lo + t_hi)))
-    theta[:, below] = th
-    return theta
+    rel = rest_rot.T @ rot
+    ang = cardan_deg(rel)
+    a, b = -math.radians(float(ang[0])), math.radians(float(ang[1]))
+    ca, sa, cb = math.cos(a), math.sin(a), math.cos(b)
+    row = np.array([-sa / cb, ca / cb, 0.0])
+    return math.radians(float(ang[2])), rest_rot @ row
 
 
-def _sub(law: SegmentLaw, idx: list[int]) -> SegmentLaw:
-    """Return the law of the segments ``idx`` only."""
-    return SegmentLaw(
-        k_nmm=law.k_nmm[idx],
-        nz_rad=law.nz_rad[idx],
-        nz_ratio=law.nz_ratio,
-        stiff_rad=law.stiff_rad,
-        lever_mm=law.lever_mm[:, idx],
-        clearance_mm=law.clearance_mm[:, idx],
-        kc=law.kc[idx],
-        cap_slack_mm=law.cap_slack_mm[idx],
-        cap_k=law.cap_k[idx],
-        factor=law.factor[idx],
-    )
+# ------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Joints:
+    """The facet joints' fluid and cavities during a run, each (2, n)."""
+
+    relieved: np.ndarray
+    ready: np.ndarray
+    cavity_t_ms: np.ndarray
+    gas: np.ndarray  # share of a cavity's gas left from earlier sessions
 
 
 def simulate(
@@ -304,125 +533,398 @@ def simulate(
     since_cavitation_min: np.ndarray | None = None,
     session: int = 0,
     dt_ms: float = 1.0,
+    constants: Mapping[str, float] | None = None,
+    inputs: Mapping[str, float] | None = None,
+    keep_poses: bool = True,
+    member: int | None = None,
 ) -> Run:
     """Simulate one manoeuvre at ``dt_ms`` steps.
 
     Parameters
     ----------
     model : SpineModel
+        The whole column (T1 ... S1).
     maneuver : Maneuver
     mobility : mapping, optional
         ``{segment: state}`` as for :func:`spine3d.solve`.
     laxity : (n,) float, optional
-        Mobility added by earlier sessions (the factor is multiplied by 1 + laxity).
+        Mobility added by earlier sessions (each factor is multiplied by 1 + laxity).
     since_cavitation_min : (2, n) float, optional
-        Minutes since each facet last cavitated (inf: never); refractory facets do not
-        cavitate.
+        Minutes since each facet last cavitated (inf: never); a joint whose gas has not
+        redissolved does not cavitate, and its gas holds it wider.
     session : int, default: 0
         Session number recorded in the events.
     dt_ms : float, default: 1.0
+        Step, ms (at most 1).
+    constants : mapping, optional
+        Segment constants instead of the calibrated ones (a cohort's member).
+    inputs : mapping, optional
+        Time-domain inputs instead of ``data/timedomain.csv``'s (a cohort's member).
+    keep_poses : bool, default: True
+        Keep every vertebra's pose over time (for drawing).
+    member : int, optional
+        Index of a cohort's member, recorded in the events.
 
     Returns
     -------
     Run
     """
-    if not 0.05 <= dt_ms <= 50:
-        raise SpineInputError(f"dt_ms = {dt_ms!r}: expected 0.05 to 50 ms")
-    if model.segment_names != SEGMENTS:
-        # The time-domain law is tabled per segment of the whole column.
+    if not 0.05 <= dt_ms <= 1.0:
+        raise SpineInputError(f"dt_ms = {dt_ms!r}: expected 0.05 to 1 ms")
+    if model.level_names[0] != "T1" or model.level_names[-1] != "S1":
         raise SpineInputError(
             f"the time-domain model needs the bones T1 to S1; these hold "
             f"{model.level_names[0]} to {model.level_names[-1]} (spine3d.solve runs them)"
         )
-    p = timedomain()
+    p = {**timedomain(), **(inputs or {})}
     n = len(model.joints)
-    base = np.asarray(mobility_factors(mobility))
+    base = np.asarray(mobility_factors(mobility, model.segment_names))
     lax = np.zeros(n) if laxity is None else np.asarray(laxity, dtype=float)
     factors = tuple(float(x) for x in base * (1.0 + lax))
-    law = compile_law(model, factors)
-    t = maneuver.times_ms(dt_ms)
-    load = maneuver.profile(t)
-    thrust = maneuver.kind != "self_twist"
-    if thrust:
-        target = SEGMENTS.index(maneuver.target)
-        # Positive torque turns the upper vertebra left and gaps its left facet.
-        sign = 1.0 if maneuver.gap_side == "left" else -1.0
-        tau = sign * load * p["contact_arm_mm"]
-
-        def run(extra):
-            return _solve_thrust(law, target, tau, extra), tau
-
-    else:
-        twist_control = maneuver.twist_deg is not None
-
-        def run(extra):
-            return _solve_global(model, factors, load, twist_control, extra)
-
-    theta, tau = run(None)
-    guarding, onset = _guarding(t, tau / 1e3, np.degrees(theta))
-    extra = None
-    if onset is not None:
-        k_g = p["guard_stiffness_nm_per_deg"] * 1e3 / _DEG
-        extra = guarding[:, None] * np.full((1, n), k_g)
-        theta, tau = run(extra)
-    gap = np.stack(
-        [law.clearance_mm[s] + law.lever_mm[s] * theta for s in range(2)], axis=1
-    )  # (T, 2, n)
-    if thrust:
-        s = SIDES.index(maneuver.gap_side)
-        gap[:, s, target] += load * p["distraction_mm_per_n"]
-    from scipy.signal import lfilter  # only a simulation needs it: renders start faster
-
-    # Cavitation: tension = separation beyond rest that the fluid has not yet relieved.
-    separation = np.maximum(gap - law.clearance_mm[None], 0.0)
-    alpha = dt_ms / p["fluid_relax_ms"]
-    relieved = lfilter([alpha], [1.0, alpha - 1.0], separation, axis=0)
-    tension = separation - relieved
-    since = (
-        np.full((2, n), np.inf)
-        if since_cavitation_min is None
-        else np.asarray(since_cavitation_min, dtype=float)
+    mob = dict(zip(model.segment_names, factors, strict=True))
+    posture = solve_posture(model, maneuver, mob, constants)
+    seg = compile_segments(model, factors, constants)
+    chain = compile_chain(
+        model, seg, body_inertia(model, None, p["body_mass_kg"]), p["tissue_damping_s"]
     )
-    ready = since >= p["refractory_min"]
-    crossed = tension >= p["cavitation_gap_mm"]
-    cavitated = crossed.any(axis=0) & ready
-    first = np.where(cavitated, np.argmax(crossed, axis=0), -1)
-    cav_t = np.where(cavitated, t[np.maximum(first, 0)], np.nan)
-    for s in range(2):
-        for i in range(n):
-            if cavitated[s, i]:
-                gap[first[s, i] :, s, i] += p["cavitation_jump_mm"]
-    events = []
-    if onset is not None and onset <= t[-1]:
-        events.append(Event(onset, "guarding_onset", session=session))
-    for s, i in zip(*np.nonzero(cavitated), strict=True):
-        events.append(Event(float(cav_t[s, i]), "cavitation", SEGMENTS[i], SIDES[s], session))
-    events.sort(key=lambda e: (e.t_ms, e.segment or "", e.side or ""))
-    specificity = None
-    if thrust:
-        peak_sep = separation.max(axis=0)
-        total = peak_sep.sum()
-        s = SIDES.index(maneuver.gap_side)
-        specificity = float(peak_sep[s, target] / total) if total > 0 else 0.0
-    nz = np.degrees(law.nz_rad)
+    h = dt_ms * 1e-3
+    t = maneuver.times_ms(dt_ms)
+    n_t = len(t)
+    b = chain.n_bodies
+    rest = chain.rest
+    goal = posture.state.poses
+    force = maneuver.force_n(t)
+    into = maneuver.positioning(t)
+    drive_profile = maneuver.twist(t)
+    # Holds: the practitioner's hand on T1 and the table on S1 (standing: S1 still).
+    standing = maneuver.position == "standing"
+    fixed = (b - 1,) if standing else ()
+    hold_moment = _moment_global(model, posture.moment_nm)
+    holds: list[tuple[int, float, float, np.ndarray]] = []
+    if not standing:
+        k_hand = (p["hand_rotation_nm_per_rad"] * 1e3, p["hand_translation_n_per_mm"])
+        k_table = (p["table_rotation_nm_per_rad"] * 1e3, p["table_translation_n_per_mm"])
+        holds = [(0, *k_hand, hold_moment), (b - 1, *k_table, -hold_moment)]
+    # The thrust: a force along a fixed direction at a point on the contact vertebra.
+    if maneuver.is_thrust:
+        ci = model.level_names.index(maneuver.contact_level)
+        c_local = _contact_point(model, maneuver)
+        direction = goal[ci, :3, :3] @ np.asarray(maneuver.direction)
+    muscles = _muscles(model, rest)
+    joints = _init_joints(seg, since_cavitation_min, n)
+    rest_gap = seg.details(np.zeros((n, 6)))["gap_mm"]
+    area = np.array([[f.area_mm2 for f in j.facets] for j in model.joints]).T  # (2, n)
+    normals = seg.facet_normal.swapaxes(0, 1)  # (2, n, 3), lower disc frames
+    centres = np.array([[f.centre_mm for f in j.facets] for j in model.joints]).swapaxes(0, 1)
+    delta_c = p["cavitation_gap_mm"]
+    suction_k = p["cavitation_pressure_mpa"] * area / delta_c  # N per mm unrelieved
+    relax = h / (p["fluid_relax_ms"] * 1e-3)
+    # Reflex bookkeeping.
+    u = len(muscles.segment)
+    lag = max(int(round(p["reflex_latency_ms"] / dt_ms)), 1)
+    stim_hist = np.zeros((lag, u), dtype=bool)
+    stim_until = np.full(u, -np.inf)
+    act = np.zeros(u)
+    length_prev = muscles.rest_mm.copy()
+    reference = muscles.rest_mm.copy()
+    onset = np.full(u, np.nan)
+    reflex_events: list[Event] = []
+    # Records.
+    rec_poses = None
+    if keep_poses:
+        rec_poses = np.zeros((n_t, b, 4, 4))
+        rec_poses[:, :, 3, 3] = 1.0
+    rels = np.zeros((n_t, n, 3, 3))
+    trans = np.zeros((n_t, n, 3))
+    gap = np.zeros((n_t, 2, n))
+    ff = np.zeros((n_t, 2, n))
+    cap = np.zeros((n_t, 2, n))
+    reflex = np.zeros((n_t, 2, n))
+    drive = np.zeros(n_t)
+    cav_events: list[Event] = []
+    s = chain.at_rest()
+    rib_k = None
+    growing = False
+    forces = None
+    touching_prev = None
+    changed_contact = False
+    seg_now = _with_cavities(seg, joints, 0.0, p)
+    spacer = _spacer(joints, 0.0, p)
+    for k in range(n_t):
+        tk = float(t[k])
+        wrench = np.zeros((b, 6))
+        stiff = np.zeros((b, 6, 6))
+        damp = np.zeros((b, 6, 6))
+        eye = _EYE3
+        for body, k_rot, k_lin, moment in holds:
+            rot_goal, pos_goal = _interp_pose(rest[body], goal[body], float(into[k]))
+            err = rotation_log(s.rot[body] @ rot_goal.T)
+            wrench[body, :3] += float(into[k]) * moment - k_rot * err
+            wrench[body, 3:] += -k_lin * (s.pos_mm[body] - pos_goal)
+            c_rot, c_lin = k_rot * p["hold_damping_s"], k_lin * p["hold_damping_s"]
+            wrench[body, :3] -= c_rot * s.omega[body]
+            wrench[body, 3:] -= c_lin * s.vel_mm_s[body]
+            stiff[body, :3, :3] -= k_rot * eye
+            stiff[body, 3:, 3:] -= k_lin * eye
+            damp[body, :3, :3] -= c_rot * eye
+            damp[body, 3:, 3:] -= c_lin * eye
+        if maneuver.is_thrust and force[k]:
+            r = s.rot[ci] @ c_local
+            f = force[k] * direction
+            wrench[ci, :3] += cross(r, f)
+            wrench[ci, 3:] += f
+            stiff[ci, :3, :3] += skew(f) @ skew(r)
+        if standing:
+            theta, g = _axial_gradient(rest[0, :3, :3], s.rot[0])
+            rate = float(g @ s.omega[0])
+            if maneuver.twist_deg is not None:
+                k_v = p["twist_gain_nm_per_deg"] * 1e3 * 180.0 / math.pi
+                c_v = p["twist_damping_nm_s_per_deg"] * 1e3 * 180.0 / math.pi
+                tau = k_v * (math.radians(float(drive_profile[k])) - theta) - c_v * rate
+                stiff[0, :3, :3] -= k_v * np.outer(g, g)
+                damp[0, :3, :3] -= c_v * np.outer(g, g)
+            else:
+                tau = float(drive_profile[k]) * 1e3
+            wrench[0, :3] += tau * g
+            drive[k] = tau / 1e3
+        # Muscles: the reflex's pull between each group's insertions.
+        pu = np.einsum("uij,uj->ui", s.rot[muscles.segment], muscles.upper)
+        pu += s.pos_mm[muscles.segment]
+        pl = np.einsum("uij,uj->ui", s.rot[muscles.segment + 1], muscles.lower)
+        pl += s.pos_mm[muscles.segment + 1]
+        line = pl - pu
+        length = np.linalg.norm(line, axis=1)
+        # Stretch past a reference that follows the length slowly (the spindles adapt
+        # to a posture held for seconds), and the rate of stretch.
+        adapt = h / (p["reflex_adapt_ms"] * 1e-3)
+        reference = (reference + adapt * length) / (1.0 + adapt) if k else length.copy()
+        strain = length / reference - 1.0
+        rate_s = (length - length_prev) / muscles.rest_mm / h if k else np.zeros(u)
+        length_prev = length
+        trigger = (strain >= p["reflex_stretch"]) | (rate_s >= p["reflex_stretch_rate_per_s"])
+        stim_until = np.where(
+            trigger, np.maximum(stim_until, tk + p["reflex_burst_ms"]), stim_until
+        )
+        stim_now = tk <= stim_until
+        delayed = stim_hist[k % lag].copy()
+        stim_hist[k % lag] = stim_now
+        tau_a = np.where(delayed > act, p["reflex_rise_ms"], p["reflex_decay_ms"]) * 1e-3
+        act = act + (delayed.astype(float) - act) * (h / (tau_a + h))
+        started = (act >= _ONSET) & np.isnan(onset)
+        onset[started] = tk
+        ended = (act < _ONSET) & np.isfinite(onset)
+        for i in np.nonzero(ended)[0]:
+            reflex_events.append(
+                _reflex_event(model, muscles, i, onset[i], tk, session, member, maneuver)
+            )
+            onset[i] = np.nan
+        pull = (p["reflex_force_n"] * act / np.maximum(length, 1e-9))[:, None] * line
+        on_upper = np.concatenate([cross(pu - s.pos_mm[muscles.segment], pull), pull], 1)
+        on_lower = np.concatenate([cross(pl - s.pos_mm[muscles.segment + 1], pull), pull], 1)
+        wrench += muscles.upper_map @ on_upper - muscles.lower_map @ on_lower
+        act_grid = np.zeros((2, n))
+        act_grid[muscles.side, muscles.segment] = act
+        reflex[k] = act_grid
+        # Facet fluid: suction on every joint still holding fluid in tension.
+        fresh_tangent = k % 2 == 0 or forces is None or changed_contact
+        forces = chain.evaluate(s, seg_now, None if fresh_tangent else forces)
+        q_now, rel = forces.q, forces.rel
+        det = forces.details()
+        touching = det["force_n"] > 0
+        changed_contact = touching_prev is not None and not np.array_equal(touching, touching_prev)
+        touching_prev = touching
+        g_now = det["gap_mm"] + spacer
+        sep = np.maximum(g_now - rest_gap, 0.0)
+        joints.relieved = (joints.relieved + relax * p["fluid_share"] * sep) / (1.0 + relax)
+        tension = np.maximum(sep - joints.relieved, 0.0)
+        popping = joints.ready & (tension >= delta_c)
+        if popping.any():
+            for side_i, seg_i in zip(*np.nonzero(popping), strict=True):
+                phase = _phase(maneuver, tk)
+                cav_events.append(
+                    Event(
+                        tk,
+                        "cavitation",
+                        model.segment_names[seg_i],
+                        SIDES[side_i],
+                        session,
+                        member,
+                        phase=phase,
+                    )
+                )
+            joints.ready &= ~popping
+            joints.cavity_t_ms = np.where(popping, tk, joints.cavity_t_ms)
+        suction = np.where(joints.ready, suction_k * tension, 0.0)  # (2, n), N
+        if suction.any():
+            _apply_facet_forces(wrench, chain, s, centres, normals, suction)
+        changed = False
+        if popping.any() or growing:
+            new_spacer = _spacer(joints, tk, p)
+            changed = not np.array_equal(new_spacer, spacer)
+            growing = bool(
+                (
+                    np.nan_to_num(tk - joints.cavity_t_ms, nan=1e9) < p["bubble_growth_ms"] + dt_ms
+                ).any()
+            )
+        rels[k] = rel
+        trans[k] = q_now[:, 3:]
+        gap[k] = g_now
+        ff[k] = det["force_n"]
+        cap[k] = det["capsule_mm"]
+        if rec_poses is not None:
+            rec_poses[k, :, :3, :3] = s.rot
+            rec_poses[k, :, :3, 3] = s.pos_mm
+        if k + 1 < n_t:
+            if rib_k is None or k % _RIB_EVERY == 0:
+                rib_k = chain.rib_stiffness(s)
+            s = chain.step(
+                s,
+                h,
+                Extra(wrench, stiff, damp),
+                fixed=fixed,
+                seg=seg_now,
+                forces=forces,
+                rib_k=rib_k,
+            )
+        if changed:
+            spacer = new_spacer
+            seg_now = _with_cavities(seg, joints, tk, p)
+            if not (np.isfinite(s.rot).all() and np.isfinite(s.pos_mm).all()):
+                raise SpineInputError(
+                    f"the manoeuvre could not be followed at t = {t[k + 1]:g} ms: "
+                    "the load is beyond what this spine can take"
+                )
+    for i in np.nonzero(np.isfinite(onset))[0]:
+        reflex_events.append(
+            _reflex_event(model, muscles, i, onset[i], float(t[-1]), session, member, maneuver)
+        )
+    events = sorted(
+        cav_events + reflex_events, key=lambda e: (e.t_ms, e.type, e.segment or "", e.side or "")
+    )
+    rot3 = cardan_deg(rels)
+    cavitated = np.isfinite(joints.cavity_t_ms)
+    parts_from = None
+    if chain.ribs is not None:
+        parts_from = _parts_function(chain)
     return Run(
         model=model,
-        law=law,
         maneuver=maneuver,
         session=session,
+        posture=posture,
+        mobility=np.asarray(factors),
         t_ms=t,
-        rotation_deg=np.degrees(theta),
+        poses=rec_poses,
+        rotation3_deg=rot3,
+        translation_mm=trans,
         gap_mm=gap,
-        torque_nm=tau / 1e3,
-        guarding=guarding,
+        facet_force_n=ff,
+        capsule_mm=cap,
+        rest_gap_mm=rest_gap,
+        force_n=force,
+        drive_nm=drive,
+        reflex=reflex,
         events=tuple(events),
         cavitated=cavitated,
-        cavitation_t_ms=cav_t,
-        specificity=specificity,
-        neutral_zone_deg=nz,
-        extra_k=np.zeros((len(t), n)) if extra is None else extra,
-        since_cavitation_min=None if since_cavitation_min is None else since.copy(),
+        cavitation_t_ms=joints.cavity_t_ms.copy(),
+        since_cavitation_min=None
+        if since_cavitation_min is None
+        else np.asarray(since_cavitation_min, float).copy(),
+        parts_from=parts_from,
     )
+
+
+def _phase(mv: Maneuver, t_ms: float) -> str:
+    for name, (a, b) in mv.phases_ms().items():
+        if a <= t_ms <= b and b > a:
+            return name
+    return list(mv.phases_ms())[-1]
+
+
+def _reflex_event(model, muscles, i, start, end, session, member, mv) -> Event:
+    return Event(
+        float(start),
+        "reflex",
+        model.segment_names[int(muscles.segment[i])],
+        SIDES[int(muscles.side[i])],
+        session,
+        member,
+        duration_ms=float(end - start),
+        group="multifidus",
+        phase=_phase(mv, float(start)),
+    )
+
+
+def _init_joints(seg: SegmentSet, since: np.ndarray | None, n: int) -> _Joints:
+    p = timedomain()
+    since = np.full((2, n), np.inf) if since is None else np.asarray(since, dtype=float)
+    gas = _gas_left(since)
+    return _Joints(
+        relieved=np.zeros((2, n)),
+        ready=~(gas > 0) & (since >= p["refractory_min"]),
+        cavity_t_ms=np.full((2, n), np.nan),
+        gas=gas,
+    )
+
+
+def _spacer(joints: _Joints, t_ms: float, p) -> np.ndarray:
+    """How much wider each joint's gas holds it (2, n), mm."""
+    fresh = np.isfinite(joints.cavity_t_ms)
+    growth = np.where(
+        fresh, np.clip((t_ms - np.nan_to_num(joints.cavity_t_ms)) / p["bubble_growth_ms"], 0, 1), 0
+    )
+    share = np.maximum(growth, joints.gas)
+    return p["cavity_gap_mm"] * np.cbrt(share)
+
+
+def _with_cavities(seg: SegmentSet, joints: _Joints, t_ms: float, p) -> SegmentSet:
+    """Return the tissues with each cavity's gas holding its joint wider."""
+    spacer = _spacer(joints, t_ms, p)
+    if not spacer.any():
+        return seg
+    plane = seg.facet_plane + spacer.T[:, :, None] * seg.facet_normal
+    return replace(seg, facet_plane=plane)
+
+
+def _apply_facet_forces(wrench, chain: Chain, s: BodyState, centres, normals, pull) -> None:
+    """Add a pull ``pull`` (2, n) N drawing each upper facet toward the lower one."""
+    rot_a = s.rot[1:] @ chain.pre_rot  # lower disc frames (n, 3, 3)
+    o_a = s.pos_mm[1:] + (s.rot[1:] @ chain.pre_pos[..., None])[..., 0]
+    point = o_a[None] + (rot_a[None] @ centres[..., None])[..., 0]  # (2, n, 3)
+    f = -pull[..., None] * (rot_a[None] @ normals[..., None])[..., 0]
+    f_sum = f.sum(0)
+    m_up = cross(point - s.pos_mm[None, :-1], f).sum(0)
+    m_low = cross(point - s.pos_mm[None, 1:], f).sum(0)
+    wrench[:-1, :3] += m_up
+    wrench[:-1, 3:] += f_sum
+    wrench[1:, :3] -= m_low
+    wrench[1:, 3:] -= f_sum
+
+
+def _parts_function(chain: Chain):
+    def parts(poses: np.ndarray) -> tuple[dict, dict]:
+        load = rib_load(chain.ribs, poses, chain.rest_all)
+        names, placed, turns = part_motion(chain.ribs, load, poses, chain.rest_all)
+        angles = cardan_deg(turns)
+        return dict(zip(names, placed, strict=True)), dict(zip(names, angles, strict=True))
+
+    return parts
+
+
+# ----------------------------------------------------------------- laxity, sessions
+
+
+def laxity_deg(model: SpineModel, mobility: Mobility | None = None) -> np.ndarray:
+    """Each segment's axial rotation range under ``laxity_moment_nm`` each way (n,), degrees.
+
+    Measured on the column (the moment passes every segment) with the static model: the
+    low-load laxity that repeated stretching enlarges in the laxity hypothesis.
+    """
+    m = timedomain()["laxity_moment_nm"]
+    out = []
+    for sign in (1.0, -1.0):
+        st = solve_load(model, Load({}, {"axial": sign * m}), mobility, warm=False)
+        out.append(st.rotation3_deg[:, 2])
+    return np.abs(out[0] - out[1])
 
 
 @dataclass(frozen=True, eq=False)
@@ -433,8 +935,8 @@ class Schedule:
     ----------
     day : (S,) float
         Day of each session.
-    neutral_zone_deg : (S, n) float
-        Neutral zone of each segment at each session.
+    laxity_deg : (S, n) float
+        Each segment's low-load rotation range (:func:`laxity_deg`) at each session.
     cavitations : (S, n) int
         Facets cavitated per segment in each session.
     events : tuple of Event
@@ -442,24 +944,23 @@ class Schedule:
     """
 
     day: np.ndarray
-    neutral_zone_deg: np.ndarray
+    laxity_deg: np.ndarray
     cavitations: np.ndarray
     events: tuple[Event, ...]
     first: Run
     last: Run
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON summary: per session and segment, neutral zone and cavitations."""
+        """Return the JSON summary: per session and segment, laxity and cavitations."""
+        names = self.first.model.segment_names
         return {
             "sessions": len(self.day),
             "day": [round(float(d), 4) for d in self.day],
-            "neutral_zone_deg": {
-                seg: [round(float(x), 4) for x in self.neutral_zone_deg[:, i]]
-                for i, seg in enumerate(SEGMENTS)
+            "laxity_deg": {
+                seg: [round(float(x), 4) for x in self.laxity_deg[:, i]]
+                for i, seg in enumerate(names)
             },
-            "cavitations": {
-                seg: int(self.cavitations[:, i].sum()) for i, seg in enumerate(SEGMENTS)
-            },
+            "cavitations": {seg: int(self.cavitations[:, i].sum()) for i, seg in enumerate(names)},
             "events": [e.to_dict() for e in self.events if e.type == "cavitation"],
         }
 
@@ -475,10 +976,10 @@ def run_schedule(
 ) -> Schedule:
     """Repeat ``maneuver`` ``sessions`` times, ``interval_min`` apart, with laxity building.
 
-    After each session a segment gains laxity for each of its cavitations and for its
-    peak rotation beyond the neutral zone and a tolerance; laxity recovers
-    exponentially between sessions, and bubbles redissolve. ``progress`` is called
-    with (sessions done, sessions in all) after each session.
+    After each session a segment gains laxity (the hypothesis) for each of its
+    cavitations and for each mm its capsules were stretched past their slack and a
+    tolerance; laxity recovers exponentially between sessions, and the gas of each
+    cavity redissolves. ``progress`` is called with (sessions done, sessions in all).
     """
     if not (isinstance(sessions, int) and 1 <= sessions <= 2000):
         raise SpineInputError(f"[schedule] sessions = {sessions!r}: expected 1 to 2000")
@@ -486,9 +987,10 @@ def run_schedule(
         raise SpineInputError(f"[schedule] interval_min = {interval_min!r}: expected 1 to 86400")
     p = timedomain()
     n = len(model.joints)
+    base = np.asarray(mobility_factors(mobility, model.segment_names))
     laxity = np.zeros(n)
     since = np.full((2, n), np.inf)
-    day, nzs, cavs, events = [], [], [], []
+    day, lax, cavs, events = [], [], [], []
     first = last = None
     decay = math.exp(-interval_min / (p["laxity_recovery_days"] * 24 * 60))
     for k in range(sessions):
@@ -500,25 +1002,26 @@ def run_schedule(
             since_cavitation_min=since,
             session=k,
             dt_ms=dt_ms,
+            keep_poses=k in (0, sessions - 1),
         )
         first = first or run
         last = run
         day.append(k * interval_min / (24 * 60))
-        nzs.append(run.neutral_zone_deg)
+        lax.append(
+            laxity_deg(model, dict(zip(model.segment_names, base * (1 + laxity), strict=True)))
+        )
         cavs.append(run.cavitated.sum(axis=0))
         events.extend(run.events)
-        beyond = np.maximum(
-            run.peak_rotation_deg - run.neutral_zone_deg - p["stretch_tolerance_deg"], 0.0
-        )
+        stretch = np.maximum(run.capsule_mm.max(axis=0) - p["stretch_tolerance_mm"], 0.0).sum(0)
         laxity = laxity + p["laxity_per_cavitation"] * run.cavitated.sum(axis=0)
-        laxity = laxity + p["laxity_per_deg_stretch"] * beyond
+        laxity = laxity + p["laxity_per_mm_stretch"] * stretch
         laxity = laxity * decay
         since = np.where(run.cavitated, 0.0, since) + interval_min
         if progress is not None:
             progress(k + 1, sessions)
     return Schedule(
         day=np.array(day),
-        neutral_zone_deg=np.array(nzs),
+        laxity_deg=np.array(lax),
         cavitations=np.array(cavs),
         events=tuple(events),
         first=first,
