@@ -118,6 +118,9 @@ class Extra:
     damping: np.ndarray | None = None
 
 
+_GESV: list = []
+
+
 @dataclass(frozen=True, eq=False)
 class Forces:
     """The tissues' action on the bodies at one state (see :meth:`Chain.evaluate`).
@@ -137,6 +140,10 @@ class Forces:
         Each segment's rotation vector and translation.
     rel : (n, 3, 3) float
         Each segment's rotation matrix.
+    rot_a : (n, 3, 3) float
+        Each lower disc frame's rotation, global.
+    o_a : (n, 3) float
+        Its origin, global, mm.
     details : callable
         Returns the facet gaps, forces and capsule stretch ((2, n) each).
     """
@@ -148,7 +155,21 @@ class Forces:
     lower_upper: np.ndarray
     q: np.ndarray
     rel: np.ndarray
+    rot_a: np.ndarray
+    o_a: np.ndarray
     details: Callable[[], dict]
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve ``a x = b`` by LU (LAPACK's gesv, without numpy's checks)."""
+    if not _GESV:
+        from scipy.linalg.lapack import dgesv
+
+        _GESV.append(dgesv)
+    _, _, x, info = _GESV[0](a, b, overwrite_a=True, overwrite_b=False)
+    if info != 0:
+        raise np.linalg.LinAlgError("singular step matrix")
+    return x
 
 
 def _inverse_left_jacobian(phi: np.ndarray) -> np.ndarray:
@@ -334,6 +355,8 @@ class Chain:
             lower_upper=el @ ku,
             q=q,
             rel=rel,
+            rot_a=rot_a,
+            o_a=o_a,
             details=det,
         )
 
@@ -359,6 +382,8 @@ class Chain:
             lower_upper=last.lower_upper,
             q=q,
             rel=rel,
+            rot_a=rot_a,
+            o_a=o_a,
             details=det,
         )
 
@@ -445,9 +470,13 @@ class Chain:
             for k in fixed:
                 free[6 * k : 6 * k + 6] = False
             dy = np.zeros(6 * b)
-            dy[free] = np.linalg.solve(big[np.ix_(free, free)], rhs[free])
+            if free[: free.sum()].all():  # the held bodies are the last ones
+                m = int(free.sum())
+                dy[:m] = _solve(big[:m, :m], rhs[:m])
+            else:
+                dy[free] = _solve(big[np.ix_(free, free)], rhs[free])
         else:
-            dy = np.linalg.solve(big, rhs)
+            dy = _solve(big, rhs)
         y_new = y + dy.reshape(b, 6)
         for k in fixed:
             y_new[k] = 0.0

@@ -47,6 +47,7 @@ from ..anatomy import SIDES, SpineModel
 from ..errors import SpineInputError
 from .dynamics import BodyState, Chain, Extra, compile_chain
 from .inertia import body_inertia
+from .joints import FacetFluid, StretchReflex, bubble_radius_mm
 from .maneuver import KINDS, Maneuver
 from .params import Mobility, mobility_factors, mobility_label, timedomain
 from .posture import Posture, solve_posture
@@ -73,27 +74,6 @@ _EYE3 = np.eye(3)
 _RIB_EVERY = 20
 """Steps between updates of the rib cage's stiffness in the step (its wrench is exact at
 every step; the stiffness changes only as the thorax turns)."""
-_ONSET = 0.05
-"""Reflex activation above which a muscle group counts as active (for its events)."""
-
-
-def bubble_radius_mm(minutes_since: np.ndarray | float) -> np.ndarray:
-    """Return the radius of a cavity ``minutes_since`` it formed, mm.
-
-    Its volume falls linearly to zero over the refractory period as the gas
-    redissolves; 0 once gone, and before it formed (negative minutes).
-    """
-    p = timedomain()
-    m = np.asarray(minutes_since, dtype=float)
-    left = np.clip(1.0 - m / p["refractory_min"], 0.0, 1.0)
-    return np.where(m >= 0, p["bubble_radius_mm"] * np.cbrt(left), 0.0)
-
-
-def _gas_left(minutes_since: np.ndarray) -> np.ndarray:
-    """Share of a cavity's gas still there ``minutes_since`` it formed (0 before)."""
-    p = timedomain()
-    m = np.asarray(minutes_since, dtype=float)
-    return np.where(m >= 0, np.clip(1.0 - m / p["refractory_min"], 0.0, 1.0), 0.0)
 
 
 @dataclass(frozen=True)
@@ -514,16 +494,6 @@ def _axial_gradient(rest_rot: np.ndarray, rot: np.ndarray) -> tuple[float, np.nd
 # ------------------------------------------------------------------------- the run
 
 
-@dataclass
-class _Joints:
-    """The facet joints' fluid and cavities during a run, each (2, n)."""
-
-    relieved: np.ndarray
-    ready: np.ndarray
-    cavity_t_ms: np.ndarray
-    gas: np.ndarray  # share of a cavity's gas left from earlier sessions
-
-
 def simulate(
     model: SpineModel,
     maneuver: Maneuver,
@@ -578,57 +548,29 @@ def simulate(
         )
     p = {**timedomain(), **(inputs or {})}
     n = len(model.joints)
-    base = np.asarray(mobility_factors(mobility, model.segment_names))
+    names = model.segment_names
+    base = np.asarray(mobility_factors(mobility, names))
     lax = np.zeros(n) if laxity is None else np.asarray(laxity, dtype=float)
     factors = tuple(float(x) for x in base * (1.0 + lax))
-    mob = dict(zip(model.segment_names, factors, strict=True))
-    posture = solve_posture(model, maneuver, mob, constants)
+    posture = solve_posture(model, maneuver, dict(zip(names, factors, strict=True)), constants)
     seg = compile_segments(model, factors, constants)
     chain = compile_chain(
         model, seg, body_inertia(model, None, p["body_mass_kg"]), p["tissue_damping_s"]
     )
     h = dt_ms * 1e-3
     t = maneuver.times_ms(dt_ms)
-    n_t = len(t)
-    b = chain.n_bodies
-    rest = chain.rest
-    goal = posture.state.poses
-    force = maneuver.force_n(t)
-    into = maneuver.positioning(t)
-    drive_profile = maneuver.twist(t)
-    # Holds: the practitioner's hand on T1 and the table on S1 (standing: S1 still).
-    standing = maneuver.position == "standing"
-    fixed = (b - 1,) if standing else ()
-    hold_moment = _moment_global(model, posture.moment_nm)
-    holds: list[tuple[int, float, float, np.ndarray]] = []
-    if not standing:
-        k_hand = (p["hand_rotation_nm_per_rad"] * 1e3, p["hand_translation_n_per_mm"])
-        k_table = (p["table_rotation_nm_per_rad"] * 1e3, p["table_translation_n_per_mm"])
-        holds = [(0, *k_hand, hold_moment), (b - 1, *k_table, -hold_moment)]
-    # The thrust: a force along a fixed direction at a point on the contact vertebra.
-    if maneuver.is_thrust:
-        ci = model.level_names.index(maneuver.contact_level)
-        c_local = _contact_point(model, maneuver)
-        direction = goal[ci, :3, :3] @ np.asarray(maneuver.direction)
-    muscles = _muscles(model, rest)
-    joints = _init_joints(seg, since_cavitation_min, n)
+    n_t, b = len(t), chain.n_bodies
+    loads = _Loads(model, maneuver, posture, chain, p, t)
+    muscles = _muscles(model, chain.rest)
+    u = len(muscles.segment)
+    fluid = FacetFluid.fresh((2, n), since_cavitation_min, p)
+    reflex = StretchReflex.fresh(u, dt_ms, p)
     rest_gap = seg.details(np.zeros((n, 6)))["gap_mm"]
     area = np.array([[f.area_mm2 for f in j.facets] for j in model.joints]).T  # (2, n)
     normals = seg.facet_normal.swapaxes(0, 1)  # (2, n, 3), lower disc frames
     centres = np.array([[f.centre_mm for f in j.facets] for j in model.joints]).swapaxes(0, 1)
-    delta_c = p["cavitation_gap_mm"]
-    suction_k = p["cavitation_pressure_mpa"] * area / delta_c  # N per mm unrelieved
-    relax = h / (p["fluid_relax_ms"] * 1e-3)
-    # Reflex bookkeeping.
-    u = len(muscles.segment)
-    lag = max(int(round(p["reflex_latency_ms"] / dt_ms)), 1)
-    stim_hist = np.zeros((lag, u), dtype=bool)
-    stim_until = np.full(u, -np.inf)
-    act = np.zeros(u)
-    length_prev = muscles.rest_mm.copy()
-    reference = muscles.rest_mm.copy()
-    onset = np.full(u, np.nan)
-    reflex_events: list[Event] = []
+    spacer = fluid.spacer_mm(0.0)
+    seg_now = _with_spacer(seg, spacer)
     # Records.
     rec_poses = None
     if keep_poses:
@@ -639,173 +581,108 @@ def simulate(
     gap = np.zeros((n_t, 2, n))
     ff = np.zeros((n_t, 2, n))
     cap = np.zeros((n_t, 2, n))
-    reflex = np.zeros((n_t, 2, n))
+    act = np.zeros((n_t, 2, n))
     drive = np.zeros(n_t)
-    cav_events: list[Event] = []
+    events: list[Event] = []
+
+    def reflex_event(i: int, start: float, end: float) -> Event:
+        return Event(
+            start,
+            "reflex",
+            names[int(muscles.segment[i])],
+            SIDES[int(muscles.side[i])],
+            session,
+            member,
+            duration_ms=end - start,
+            group="multifidus",
+            phase=_phase(maneuver, start),
+        )
+
     s = chain.at_rest()
-    rib_k = None
-    growing = False
     forces = None
+    rib_k = None
     touching_prev = None
     changed_contact = False
-    seg_now = _with_cavities(seg, joints, 0.0, p)
-    spacer = _spacer(joints, 0.0, p)
+    length_prev = muscles.rest_mm.copy()
     for k in range(n_t):
         tk = float(t[k])
-        wrench = np.zeros((b, 6))
-        stiff = np.zeros((b, 6, 6))
-        damp = np.zeros((b, 6, 6))
-        eye = _EYE3
-        for body, k_rot, k_lin, moment in holds:
-            rot_goal, pos_goal = _interp_pose(rest[body], goal[body], float(into[k]))
-            err = rotation_log(s.rot[body] @ rot_goal.T)
-            wrench[body, :3] += float(into[k]) * moment - k_rot * err
-            wrench[body, 3:] += -k_lin * (s.pos_mm[body] - pos_goal)
-            c_rot, c_lin = k_rot * p["hold_damping_s"], k_lin * p["hold_damping_s"]
-            wrench[body, :3] -= c_rot * s.omega[body]
-            wrench[body, 3:] -= c_lin * s.vel_mm_s[body]
-            stiff[body, :3, :3] -= k_rot * eye
-            stiff[body, 3:, 3:] -= k_lin * eye
-            damp[body, :3, :3] -= c_rot * eye
-            damp[body, 3:, 3:] -= c_lin * eye
-        if maneuver.is_thrust and force[k]:
-            r = s.rot[ci] @ c_local
-            f = force[k] * direction
-            wrench[ci, :3] += cross(r, f)
-            wrench[ci, 3:] += f
-            stiff[ci, :3, :3] += skew(f) @ skew(r)
-        if standing:
-            theta, g = _axial_gradient(rest[0, :3, :3], s.rot[0])
-            rate = float(g @ s.omega[0])
-            if maneuver.twist_deg is not None:
-                k_v = p["twist_gain_nm_per_deg"] * 1e3 * 180.0 / math.pi
-                c_v = p["twist_damping_nm_s_per_deg"] * 1e3 * 180.0 / math.pi
-                tau = k_v * (math.radians(float(drive_profile[k])) - theta) - c_v * rate
-                stiff[0, :3, :3] -= k_v * np.outer(g, g)
-                damp[0, :3, :3] -= c_v * np.outer(g, g)
-            else:
-                tau = float(drive_profile[k]) * 1e3
-            wrench[0, :3] += tau * g
-            drive[k] = tau / 1e3
-        # Muscles: the reflex's pull between each group's insertions.
-        pu = np.einsum("uij,uj->ui", s.rot[muscles.segment], muscles.upper)
+        wrench, stiff, damp = loads.at(k, s)
+        drive[k] = loads.drive_nm
+        # The reflex of every muscle group, and its pull between the insertions.
+        pu = (s.rot[muscles.segment] @ muscles.upper[..., None])[..., 0]
         pu += s.pos_mm[muscles.segment]
-        pl = np.einsum("uij,uj->ui", s.rot[muscles.segment + 1], muscles.lower)
+        pl = (s.rot[muscles.segment + 1] @ muscles.lower[..., None])[..., 0]
         pl += s.pos_mm[muscles.segment + 1]
         line = pl - pu
-        length = np.linalg.norm(line, axis=1)
-        # Stretch past a reference that follows the length slowly (the spindles adapt
-        # to a posture held for seconds), and the rate of stretch.
-        adapt = h / (p["reflex_adapt_ms"] * 1e-3)
-        reference = (reference + adapt * length) / (1.0 + adapt) if k else length.copy()
-        strain = length / reference - 1.0
-        rate_s = (length - length_prev) / muscles.rest_mm / h if k else np.zeros(u)
+        length = np.sqrt(np.einsum("ui,ui->u", line, line))
+        rate = (length - length_prev) / muscles.rest_mm / h if k else np.zeros(u)
         length_prev = length
-        trigger = (strain >= p["reflex_stretch"]) | (rate_s >= p["reflex_stretch_rate_per_s"])
-        stim_until = np.where(
-            trigger, np.maximum(stim_until, tk + p["reflex_burst_ms"]), stim_until
-        )
-        stim_now = tk <= stim_until
-        delayed = stim_hist[k % lag].copy()
-        stim_hist[k % lag] = stim_now
-        tau_a = np.where(delayed > act, p["reflex_rise_ms"], p["reflex_decay_ms"]) * 1e-3
-        act = act + (delayed.astype(float) - act) * (h / (tau_a + h))
-        started = (act >= _ONSET) & np.isnan(onset)
-        onset[started] = tk
-        ended = (act < _ONSET) & np.isfinite(onset)
-        for i in np.nonzero(ended)[0]:
-            reflex_events.append(
-                _reflex_event(model, muscles, i, onset[i], tk, session, member, maneuver)
-            )
-            onset[i] = np.nan
-        pull = (p["reflex_force_n"] * act / np.maximum(length, 1e-9))[:, None] * line
+        for i, start, end in reflex.step(length / muscles.rest_mm - 1.0, rate, k, tk, dt_ms):
+            events.append(reflex_event(i, start, end))
+        pull = (p["reflex_force_n"] * reflex.activation / np.maximum(length, 1e-9))[:, None]
+        pull = pull * line
         on_upper = np.concatenate([cross(pu - s.pos_mm[muscles.segment], pull), pull], 1)
         on_lower = np.concatenate([cross(pl - s.pos_mm[muscles.segment + 1], pull), pull], 1)
         wrench += muscles.upper_map @ on_upper - muscles.lower_map @ on_lower
-        act_grid = np.zeros((2, n))
-        act_grid[muscles.side, muscles.segment] = act
-        reflex[k] = act_grid
-        # Facet fluid: suction on every joint still holding fluid in tension.
-        fresh_tangent = k % 2 == 0 or forces is None or changed_contact
-        forces = chain.evaluate(s, seg_now, None if fresh_tangent else forces)
-        q_now, rel = forces.q, forces.rel
+        act[k, muscles.side, muscles.segment] = reflex.activation
+        # The tissues (a tangent a step old serves unless a contact came or went), and
+        # the fluid of every facet joint.
+        fresh = forces is None or k % 2 == 0 or changed_contact
+        forces = chain.evaluate(s, seg_now, None if fresh else forces)
         det = forces.details()
         touching = det["force_n"] > 0
         changed_contact = touching_prev is not None and not np.array_equal(touching, touching_prev)
         touching_prev = touching
         g_now = det["gap_mm"] + spacer
         sep = np.maximum(g_now - rest_gap, 0.0)
-        joints.relieved = (joints.relieved + relax * p["fluid_share"] * sep) / (1.0 + relax)
-        tension = np.maximum(sep - joints.relieved, 0.0)
-        popping = joints.ready & (tension >= delta_c)
-        if popping.any():
-            for side_i, seg_i in zip(*np.nonzero(popping), strict=True):
-                phase = _phase(maneuver, tk)
-                cav_events.append(
-                    Event(
-                        tk,
-                        "cavitation",
-                        model.segment_names[seg_i],
-                        SIDES[side_i],
-                        session,
-                        member,
-                        phase=phase,
-                    )
+        popping = fluid.step(sep, tk, dt_ms)
+        for side_i, seg_i in zip(*np.nonzero(popping), strict=True):
+            events.append(
+                Event(
+                    tk,
+                    "cavitation",
+                    names[seg_i],
+                    SIDES[side_i],
+                    session,
+                    member,
+                    phase=_phase(maneuver, tk),
                 )
-            joints.ready &= ~popping
-            joints.cavity_t_ms = np.where(popping, tk, joints.cavity_t_ms)
-        suction = np.where(joints.ready, suction_k * tension, 0.0)  # (2, n), N
-        if suction.any():
-            _apply_facet_forces(wrench, chain, s, centres, normals, suction)
-        changed = False
-        if popping.any() or growing:
-            new_spacer = _spacer(joints, tk, p)
-            changed = not np.array_equal(new_spacer, spacer)
-            growing = bool(
-                (
-                    np.nan_to_num(tk - joints.cavity_t_ms, nan=1e9) < p["bubble_growth_ms"] + dt_ms
-                ).any()
             )
-        rels[k] = rel
-        trans[k] = q_now[:, 3:]
+        suction = fluid.suction_n(sep, area)
+        if suction.any():
+            _apply_facet_forces(wrench, forces, s.pos_mm, centres, normals, suction)
+        rels[k] = forces.rel
+        trans[k] = forces.q[:, 3:]
         gap[k] = g_now
         ff[k] = det["force_n"]
         cap[k] = det["capsule_mm"]
         if rec_poses is not None:
             rec_poses[k, :, :3, :3] = s.rot
             rec_poses[k, :, :3, 3] = s.pos_mm
-        if k + 1 < n_t:
-            if rib_k is None or k % _RIB_EVERY == 0:
-                rib_k = chain.rib_stiffness(s)
-            s = chain.step(
-                s,
-                h,
-                Extra(wrench, stiff, damp),
-                fixed=fixed,
-                seg=seg_now,
-                forces=forces,
-                rib_k=rib_k,
-            )
-        if changed:
-            spacer = new_spacer
-            seg_now = _with_cavities(seg, joints, tk, p)
-            if not (np.isfinite(s.rot).all() and np.isfinite(s.pos_mm).all()):
-                raise SpineInputError(
-                    f"the manoeuvre could not be followed at t = {t[k + 1]:g} ms: "
-                    "the load is beyond what this spine can take"
-                )
-    for i in np.nonzero(np.isfinite(onset))[0]:
-        reflex_events.append(
-            _reflex_event(model, muscles, i, onset[i], float(t[-1]), session, member, maneuver)
+        if k + 1 == n_t:
+            break
+        if rib_k is None or k % _RIB_EVERY == 0:
+            rib_k = chain.rib_stiffness(s)
+        s = chain.step(
+            s,
+            h,
+            Extra(wrench, stiff, damp),
+            fixed=loads.fixed,
+            seg=seg_now,
+            forces=forces,
+            rib_k=rib_k,
         )
-    events = sorted(
-        cav_events + reflex_events, key=lambda e: (e.t_ms, e.type, e.segment or "", e.side or "")
-    )
-    rot3 = cardan_deg(rels)
-    cavitated = np.isfinite(joints.cavity_t_ms)
-    parts_from = None
-    if chain.ribs is not None:
-        parts_from = _parts_function(chain)
+        if not (np.isfinite(s.rot).all() and np.isfinite(s.pos_mm).all()):
+            raise SpineInputError(
+                f"the manoeuvre could not be followed at t = {t[k + 1]:g} ms: "
+                "the load is beyond what this spine can take"
+            )
+        if popping.any() or fluid.growing(tk):
+            spacer = fluid.spacer_mm(tk)
+            seg_now = _with_spacer(seg, spacer)
+    for i, start, end in reflex.under_way(float(t[-1])):
+        events.append(reflex_event(i, start, end))
+    events.sort(key=lambda e: (e.t_ms, e.type, e.segment or "", e.side or ""))
     return Run(
         model=model,
         maneuver=maneuver,
@@ -814,23 +691,99 @@ def simulate(
         mobility=np.asarray(factors),
         t_ms=t,
         poses=rec_poses,
-        rotation3_deg=rot3,
+        rotation3_deg=cardan_deg(rels),
         translation_mm=trans,
         gap_mm=gap,
         facet_force_n=ff,
         capsule_mm=cap,
         rest_gap_mm=rest_gap,
-        force_n=force,
+        force_n=loads.force,
         drive_nm=drive,
-        reflex=reflex,
+        reflex=act,
         events=tuple(events),
-        cavitated=cavitated,
-        cavitation_t_ms=joints.cavity_t_ms.copy(),
+        cavitated=np.isfinite(fluid.cavity_t_ms),
+        cavitation_t_ms=fluid.cavity_t_ms.copy(),
         since_cavitation_min=None
         if since_cavitation_min is None
         else np.asarray(since_cavitation_min, float).copy(),
-        parts_from=parts_from,
+        parts_from=None if chain.ribs is None else _parts_function(chain),
     )
+
+
+class _Loads:
+    """What acts on the bodies from outside the spine at each step.
+
+    The holds (the practitioner's hand on T1, the table and thigh on the pelvis, each a
+    spring and damper about the pose the posture puts it in as the patient is brought
+    into it, carrying the posture's moment), the thrust (a force along a fixed
+    direction at a point on the contact vertebra) and the self-twist's muscles (a
+    moment turning T1 about its axial Cardan angle on the pelvis, which the legs hold
+    still).
+    """
+
+    def __init__(self, model, mv: Maneuver, posture: Posture, chain: Chain, p, t) -> None:
+        self.mv, self.p, self.chain = mv, p, chain
+        b = chain.n_bodies
+        self.b = b
+        self.rest = chain.rest
+        self.goal = posture.state.poses
+        self.force = mv.force_n(t)
+        self.into = mv.positioning(t)
+        self.twist = mv.twist(t)
+        self.standing = mv.position == "standing"
+        self.fixed = (b - 1,) if self.standing else ()
+        moment = _moment_global(model, posture.moment_nm)
+        self.holds: list[tuple[int, float, float, np.ndarray]] = []
+        if not self.standing:
+            hand = (p["hand_rotation_nm_per_rad"] * 1e3, p["hand_translation_n_per_mm"])
+            table = (p["table_rotation_nm_per_rad"] * 1e3, p["table_translation_n_per_mm"])
+            self.holds = [(0, *hand, moment), (b - 1, *table, -moment)]
+        if mv.is_thrust:
+            self.ci = model.level_names.index(mv.contact_level)
+            self.c_local = _contact_point(model, mv)
+            self.direction = self.goal[self.ci, :3, :3] @ np.asarray(mv.direction)
+        self.drive_nm = 0.0
+
+    def at(self, k: int, s: BodyState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the wrench (B, 6) at step ``k`` and its stiffness and damping (B, 6, 6)."""
+        p, b = self.p, self.b
+        wrench = np.zeros((b, 6))
+        stiff = np.zeros((b, 6, 6))
+        damp = np.zeros((b, 6, 6))
+        into = float(self.into[k])
+        for body, k_rot, k_lin, moment in self.holds:
+            rot_goal, pos_goal = _interp_pose(self.rest[body], self.goal[body], into)
+            err = rotation_log(s.rot[body] @ rot_goal.T)
+            c_rot, c_lin = k_rot * p["hold_damping_s"], k_lin * p["hold_damping_s"]
+            wrench[body, :3] += into * moment - k_rot * err - c_rot * s.omega[body]
+            wrench[body, 3:] -= k_lin * (s.pos_mm[body] - pos_goal) + c_lin * s.vel_mm_s[body]
+            stiff[body, :3, :3] -= k_rot * _EYE3
+            stiff[body, 3:, 3:] -= k_lin * _EYE3
+            damp[body, :3, :3] -= c_rot * _EYE3
+            damp[body, 3:, 3:] -= c_lin * _EYE3
+        if self.mv.is_thrust and self.force[k]:
+            ci = self.ci
+            r = s.rot[ci] @ self.c_local
+            f = self.force[k] * self.direction
+            wrench[ci, :3] += cross(r, f)
+            wrench[ci, 3:] += f
+            stiff[ci, :3, :3] += skew(f) @ skew(r)
+        self.drive_nm = 0.0
+        if self.standing:
+            theta, g = _axial_gradient(self.rest[0, :3, :3], s.rot[0])
+            if self.mv.twist_deg is not None:
+                k_v = p["twist_gain_nm_per_deg"] * 1e3 * 180.0 / math.pi
+                c_v = p["twist_damping_nm_s_per_deg"] * 1e3 * 180.0 / math.pi
+                rate = float(g @ s.omega[0])
+                tau = k_v * (math.radians(float(self.twist[k])) - theta) - c_v * rate
+                gg = np.outer(g, g)
+                stiff[0, :3, :3] -= k_v * gg
+                damp[0, :3, :3] -= c_v * gg
+            else:
+                tau = float(self.twist[k]) * 1e3
+            wrench[0, :3] += tau * g
+            self.drive_nm = tau / 1e3
+        return wrench, stiff, damp
 
 
 def _phase(mv: Maneuver, t_ms: float) -> str:
@@ -840,63 +793,23 @@ def _phase(mv: Maneuver, t_ms: float) -> str:
     return list(mv.phases_ms())[-1]
 
 
-def _reflex_event(model, muscles, i, start, end, session, member, mv) -> Event:
-    return Event(
-        float(start),
-        "reflex",
-        model.segment_names[int(muscles.segment[i])],
-        SIDES[int(muscles.side[i])],
-        session,
-        member,
-        duration_ms=float(end - start),
-        group="multifidus",
-        phase=_phase(mv, float(start)),
-    )
-
-
-def _init_joints(seg: SegmentSet, since: np.ndarray | None, n: int) -> _Joints:
-    p = timedomain()
-    since = np.full((2, n), np.inf) if since is None else np.asarray(since, dtype=float)
-    gas = _gas_left(since)
-    return _Joints(
-        relieved=np.zeros((2, n)),
-        ready=~(gas > 0) & (since >= p["refractory_min"]),
-        cavity_t_ms=np.full((2, n), np.nan),
-        gas=gas,
-    )
-
-
-def _spacer(joints: _Joints, t_ms: float, p) -> np.ndarray:
-    """How much wider each joint's gas holds it (2, n), mm."""
-    fresh = np.isfinite(joints.cavity_t_ms)
-    growth = np.where(
-        fresh, np.clip((t_ms - np.nan_to_num(joints.cavity_t_ms)) / p["bubble_growth_ms"], 0, 1), 0
-    )
-    share = np.maximum(growth, joints.gas)
-    return p["cavity_gap_mm"] * np.cbrt(share)
-
-
-def _with_cavities(seg: SegmentSet, joints: _Joints, t_ms: float, p) -> SegmentSet:
-    """Return the tissues with each cavity's gas holding its joint wider."""
-    spacer = _spacer(joints, t_ms, p)
+def _with_spacer(seg: SegmentSet, spacer: np.ndarray) -> SegmentSet:
+    """Return the tissues with each joint held ``spacer`` (2, n) mm wider by its gas."""
     if not spacer.any():
         return seg
     plane = seg.facet_plane + spacer.T[:, :, None] * seg.facet_normal
     return replace(seg, facet_plane=plane)
 
 
-def _apply_facet_forces(wrench, chain: Chain, s: BodyState, centres, normals, pull) -> None:
+def _apply_facet_forces(wrench, forces, pos: np.ndarray, centres, normals, pull) -> None:
     """Add a pull ``pull`` (2, n) N drawing each upper facet toward the lower one."""
-    rot_a = s.rot[1:] @ chain.pre_rot  # lower disc frames (n, 3, 3)
-    o_a = s.pos_mm[1:] + (s.rot[1:] @ chain.pre_pos[..., None])[..., 0]
+    rot_a, o_a = forces.rot_a, forces.o_a  # lower disc frames
     point = o_a[None] + (rot_a[None] @ centres[..., None])[..., 0]  # (2, n, 3)
     f = -pull[..., None] * (rot_a[None] @ normals[..., None])[..., 0]
     f_sum = f.sum(0)
-    m_up = cross(point - s.pos_mm[None, :-1], f).sum(0)
-    m_low = cross(point - s.pos_mm[None, 1:], f).sum(0)
-    wrench[:-1, :3] += m_up
+    wrench[:-1, :3] += cross(point - pos[None, :-1], f).sum(0)
     wrench[:-1, 3:] += f_sum
-    wrench[1:, :3] -= m_low
+    wrench[1:, :3] -= cross(point - pos[None, 1:], f).sum(0)
     wrench[1:, 3:] -= f_sum
 
 
