@@ -160,15 +160,25 @@ class Forces:
     details: Callable[[], dict]
 
 
-def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``a x = b`` by LU (LAPACK's gesv, without numpy's checks)."""
+def _lapack():
     if not _GESV:
-        from scipy.linalg.lapack import dgesv
+        from scipy.linalg.lapack import dgetrf, dgetrs
 
-        _GESV.append(dgesv)
-    _, _, x, info = _GESV[0](a, b, overwrite_a=True, overwrite_b=False)
+        _GESV.extend([dgetrf, dgetrs])
+    return _GESV
+
+
+def _factor(a: np.ndarray):
+    """LU factors of ``a`` (LAPACK's getrf, without numpy's checks)."""
+    lu, piv, info = _lapack()[0](a, overwrite_a=True)
     if info != 0:
         raise np.linalg.LinAlgError("singular step matrix")
+    return lu, piv
+
+
+def _lu_solve(factors, b: np.ndarray) -> np.ndarray:
+    """Solve with the factors of :func:`_factor`."""
+    x, info = _lapack()[1](factors[0], factors[1], b)
     return x
 
 
@@ -408,6 +418,8 @@ class Chain:
         seg: SegmentSet | None = None,
         forces: Forces | None = None,
         rib_k: np.ndarray | None = None,
+        lu: dict | None = None,
+        reuse: bool = False,
     ) -> BodyState:
         """Advance ``s`` by one step of ``h`` seconds; return the new state.
 
@@ -428,10 +440,18 @@ class Chain:
             The rib cage's stiffness to step with (:meth:`rib_stiffness`, which it
             changes slowly, so a recent one serves); by default worked out at ``s``.
             The rib cage's wrench itself is always taken at ``s``.
+        lu : dict, optional
+            Where the step keeps its matrix's LU factors, to be used again.
+        reuse : bool, default: False
+            Step with the factors in ``lu`` from an earlier step instead of new ones
+            (a step with a matrix a step old stays consistent, as with ``forces``
+            whose stiffness is a step old).
         """
         b = self.n_bodies
         beta = self.damping_s
         f = self.evaluate(s, seg) if forces is None else forces
+        if any(k < b - len(fixed) for k in fixed):
+            raise ValueError("only the last bodies can be held still")
         mass, c = self.mass_matrix(s.rot)
         y = np.concatenate([s.omega, s.vel_mm_s], axis=1)  # (B, 6)
         coef = h * beta + h * h
@@ -440,46 +460,44 @@ class Chain:
         iw = (mass[:, :3, :3] @ s.omega[..., None])[..., 0]
         rhs[:, :3] -= cross(s.omega, iw)
         rhs[:, 3:] -= self.inertia.mass_t[:, None] * cross(s.omega, cross(s.omega, c))
-        block = mass - coef * f.diag
         if extra is not None:
             rhs += extra.wrench
             if extra.stiffness is not None:
-                block -= h * h * extra.stiffness
                 rhs += h * (extra.stiffness @ y[..., None])[..., 0]
-            if extra.damping is not None:
-                block -= h * extra.damping
-        big = np.zeros((b, 6, b, 6))
-        idx = np.arange(b)
-        big[idx, :, idx, :] = block
-        big[idx[:-1], :, idx[1:], :] = -coef * f.upper_lower
-        big[idx[1:], :, idx[:-1], :] = -coef * f.lower_upper
-        big = big.reshape(6 * b, 6 * b)
         rhs = rhs.reshape(-1)
         if self.ribs is not None:
             load = rib_load(self.ribs, self._all_poses(s), self.rest_all)
             krib = self._rib_stiffness(load, s.pos_mm) if rib_k is None else rib_k
             ri = self.rib_index
-            dofs = (6 * ri[:, None] + np.arange(6)).reshape(-1)
+            rd = slice(6 * int(ri[0]), 6 * int(ri[-1]) + 6)
             kr_y = krib @ y[ri].reshape(-1)
-            rhs[dofs] += self._rib_wrench(load.wrench, s.pos_mm[ri]).reshape(-1)
-            rhs[dofs] += (beta + h) * kr_y
-            big[dofs[0] : dofs[-1] + 1, dofs[0] : dofs[-1] + 1] -= coef * krib
+            rhs[rd] += self._rib_wrench(load.wrench, s.pos_mm[ri]).reshape(-1)
+            rhs[rd] += (beta + h) * kr_y
         rhs *= h
-        if fixed:
-            free = np.ones(6 * b, dtype=bool)
-            for k in fixed:
-                free[6 * k : 6 * k + 6] = False
-            dy = np.zeros(6 * b)
-            if free[: free.sum()].all():  # the held bodies are the last ones
-                m = int(free.sum())
-                dy[:m] = _solve(big[:m, :m], rhs[:m])
-            else:
-                dy[free] = _solve(big[np.ix_(free, free)], rhs[free])
+        m = 6 * b - 6 * len(fixed)  # the held bodies are the last ones
+        if not (reuse and lu is not None and "factors" in lu):
+            block = mass - coef * f.diag
+            if extra is not None:
+                if extra.stiffness is not None:
+                    block -= h * h * extra.stiffness
+                if extra.damping is not None:
+                    block -= h * extra.damping
+            big = np.zeros((b, 6, b, 6))
+            idx = np.arange(b)
+            big[idx, :, idx, :] = block
+            big[idx[:-1], :, idx[1:], :] = -coef * f.upper_lower
+            big[idx[1:], :, idx[:-1], :] = -coef * f.lower_upper
+            big = big.reshape(6 * b, 6 * b)
+            if self.ribs is not None:
+                big[rd, rd] -= coef * krib
+            factors = _factor(big[:m, :m])
+            if lu is not None:
+                lu["factors"] = factors
         else:
-            dy = _solve(big, rhs)
+            factors = lu["factors"]
+        dy = np.zeros(6 * b)
+        dy[:m] = _lu_solve(factors, rhs[:m])
         y_new = y + dy.reshape(b, 6)
-        for k in fixed:
-            y_new[k] = 0.0
         turn = rodrigues(h * y_new[:, :3])
         return BodyState(
             rot=turn @ s.rot,

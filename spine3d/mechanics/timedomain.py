@@ -471,12 +471,6 @@ def _moment_global(model: SpineModel, moment_nm: np.ndarray) -> np.ndarray:
     return model.vertebrae[0].rest_pose[:3, :3] @ _AXES.T @ (np.asarray(moment_nm) * 1e3)
 
 
-def _interp_pose(a: np.ndarray, b: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation and origin a share ``s`` of the way from pose ``a`` to pose ``b``."""
-    w = rotation_log(b[:3, :3] @ a[:3, :3].T)
-    return rodrigues(s * w) @ a[:3, :3], a[:3, 3] + s * (b[:3, 3] - a[:3, 3])
-
-
 def _axial_gradient(rest_rot: np.ndarray, rot: np.ndarray) -> tuple[float, np.ndarray]:
     """Return a body's axial Cardan angle on its rest (rad) and its gradient (3,), global.
 
@@ -603,6 +597,7 @@ def simulate(
     rib_k = None
     touching_prev = None
     changed_contact = False
+    lu: dict = {}
     length_prev = muscles.rest_mm.copy()
     for k in range(n_t):
         tk = float(t[k])
@@ -671,6 +666,8 @@ def simulate(
             seg=seg_now,
             forces=forces,
             rib_k=rib_k,
+            lu=lu,
+            reuse=not fresh,
         )
         if not (np.isfinite(s.rot).all() and np.isfinite(s.pos_mm).all()):
             raise SpineInputError(
@@ -733,11 +730,24 @@ class _Loads:
         self.standing = mv.position == "standing"
         self.fixed = (b - 1,) if self.standing else ()
         moment = _moment_global(model, posture.moment_nm)
-        self.holds: list[tuple[int, float, float, np.ndarray]] = []
+        self.held = np.array([], dtype=int)
         if not self.standing:
-            hand = (p["hand_rotation_nm_per_rad"] * 1e3, p["hand_translation_n_per_mm"])
-            table = (p["table_rotation_nm_per_rad"] * 1e3, p["table_translation_n_per_mm"])
-            self.holds = [(0, *hand, moment), (b - 1, *table, -moment)]
+            # The held bodies (T1, S1), their stiffness and damping, the moment each
+            # carries in the posture, and the poses they are brought to at each step.
+            self.held = np.array([0, b - 1])
+            self.k_rot = np.array([p["hand_rotation_nm_per_rad"], p["table_rotation_nm_per_rad"]])
+            self.k_rot = self.k_rot * 1e3
+            self.k_lin = np.array([p["hand_translation_n_per_mm"], p["table_translation_n_per_mm"]])
+            self.moment = np.array([moment, -moment])
+            a, g = self.rest[self.held], self.goal[self.held]
+            turn = rotation_log(g[:, :3, :3] @ np.swapaxes(a[:, :3, :3], 1, 2))  # (2, 3)
+            into = self.into[:, None, None]
+            self.goal_rot = rodrigues(into * turn[None]) @ a[None, :, :3, :3]  # (T, 2, 3, 3)
+            self.goal_pos = a[None, :, :3, 3] + into * (g[None, :, :3, 3] - a[None, :, :3, 3])
+            self.hold_stiff = np.zeros((2, 6, 6))
+            self.hold_stiff[:, :3, :3] = -self.k_rot[:, None, None] * _EYE3
+            self.hold_stiff[:, 3:, 3:] = -self.k_lin[:, None, None] * _EYE3
+            self.hold_damp = self.hold_stiff * p["hold_damping_s"]
         if mv.is_thrust:
             self.ci = model.level_names.index(mv.contact_level)
             self.c_local = _contact_point(model, mv)
@@ -750,17 +760,19 @@ class _Loads:
         wrench = np.zeros((b, 6))
         stiff = np.zeros((b, 6, 6))
         damp = np.zeros((b, 6, 6))
-        into = float(self.into[k])
-        for body, k_rot, k_lin, moment in self.holds:
-            rot_goal, pos_goal = _interp_pose(self.rest[body], self.goal[body], into)
-            err = rotation_log(s.rot[body] @ rot_goal.T)
-            c_rot, c_lin = k_rot * p["hold_damping_s"], k_lin * p["hold_damping_s"]
-            wrench[body, :3] += into * moment - k_rot * err - c_rot * s.omega[body]
-            wrench[body, 3:] -= k_lin * (s.pos_mm[body] - pos_goal) + c_lin * s.vel_mm_s[body]
-            stiff[body, :3, :3] -= k_rot * _EYE3
-            stiff[body, 3:, 3:] -= k_lin * _EYE3
-            damp[body, :3, :3] -= c_rot * _EYE3
-            damp[body, 3:, 3:] -= c_lin * _EYE3
+        if self.held.size:
+            hb = self.held
+            err = rotation_log(s.rot[hb] @ np.swapaxes(self.goal_rot[k], 1, 2))
+            c = p["hold_damping_s"]
+            wrench[hb, :3] = (
+                float(self.into[k]) * self.moment
+                - self.k_rot[:, None] * (err + c * s.omega[hb])
+            )
+            wrench[hb, 3:] = -self.k_lin[:, None] * (
+                s.pos_mm[hb] - self.goal_pos[k] + c * s.vel_mm_s[hb]
+            )
+            stiff[hb] = self.hold_stiff
+            damp[hb] = self.hold_damp
         if self.mv.is_thrust and self.force[k]:
             ci = self.ci
             r = s.rot[ci] @ self.c_local
