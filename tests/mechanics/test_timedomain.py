@@ -1,7 +1,7 @@
 """The time-domain model: each claim the README makes, with its cause varied.
 
-Runs are cached per module (a thrust takes a few seconds): every test reads the runs it
-needs from :func:`run`.
+The runs are the README's own (:func:`spine3d.mechanics.claims.scenario`, cached for the
+session: a thrust takes a few seconds), so a claim that stops being true fails here.
 """
 
 from functools import cache
@@ -11,10 +11,11 @@ import pytest
 
 import spine3d
 from spine3d.errors import SpineInputError
+from spine3d.mechanics.claims import scenario, schedule
 from spine3d.mechanics.joints import FacetFluid, StretchReflex, bubble_radius_mm, cavitation_times
 from spine3d.mechanics.maneuver import Maneuver
 from spine3d.mechanics.params import timedomain
-from spine3d.mechanics.timedomain import run_schedule, simulate
+from spine3d.mechanics.timedomain import simulate
 
 R = (("L4-L5", "restricted"),)
 THRUST = Maneuver("hvla", target="L4-L5")
@@ -24,16 +25,6 @@ QUICK = Maneuver("self_twist", twist_deg=35, duration_ms=120)
 @cache
 def model():
     return spine3d.load_model()
-
-
-@cache
-def run(mv: Maneuver, mobility=R, since=None):
-    since_arr = None
-    if since is not None:
-        since_arr = np.full((2, 17), np.inf)
-        for seg, side, minutes in since:
-            since_arr[("left", "right").index(side), model().segment_names.index(seg)] = minutes
-    return simulate(model(), mv, dict(mobility), since_cavitation_min=since_arr)
 
 
 def pops(r, phase=None):
@@ -118,7 +109,7 @@ def test_reflex_follows_a_quick_stretch_after_its_latency_and_fades():
 
 def test_a_held_posture_settles_to_the_static_solution():
     """The dynamics, left to settle in the posture, agree with the static model."""
-    r = run(Maneuver("hvla", target="L4-L5", thrust_n=0, preload_n=0))
+    r = scenario("held")
     end = r.rotation3_deg[-1]
     static = r.posture.state.rotation3_deg
     assert np.abs(end - static).max() < 0.1
@@ -126,12 +117,12 @@ def test_a_held_posture_settles_to_the_static_solution():
 
 
 def test_runs_are_finite_and_the_pelvis_stays_near_the_table():
-    for mv in (THRUST, QUICK):
-        r = run(mv)
+    for name in ("thrust", "quick"):
+        r = scenario(name)
         assert np.isfinite(r.poses).all() and np.isfinite(r.gap_mm).all()
     # The table holds the pelvis: it gives no more than its stiffness lets the thrust push.
     p = timedomain()
-    lying = run(THRUST).poses[:, -1, :3, 3]
+    lying = scenario("thrust").poses[:, -1, :3, 3]
     moved = np.linalg.norm(lying - lying[0], axis=1).max()
     assert 0.1 < moved < THRUST.thrust_n / p["table_translation_n_per_mm"]
 
@@ -140,25 +131,25 @@ def test_runs_are_finite_and_the_pelvis_stays_near_the_table():
 
 
 def test_quick_self_twist_pops_the_mobile_neighbours_on_the_gapping_side():
-    popped = pops(run(QUICK))
+    popped = pops(scenario("quick"))
     assert popped, "a quick twist of 35 degrees pops something"
     assert {side for _, side in popped} == {"left"}  # the upper body turns left
     assert ("L4-L5", "left") not in popped
     # Restrict another joint instead, and the pops move.
-    other = pops(run(QUICK, (("L2-L3", "restricted"),)))
+    other = pops(scenario("quick_l2l3"))
     assert ("L2-L3", "left") not in other
     assert ("L4-L5", "left") in other
 
 
 def test_slow_twist_of_the_same_size_pops_nothing():
-    slow = run(Maneuver("self_twist", twist_deg=35, duration_ms=2000))
+    slow = scenario("slow")
     assert not pops(slow)
     assert abs(slow.rotation_deg[-1].sum()) > 20  # it did turn
 
 
 def test_guarding_meets_a_slow_forceful_twist_not_a_gentle_one():
-    forceful = run(Maneuver("self_twist", torque_nm=6, duration_ms=2000))
-    gentle = run(Maneuver("self_twist", torque_nm=2, duration_ms=2000))
+    forceful = scenario("forceful")
+    gentle = scenario("gentle")
     assert any(e.type == "reflex" for e in forceful.events)
     assert not any(e.type == "reflex" for e in gentle.events)
 
@@ -167,26 +158,26 @@ def test_guarding_meets_a_slow_forceful_twist_not_a_gentle_one():
 
 
 def test_thrust_pops_its_target_on_the_upper_side_before_guarding():
-    r = run(THRUST)
+    r = scenario("thrust")
     assert r.upside == "right"
     assert ("L4-L5", "right") in pops(r, "thrust")
     pop = min(e.t_ms for e in r.events if e.type == "cavitation" and e.segment == "L4-L5")
     first_reflex = min(e.t_ms for e in r.events if e.type == "reflex")
     assert pop < first_reflex
     # Lying on the other side, the other side gaps and pops.
-    mirror = run(Maneuver("hvla", target="L4-L5", lying_on="right"))
+    mirror = scenario("mirror")
     assert mirror.upside == "left"
     assert ("L4-L5", "left") in pops(mirror, "thrust")
 
 
 def test_without_the_thrust_the_target_does_not_pop():
-    r = run(Maneuver("hvla", target="L4-L5", thrust_n=0))
+    r = scenario("no_thrust")
     assert not any(seg == "L4-L5" for seg, _ in pops(r))
 
 
 def test_a_ramped_preload_pops_nothing_the_same_force_at_once_does():
-    ramped = run(Maneuver("hvla", target="L4-L5", preload_n=400, thrust_n=400))
-    step = run(Maneuver("hvla", target="L4-L5", preload_n=400, thrust_n=400, preload_ms=0))
+    ramped = scenario("ramp_400")
+    step = scenario("step_400")
     start = THRUST.phases_ms()["thrust"][0]
 
     def before_thrust(r):
@@ -202,20 +193,20 @@ def test_a_ramped_preload_pops_nothing_the_same_force_at_once_does():
 
 
 def test_a_joint_does_not_pop_again_while_its_gas_is_there():
-    again = run(THRUST, R, (("L4-L5", "right", 5.0),))
-    later = run(THRUST, R, (("L4-L5", "right", 25.0),))
+    again = scenario("again_5")
+    later = scenario("again_25")
     assert ("L4-L5", "right") not in pops(again)
     assert ("L4-L5", "right") in pops(later)
 
 
 def test_slow_mobilisation_triggers_no_reflex():
-    r = run(Maneuver("mobilisation", target="L4-L5"))
+    r = scenario("mobilisation")
     assert not any(e.type == "reflex" for e in r.events)
-    assert any(e.type == "reflex" for e in run(THRUST).events)
+    assert any(e.type == "reflex" for e in scenario("thrust").events)
 
 
 def test_json_reports_gapping_upside_and_reflex_events():
-    d = run(THRUST).to_dict()
+    d = scenario("thrust").to_dict()
     assert d["upside"] == "right" and d["position"] == "side_posture"
     seg = {s["name"]: s for s in d["segments"]}
     assert seg["L4-L5"]["peak_gapping_mm"]["right"] > seg["L4-L5"]["peak_gapping_mm"]["left"]
@@ -228,7 +219,7 @@ def test_json_reports_gapping_upside_and_reflex_events():
 
 
 def test_self_cracking_loosens_the_mobile_neighbours_not_the_restricted_segment():
-    sched = run_schedule(model(), QUICK, 6, 720.0, dict(R))
+    sched = schedule()
     names = model().segment_names
     popped = [names.index(s) for s, _ in pops(sched.first)]
     grown = sched.laxity_deg[-1] - sched.laxity_deg[0]
