@@ -219,7 +219,12 @@ class Vertebra:
     source : str
     landmarks : mapping of str to (3,) float
         Points measured on the bone (``anterior_body``, ``posterior_body``,
-        ``spinous_base``, ``spinous_tip``, ``transverse_tip_left``/``_right``), local mm.
+        ``spinous_base``, ``spinous_tip``, ``transverse_tip_left``/``_right``,
+        ``mammillary_left``/``_right``), local mm.
+    bone_inertia : tuple or None
+        The bone as a uniform solid, measured on its mesh: volume (mm^3), centroid (3,)
+        local mm, and inertia per unit mass about the centroid (3, 3) mm^2; None when
+        the bones' manifest does not hold it.
     """
 
     name: str
@@ -229,6 +234,7 @@ class Vertebra:
     body_wedge_deg: float
     source: str
     landmarks: Mapping[str, np.ndarray] = field(default_factory=dict)
+    bone_inertia: tuple[float, np.ndarray, np.ndarray] | None = None
 
     @property
     def body_height_mm(self) -> float:
@@ -430,6 +436,17 @@ def _body_wedge_deg(m: Mapping[str, float]) -> float:
     )
 
 
+def _bone_inertia(mass: Mapping | None) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """Return the manifest's ``mass`` entry of a bone as :attr:`Vertebra.bone_inertia`."""
+    if not mass:
+        return None
+    return (
+        float(mass["volume_mm3"]),
+        _frozen(mass["centroid_mm"]),
+        _frozen(mass["gyration_mm2"]),
+    )
+
+
 def _manifest_path(bones: str | None) -> str:
     """Return the manifest of a set of bones as a user names it."""
     return MEASURED_PATH if bones is None else f"{bones}/manifest.json"
@@ -611,6 +628,7 @@ def load_model(
             landmarks=MappingProxyType(
                 {k: _frozen(v) for k, v in measured["levels"][lv].get("landmarks_mm", {}).items()}
             ),
+            bone_inertia=_bone_inertia(measured["levels"][lv].get("mass")),
         )
         for lv in names
     )

@@ -429,8 +429,10 @@ def landmarks(bone: Bone) -> dict[str, np.ndarray]:
     ``anterior_body`` and ``posterior_body``: the most anterior and posterior points of
     the body on the mid-sagittal plane at mid-height (where the longitudinal ligaments
     run); ``spinous_base`` and ``spinous_tip``; ``transverse_tip_left`` and ``_right``
-    (the most lateral points of the transverse processes). A bone without a set (the
-    sacrum has no spinous or transverse process sets) has no such landmark.
+    (the most lateral points of the transverse processes); ``mammillary_left`` and
+    ``_right`` (the most posterior points of the superior articular processes, where
+    the mammillary processes sit). A bone without a set (the sacrum has no spinous or
+    transverse process sets) has no such landmark.
     """
     v = bone.vertices
     out: dict[str, np.ndarray] = {}
@@ -452,4 +454,9 @@ def landmarks(bone: Bone) -> dict[str, np.ndarray]:
         behind = v[(v[:, 0] < out["posterior_body"][0]) & ~bone.sets["spinous_process"]]
         out["transverse_tip_left"] = behind[np.argmin(behind[:, 2])]
         out["transverse_tip_right"] = behind[np.argmax(behind[:, 2])]
+    for side in ("left", "right"):
+        sap = bone.sets.get(f"superior_process_{side}")
+        if sap is not None and sap.any():
+            pts = v[sap]
+            out[f"mammillary_{side}"] = pts[np.argmin(pts[:, 0])]
     return out

@@ -160,6 +160,21 @@ def _mesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
     return trimesh.Trimesh(np.asarray(vertices, dtype=np.float32), faces, process=False)
 
 
+def _mass(mesh) -> dict:
+    """Return a bone's volume (mm^3), centroid (mm) and inertia per unit mass (mm^2).
+
+    Taken as a uniform solid: multiply by a density and the volume for its mass and
+    inertia.
+    """
+    props = mesh.mass_properties  # unit density: the mass is the volume
+    volume = float(props["volume"])
+    return {
+        "volume_mm3": round(volume, 3),
+        "centroid_mm": _r(np.asarray(props["center_mass"])),
+        "gyration_mm2": _r(np.asarray(props["inertia"]) / volume),
+    }
+
+
 def _hull_vertices(vertices: np.ndarray) -> list[int]:
     """Return the indices of the vertices on the convex hull, ascending.
 
@@ -275,6 +290,7 @@ def write_bone_set(
             "endplates": {w: _surface(p) for w, p in column.endplates[level].items()},
             "landmarks_mm": {k: _r(p) for k, p in landmarks(bone).items()},
             "facets": surfaces,
+            "mass": _mass(mesh),
         }
         if progress:
             progress(level)

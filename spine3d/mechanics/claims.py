@@ -125,7 +125,9 @@ def claims_block() -> str:
     up = ("left", "right").index(thrust.upside)
     held = thrust.posture
     gap_pos = held.state.facet_gap_mm[up, lumbar] - thrust.rest_gap_mm[up, lumbar]
-    twist = {k: float(abs(r.rotation_deg.sum(axis=1)).max()) for k, r in (("q", quick), ("s", slow))}
+    twist = {
+        k: float(abs(r.rotation_deg.sum(axis=1)).max()) for k, r in (("q", quick), ("s", slow))
+    }
     sched = schedule()
     grown = sched.laxity_deg[-1] - sched.laxity_deg[0]
     top = int(np.argmax(grown))

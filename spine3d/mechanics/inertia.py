@@ -100,7 +100,7 @@ def body_inertia(
             for side in (-1.0, 1.0):
                 c = np.array([0.0, -p["arm_drop_mm"], side * p["shoulder_half_width_mm"]])
                 parts.append((arm, c, np.zeros((3, 3))))
-        bone = getattr(v, "bone_inertia", None)
+        bone = v.bone_inertia
         if bone is not None:
             vol, c_bone, i_unit = bone
             mk = p["bone_density_kg_m3"] * 1e-9 * vol

@@ -764,9 +764,8 @@ class _Loads:
             hb = self.held
             err = rotation_log(s.rot[hb] @ np.swapaxes(self.goal_rot[k], 1, 2))
             c = p["hold_damping_s"]
-            wrench[hb, :3] = (
-                float(self.into[k]) * self.moment
-                - self.k_rot[:, None] * (err + c * s.omega[hb])
+            wrench[hb, :3] = float(self.into[k]) * self.moment - self.k_rot[:, None] * (
+                err + c * s.omega[hb]
             )
             wrench[hb, 3:] = -self.k_lin[:, None] * (
                 s.pos_mm[hb] - self.goal_pos[k] + c * s.vel_mm_s[hb]
