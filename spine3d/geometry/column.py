@@ -566,7 +566,9 @@ def _body_back(bone: Bone, vertices: np.ndarray) -> float:
     return float(vertices[body, 0].min())
 
 
-def _first_hits(origins: np.ndarray, dirs: np.ndarray, tri: np.ndarray) -> tuple:
+def _first_hits(
+    origins: np.ndarray, dirs: np.ndarray, tri: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Distance (k,) along each ray to the first triangle it meets, and that triangle (k,).
 
     Möller-Trumbore on every ray and triangle; ``inf`` and -1 where a ray meets none.
