@@ -27,10 +27,12 @@ from .ribs import RibCage, check_rib_state, compile_rib_cage
 from .tables import joint_table, morphometry_table, tables_version
 
 __all__ = [
+    "CONTACT_SITES",
     "FACET_FLAGS",
     "FACET_KEYS",
     "JOINT_KEYS",
     "SIDES",
+    "BoneContact",
     "Facet",
     "Joint",
     "SpineModel",
@@ -163,6 +165,42 @@ class Facet:
         return math.pi / 4.0 * self.width_mm * self.height_mm
 
 
+CONTACT_SITES = ("left", "middle", "right")
+"""Where the posterior elements of a joint's upper vertebra may meet the lower bone: the
+arch left of the mid-sagittal plane (articular process, lamina), on it (spinous
+process, lamina) and right of it."""
+
+
+@dataclass(frozen=True)
+class BoneContact:
+    """Where a posterior element of a joint's upper vertebra would meet the lower bone.
+
+    Measured on the bones by ``spine3d meshes build`` (see
+    :func:`spine3d.geometry.column.joint_contacts`).
+
+    Attributes
+    ----------
+    site : str
+        One of :data:`CONTACT_SITES`.
+    point_mm : (3,) float
+        The upper bone's point at rest, mm, disc frame.
+    plane_mm : (3,) float
+        The point of the lower bone's surface it would meet, mm, disc frame.
+    normal : (3,) float
+        Unit normal of the lower bone's surface there, toward the upper point.
+    """
+
+    site: str
+    point_mm: np.ndarray
+    plane_mm: np.ndarray
+    normal: np.ndarray
+
+    @property
+    def gap_mm(self) -> float:
+        """Bone-to-bone distance along the normal at rest, mm."""
+        return float((self.point_mm - self.plane_mm) @ self.normal)
+
+
 @dataclass(frozen=True)
 class Joint:
     """A motion segment: disc, two facets and an axis of axial rotation.
@@ -181,6 +219,9 @@ class Joint:
     disc_frame_in_lower, disc_frame_in_upper : (4, 4) float
         Transforms from disc-frame to lower- and upper-vertebra coordinates.
     source : str
+    contacts : tuple of BoneContact
+        Where the posterior elements would meet bone on bone, by site (none for bones
+        measured before they were recorded).
     """
 
     name: str
@@ -196,6 +237,7 @@ class Joint:
     disc_frame_in_lower: np.ndarray
     disc_frame_in_upper: np.ndarray
     source: str
+    contacts: tuple[BoneContact, ...] = ()
 
     def facet(self, side: str) -> Facet:
         """Return the facet on ``side`` (``"left"`` or ``"right"``)."""
@@ -486,6 +528,42 @@ def _measured(bones: str | None) -> Mapping:
     return data
 
 
+def _contacts(entry: Mapping, seg: str, bones: str | None) -> tuple[BoneContact, ...]:
+    """Return a joint's bone contacts from its manifest entry (none when not recorded).
+
+    Raises
+    ------
+    SpineInputError
+        Naming the manifest, when an entry is not three finite coordinates per point
+        and a unit normal, or names an unknown site.
+    """
+    raw = entry.get("contacts", {})
+    where = f"{_manifest_path(bones)}: joints.{seg}.contacts"
+    hint = "rebuild with `spine3d meshes build`" if bones is None else "import it again"
+    if not isinstance(raw, Mapping):
+        raise SpineInputError(f"{where}: expected an object of sites; {hint}")
+    unknown = [site for site in raw if site not in CONTACT_SITES]
+    if unknown:
+        raise SpineInputError(
+            f"{where}: unknown site {unknown[0]!r}: expected one of {', '.join(CONTACT_SITES)}"
+        )
+    out = []
+    for site in (x for x in CONTACT_SITES if x in raw):
+        c = raw[site]
+        try:
+            p, q, n = (np.asarray(c[k], dtype=float) for k in ("point_mm", "plane_mm", "normal"))
+        except (KeyError, TypeError, ValueError):
+            p = q = n = np.empty(0)
+        ok = all(a.shape == (3,) and np.isfinite(a).all() for a in (p, q, n))
+        if not ok or abs(float(np.linalg.norm(n)) - 1.0) > 1e-3:
+            raise SpineInputError(
+                f"{where}.{site}: expected point_mm, plane_mm (3 numbers each, mm) and a "
+                f"unit normal; {hint}"
+            )
+        out.append(BoneContact(site, _frozen(p), _frozen(q), _frozen(n / np.linalg.norm(n))))
+    return tuple(out)
+
+
 def _segments(names) -> list[str]:
     """Return the segments between adjacent ``names`` (a run of levels), top to bottom."""
     return [f"{a}-{b}" for a, b in zip(names[:-1], names[1:], strict=True)]
@@ -607,6 +685,7 @@ def load_model(
                 disc_frame_in_upper=_frozen(frame_in_upper),
                 source=f"measured on the bones ({measured['source']['package']}); "
                 + str(row["source"]),
+                contacts=_contacts(m, seg, bones),
             )
         )
 

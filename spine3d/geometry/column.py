@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 
 from ..anatomy import LEVELS, SEGMENTS, SIDES
 from ..anatomy.frames import apply, invert, rot_z
-from ..anatomy.model import facet_angles, facet_normal
+from ..anatomy.model import CONTACT_SITES, BoneContact, facet_angles, facet_normal
 from ..anatomy.tables import joint_table, morphometry_table, pose_constants
 from . import myo
 from .bones import (
@@ -42,6 +42,7 @@ __all__ = [
     "ColumnBones",
     "JointGeometry",
     "column_bones",
+    "joint_contacts",
     "frame_with_up",
     "measure_joints",
     "sacrum_bone",
@@ -528,3 +529,149 @@ def corrected_column(overrides: dict | None = None) -> tuple[ColumnBones, dict[s
         frozen = joints if k >= _CHOOSE_PASSES else None
         joints = measure_joints(column.with_bones(bones), targets, frozen)
     return column.with_bones(bones), joints
+
+
+_MIDLINE_MM = 0.5
+"""The middle site's vertices lie within this of the mid-sagittal plane, mm."""
+_LATERAL_MM = 5.0
+"""The left and right sites' vertices lie beyond this from the mid-sagittal plane, mm."""
+_BEHIND_MM = 2.0
+"""Posterior elements lie this far behind the posterior border of the body, mm."""
+_ARTICULAR_MARGIN_MM = 1.0
+"""Vertices this near an articular surface belong to the facet joint, not a contact, mm."""
+_PLANE_RADIUS_MM = 2.5
+"""The lower bone's surface plane at a contact is fitted over this radius, mm."""
+_RAY_CHUNK = 64
+
+
+def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals (n, 3) of a closed, outward-wound mesh."""
+    tri = vertices[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    vn = np.zeros_like(vertices)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], fn)
+    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+
+
+def _body_back(bone: Bone, vertices: np.ndarray) -> float:
+    """Return the posterior border of a bone's body: the least x of its body set, mm.
+
+    ``vertices`` are the bone's, in the frame to measure in; a bone without a body set
+    has its border at the origin.
+    """
+    body = bone.sets.get("body")
+    if body is None or not body.any():
+        return 0.0
+    return float(vertices[body, 0].min())
+
+
+def _first_hits(
+    origins: np.ndarray, dirs: np.ndarray, tri: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (k,) along each ray to the first triangle it meets, and that triangle (k,).
+
+    Möller-Trumbore on every ray and triangle; ``inf`` and -1 where a ray meets none.
+    """
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    dist = np.full(len(origins), np.inf)
+    which = np.full(len(origins), -1)
+    for s in range(0, len(origins), _RAY_CHUNK):
+        o, d = origins[s : s + _RAY_CHUNK, None], dirs[s : s + _RAY_CHUNK, None]
+        p = np.cross(d, e2)
+        det = np.einsum("rtk,tk->rt", p, e1)
+        ok = np.abs(det) > 1e-12
+        inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+        tv = o - tri[:, 0]
+        u = np.einsum("rtk,rtk->rt", tv, p) * inv
+        q = np.cross(tv, e1)
+        v = np.einsum("rk,rtk->rt", d[:, 0], q) * inv
+        t = np.einsum("tk,rtk->rt", e2, q) * inv
+        t = np.where(ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 1e-9), t, np.inf)
+        k = np.argmin(t, axis=1)
+        dist[s : s + _RAY_CHUNK] = t[np.arange(len(k)), k]
+        which[s : s + _RAY_CHUNK] = np.where(np.isfinite(dist[s : s + _RAY_CHUNK]), k, -1)
+    return dist, which
+
+
+def joint_contacts(column: ColumnBones, joint: JointGeometry) -> dict[str, BoneContact]:
+    """Measure where a joint's posterior elements would meet bone on bone.
+
+    For each site of :data:`CONTACT_SITES`, the upper vertebra's posterior elements (its
+    vertices behind the body, away from the articular surfaces) are followed as the
+    vertebra extends about the disc centre (each along its own path, ``z x p``): the
+    point whose path meets the lower bone (articular surfaces aside) after the
+    smallest turn, and the plane of the lower bone's surface where it meets it.
+
+    Parameters
+    ----------
+    column : ColumnBones
+    joint : JointGeometry
+        A joint measured from ``column`` (:func:`measure_joints`).
+
+    Returns
+    -------
+    dict of str to BoneContact
+        By site; a site whose points meet nothing is left out.
+    """
+    upper_name, lower_name = joint.name.split("-")
+    upper, lower = column.bones[upper_name], column.bones[lower_name]
+    up = apply(invert(joint.disc_frame_in_upper), upper.vertices)
+    lo = apply(invert(joint.disc_frame_in_lower), lower.vertices)
+    # The lower bone's triangles behind its body, articular surfaces aside.
+    keep = lo[lower.faces].mean(axis=1)[:, 0] < _body_back(lower, lo)
+    for faces in joint.superior_faces.values():
+        keep[faces] = False
+    tri = lo[lower.faces[keep]]
+    tri_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    tri_area = 0.5 * np.linalg.norm(tri_n, axis=1)
+    tri_c = tri.mean(axis=1)
+    # The upper bone's posterior elements, away from its articular surfaces.
+    articular = np.zeros(len(up), dtype=bool)
+    for faces in joint.inferior_faces.values():
+        articular[upper.faces[faces].ravel()] = True
+    near, _ = cKDTree(up[articular]).query(up)
+    back = _body_back(upper, up)
+    path = np.stack([-up[:, 1], up[:, 0], np.zeros(len(up))], axis=1)  # z x p
+    lever = np.linalg.norm(path, axis=1)
+    path /= np.maximum(lever, 1e-9)[:, None]
+    facing = np.einsum("ij,ij->i", _vertex_normals(up, upper.faces), path) > 0.0
+    arch = (up[:, 0] < back - _BEHIND_MM) & (near > _ARTICULAR_MARGIN_MM) & facing
+    z = up[:, 2]
+    sites = {
+        "left": arch & (z < -_LATERAL_MM),
+        "middle": arch & (np.abs(z) <= _MIDLINE_MM),
+        "right": arch & (z > _LATERAL_MM),
+    }
+    # A ray meets a triangle no nearer than its origin's nearest corner less the longest
+    # edge: rays are cast in order of that bound until it passes the best turn found.
+    edge = float(np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max())
+    bound = cKDTree(tri.reshape(-1, 3)).query(up)[0] - edge
+    out = {}
+    for site in CONTACT_SITES:
+        cand = np.flatnonzero(sites[site])
+        cand = cand[np.argsort(bound[cand] / lever[cand], kind="stable")]
+        best, hit_at = np.inf, None
+        for s in range(0, cand.size, _RAY_CHUNK):
+            chunk = cand[s : s + _RAY_CHUNK]
+            if bound[chunk[0]] / lever[chunk[0]] > best:
+                break
+            dist, hit = _first_hits(up[chunk], path[chunk], tri)
+            turn = dist / lever[chunk]
+            k = int(np.argmin(turn))
+            if turn[k] < best:
+                best, hit_at = turn[k], (chunk[k], dist[k], hit[k])
+        if hit_at is None:
+            continue
+        vertex, dist_mm, hit_tri = hit_at
+        point = up[vertex]
+        on = point + dist_mm * path[vertex]
+        # The lower surface's plane there: its triangles nearby that face the point.
+        ring = np.linalg.norm(tri_c - on, axis=1) < _PLANE_RADIUS_MM
+        ring &= tri_n @ (point - on) > 0.0
+        ring[hit_tri] = True
+        weight = tri_area[ring] / np.linalg.norm(tri_n[ring], axis=1)
+        normal = (tri_n[ring] * weight[:, None]).sum(axis=0)
+        normal /= np.linalg.norm(normal)
+        out[site] = BoneContact(site, point, on, normal)
+    return out

@@ -3,7 +3,8 @@
 The manifest (format 2) records, per level, the local frame (rest pose), the
 endplates, landmarks and articular surfaces (centre, normal, area, extent and the
 triangles they were measured on), the triangle count and the file's SHA-256; per joint
-the disc frames and size and each facet's measured orientation; the rib cage and hip
+the disc frames and size, each facet's measured orientation and where the posterior
+elements would meet bone on bone; the rib cage and hip
 parts with the level each moves with; and the bones' source and licence. A set is
 written into a temporary folder beside the target and moved in file by file, the
 manifest last, with Ctrl-C, SIGTERM and SIGHUP held off: an interrupted build leaves
@@ -36,6 +37,7 @@ from .ply import read_ply
 if TYPE_CHECKING:  # building and measuring bones needs trimesh and scipy; reading does not
     import trimesh
 
+    from ..anatomy.model import BoneContact
     from .bones import Surface
     from .column import ColumnBones, JointGeometry
     from .parts import ContextPart
@@ -125,7 +127,7 @@ def _surface(s: Surface, frame: np.ndarray | None = None, faces=None) -> dict:
     }
 
 
-def _joint_entry(g: JointGeometry) -> dict:
+def _joint_entry(g: JointGeometry, contacts: Mapping[str, BoneContact]) -> dict:
     from .column import joint_gap_mm, joint_normal
 
     facets = {}
@@ -150,6 +152,15 @@ def _joint_entry(g: JointGeometry) -> dict:
         "disc_width_mm": round(g.disc_width_mm, 3),
         "disc_depth_mm": round(g.disc_depth_mm, 3),
         "facets": facets,
+        "contacts": {
+            site: {
+                "point_mm": _r(c.point_mm),
+                "plane_mm": _r(c.plane_mm),
+                "normal": _r(c.normal, 9),
+                "gap_mm": round(c.gap_mm, 3),
+            }
+            for site, c in contacts.items()
+        },
     }
 
 
@@ -257,6 +268,7 @@ def write_bone_set(
         The manifest's path.
     """
     from .bones import landmarks
+    from .column import joint_contacts
 
     out = Path(out_dir) if out_dir is not None else default_mesh_dir()
     out.mkdir(parents=True, exist_ok=True)
@@ -321,7 +333,7 @@ def write_bone_set(
         "tables_version": tables_version(),
         "source": dict(source),
         "levels": levels,
-        "joints": {seg: _joint_entry(g) for seg, g in joints.items()},
+        "joints": {seg: _joint_entry(g, joint_contacts(column, g)) for seg, g in joints.items()},
         "parts": part_entries,
     }
     # Build aside, then move in: an interrupted build leaves the old set as it was.

@@ -17,7 +17,10 @@ vertebra with a wrench ``(M, F)`` taken about the lower disc-frame origin:
 - **facets**: smooth penalty contact between the articular surfaces: points on the
   upper vertebra's inferior surface against the plane of the lower one's superior
   surface, so the contact gives force *and* moment and the axis of rotation moves to
-  the impacted facet by itself.
+  the impacted facet by itself;
+- **bone on bone**: the same contact between the upper vertebra's posterior elements
+  (articular processes, laminae, spinous process) and the lower bone where they would
+  meet, measured on the bones (:class:`~spine3d.anatomy.model.BoneContact`).
 
 No term knows the region or the level: everything per segment comes from the model's
 geometry; the shared constants come from :func:`constants`. Arrays are vectorised over
@@ -38,6 +41,7 @@ import numpy as np
 
 from ..anatomy import SpineModel
 from ..anatomy.frames import invert
+from ..anatomy.model import CONTACT_SITES
 from .params import _rows
 
 __all__ = [
@@ -133,6 +137,14 @@ class SegmentSet:
         Contact stiffness per point, N / mm**1.5 (0: facet removed).
     mobility : (n,) float
     names : tuple of str
+    contact_point : (n, C, 3) float, optional
+        Points on the upper vertebra's posterior elements at rest, mm (bone on bone).
+    contact_plane : (n, C, 3) float, optional
+        The point of the lower bone each would meet, mm.
+    contact_normal : (n, C, 3) float, optional
+        Unit normal of the lower bone there, toward the upper point.
+    contact_k : (n, C) float, optional
+        Contact stiffness, N / mm**1.5 (0: no contact at that site).
     """
 
     disc_k: np.ndarray
@@ -149,6 +161,10 @@ class SegmentSet:
     facet_k: np.ndarray
     mobility: np.ndarray
     names: tuple[str, ...]
+    contact_point: np.ndarray | None = None
+    contact_plane: np.ndarray | None = None
+    contact_normal: np.ndarray | None = None
+    contact_k: np.ndarray | None = None
 
     def wrench(self, q: np.ndarray) -> np.ndarray:
         """Return the tissues' wrench on the upper vertebra, (..., n, 6).
@@ -182,20 +198,23 @@ class SegmentSet:
 
     @cached_property
     def _points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Every point of the upper body at rest: ligament insertions, then facet points.
+        """Every point of the upper body at rest: ligaments, facets, then bone contacts.
 
-        Returns the points (n, L + F, 3), and per facet point (F of them) the normal
-        (n, F, 3) and offset (n, F) of its plane (``gap = p . normal - offset``) and
-        its contact stiffness (n, F).
+        Returns the points (n, L + F + C, 3), and per contact point (F facet and C bone
+        points) the normal (n, F + C, 3) and offset (n, F + C) of its plane (``gap =
+        p . normal - offset``) and its contact stiffness (n, F + C).
         """
         n, sides, per = self.facet_point.shape[:3]
-        points = np.concatenate(
-            [self.lig_upper, self.facet_point.reshape(n, sides * per, 3)], axis=1
-        )
-        normal = np.repeat(self.facet_normal, per, axis=1)
-        offset = np.repeat(np.sum(self.facet_plane * self.facet_normal, -1), per, axis=1)
-        k = np.repeat(self.facet_k, per, axis=1)
-        out = (points, normal, offset, k)
+        points = [self.lig_upper, self.facet_point.reshape(n, sides * per, 3)]
+        normal = [np.repeat(self.facet_normal, per, axis=1)]
+        offset = [np.repeat(np.sum(self.facet_plane * self.facet_normal, -1), per, axis=1)]
+        k = [np.repeat(self.facet_k, per, axis=1)]
+        if self.contact_point is not None:
+            points.append(self.contact_point)
+            normal.append(self.contact_normal)
+            offset.append(np.sum(self.contact_plane * self.contact_normal, -1))
+            k.append(self.contact_k)
+        out = tuple(np.concatenate(a, axis=1) for a in (points, normal, offset, k))
         for a in out:
             a.flags.writeable = False
         return out
@@ -235,7 +254,7 @@ class SegmentSet:
         toe = pos < et
         tension = self.lig_k * np.where(toe, pos * pos / et, pos - 0.5 * et)
         pf[..., :nl, :] = d * (-tension / np.maximum(length, 1e-9))[..., None]
-        # Facets: every contact point against the plane of the lower surface.
+        # Facets and bone on bone: every contact point against its plane on the lower bone.
         gap = np.einsum("...i,...i->...", px[..., nl:, :], normal) - offset
         pen = np.maximum(-gap, 0.0)
         root = np.sqrt(pen)
@@ -253,6 +272,8 @@ class SegmentSet:
         return wrench, partial(self._details, gap, push, length) if details else None, jac
 
     def _details(self, gap, push, length) -> dict[str, np.ndarray]:
+        nf = self.facet_point.shape[1] * self.facet_point.shape[2]
+        gap, push = gap[..., :nf], push[..., :nf]
         nl = len(_LIGAMENTS)
         cap = np.maximum(length[..., nl:] - self.lig_rest_mm[..., nl:], 0.0)
         cap = cap.reshape(cap.shape[:-1] + (2, _CAPSULE_FIBRES)).max(-1)
@@ -275,7 +296,7 @@ class SegmentSet:
         diag = -self.disc_k * (1.0 + 3.0 * e * e)
         jac.reshape(n, 36)[:, ::7] = diag
         jac[:, :3, 3:] += skew(0.5 * q[:, 3:]) * diag[:, None, 3:] - 0.5 * skew(disc_force)
-        # Every point of the upper body: ligament insertions and facet contact points,
+        # Every point of the upper body: ligament insertions and contact points,
         # each with the force f on it and its stiffness K = df/dx = alpha u u^T + beta I
         # (u along the ligament or the facet normal; beta only on ligaments), so that
         # every sum over the points below is a sum of outer products.
@@ -467,6 +488,20 @@ def compile_segments(
                 up[i, k] = edge + (half + 0.5 * clear) * nrm
                 if not fa.removed:
                     lig_k[i, k] = c["capsule_stiffness_n_per_mm"] / _CAPSULE_FIBRES
+    # Bone on bone: the posterior elements meet the lower bone through the same contact
+    # law as the articular cartilage (one site like one facet).
+    sites = {site: k for k, site in enumerate(CONTACT_SITES)}
+    c_pt = np.zeros((n, len(sites), 3))
+    c_pl = np.zeros((n, len(sites), 3))
+    c_nm = np.zeros((n, len(sites), 3))
+    c_nm[..., 1] = 1.0
+    c_pt[..., 1] = 1.0  # an absent site lies 1 mm clear of its plane, with no stiffness
+    c_k = np.zeros((n, len(sites)))
+    for i, j in enumerate(model.joints):
+        for bc in j.contacts:
+            k = sites[bc.site]
+            c_pt[i, k], c_pl[i, k], c_nm[i, k] = bc.point_mm, bc.plane_mm, bc.normal
+            c_k[i, k] = c["contact_stiffness_n_per_mm15"]
     rest = np.linalg.norm(up - lo, axis=-1)
     # Capsule fibres are slack at rest (Remus 2021): they tighten past that strain.
     rest[:, len(_LIGAMENTS) :] *= 1.0 + c["capsule_slack_strain"]
@@ -486,6 +521,10 @@ def compile_segments(
         facet_k=facet_k / f[:, None],
         mobility=f,
         names=tuple(j.name for j in model.joints),
+        contact_point=c_pt,
+        contact_plane=c_pl,
+        contact_normal=c_nm,
+        contact_k=c_k / f[:, None],
     )
     for value in vars(seg).values():
         if isinstance(value, np.ndarray):

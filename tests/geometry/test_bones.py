@@ -9,7 +9,7 @@ import trimesh
 
 import spine3d
 from spine3d.anatomy import LEVELS, SIDES, joint_table
-from spine3d.anatomy.frames import apply
+from spine3d.anatomy.frames import apply, invert
 from spine3d.anatomy.model import facet_angles
 from spine3d.errors import MeshFileError
 from spine3d.geometry import (
@@ -130,6 +130,32 @@ def test_articular_surfaces_face_their_partners_across_the_cartilage(manifest):
         want = 2 * CARTILAGE_MM + table[seg]["clearance_mm"]
         for side in SIDES:
             assert entry["facets"][side]["bone_gap_mm"] == pytest.approx(want, abs=0.05)
+
+
+def test_bone_contacts_are_measured_on_the_bones(model, manifest, meshes):
+    """Each contact joins a point of the upper bone to the lower bone's surface."""
+    from trimesh.triangles import closest_point
+
+    for j in model.joints:
+        entry = manifest["joints"][j.name]["contacts"]
+        up = apply(invert(j.disc_frame_in_upper), np.asarray(meshes[j.upper].vertices))
+        lo = apply(invert(j.disc_frame_in_lower), np.asarray(meshes[j.lower].vertices))
+        tri = lo[np.asarray(meshes[j.lower].faces)]
+        for c in j.contacts:
+            assert np.linalg.norm(up - c.point_mm, axis=1).min() < 1e-3, (j.name, c.site)
+            on = closest_point(tri, np.repeat(c.plane_mm[None], len(tri), axis=0))
+            assert np.linalg.norm(on - c.plane_mm, axis=1).min() < 1e-3, (j.name, c.site)
+            assert c.gap_mm == pytest.approx(entry[c.site]["gap_mm"], abs=1e-3)
+            # nothing of the lower bone lies between the point and where it would meet it
+            along = (
+                (lo - c.point_mm)
+                @ (c.plane_mm - c.point_mm)
+                / np.sum((c.plane_mm - c.point_mm) ** 2)
+            )
+            off = np.linalg.norm(
+                lo - c.point_mm - along[:, None] * (c.plane_mm - c.point_mm), axis=1
+            )
+            assert not ((along > 0.05) & (along < 0.95) & (off < 0.05)).any(), j.name
 
 
 def test_template_sets_name_the_same_anatomy_on_every_level(manifest):
