@@ -51,6 +51,7 @@ __all__ = [
     "cross",
     "fitted_constants",
     "left_jacobian",
+    "lever_mm",
     "rodrigues",
     "skew",
 ]
@@ -377,6 +378,21 @@ def left_jacobian(phi: np.ndarray) -> np.ndarray:
     b = np.where(small, 1 / 6 - th2 / 120, (th - np.sin(th)) / np.where(small, 1.0, th2 * th))
     k = skew(phi)
     return _EYE3 + a * k + b * (k @ k)
+
+
+def lever_mm(model: SpineModel) -> np.ndarray:
+    """Return the facet lever ``(y x r) . n`` of every joint, (2, n) mm/rad, left first.
+
+    How fast each facet closes (or opens) per radian of axial rotation about the
+    joint's axis: ``r`` from the axis to the facet's centre, ``n`` its normal.
+    """
+    out = np.empty((2, len(model.joints)))
+    y = np.array([0.0, 1.0, 0.0])
+    for i, j in enumerate(model.joints):
+        for s, f in enumerate(j.facets):
+            r = np.asarray(f.centre_mm) - np.asarray(j.axis_point_mm)
+            out[s, i] = float(np.dot(np.cross(y, r), f.normal))
+    return out
 
 
 def _in_disc(frame: np.ndarray, point: np.ndarray) -> np.ndarray:

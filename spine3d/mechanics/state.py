@@ -67,7 +67,7 @@ class SpineState(RichDisplay):
         Local-to-global transform of every rib cage part the mechanics holds (``rib_5_left``,
         ``cartilage_5_left``, ``sternum``), moved by the solution; a part's mesh is stored
         in the local frame of the level it moves with. Empty without a rib cage (and for
-        states of the one-degree-of-freedom law). A deforming part (a rib bends, a
+        a state given only axial rotations). A deforming part (a rib bends, a
         cartilage bends more) is drawn by the rigid motion that best fits its nodes.
         Worked out on first use.
     part_rotation3_deg : mapping of str to (3,) float
@@ -98,7 +98,7 @@ class SpineState(RichDisplay):
     """Returns ``(axis_point_mm, axis_direction)`` when first asked (None: no axes)."""
 
     def __post_init__(self) -> None:
-        # A state from the one-degree-of-freedom law turns about Y only.
+        # A state given only axial rotations (built by hand) turns about Y only.
         n = self.rotation_deg.shape[0]
         fill = {
             "rotation3_deg": lambda: np.column_stack([np.zeros(n), np.zeros(n), self.rotation_deg]),
