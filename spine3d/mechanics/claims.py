@@ -199,3 +199,19 @@ def cohort_block(size: int = 50, seed: int = 0) -> str:
         f"{pct(c.positioning_only_share)} of the members positioning and preload alone "
         f"popped a joint.\n"
     )
+
+
+def inputs_block() -> str:
+    """Return the README's table of the time-domain model's inputs (Markdown).
+
+    Every input that sets an outcome above, with its value and where it comes from
+    (``data/timedomain.csv``); the tissues' are in ``data/tissue3d.csv`` and the fitted
+    constants in ``data/calibration.json``, the bodies' masses in ``data/inertia.csv``.
+    """
+    from .params import _rows
+
+    lines = ["| input | value | source or reason |", "|---|---|---|"]
+    for r in _rows("timedomain.csv"):
+        value = f"{float(r['value']):g}"
+        lines.append(f"| `{r['key']}` | {value} | {r['source']} |")
+    return "\n".join(lines) + "\n"
