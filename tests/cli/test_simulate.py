@@ -246,6 +246,14 @@ def test_population_series_are_the_single_models(thrust, cohort, tmp_path):
     assert with_cohort.read_text() == alone.read_text()
 
 
+_DEFAULT_CTRL_C = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+"""Run a program with Ctrl-C acting as on a terminal, also where the tests run with it
+ignored (as a background job does)."""
+
+
 def _in_a_terminal(argv, until=None, signum=None, group=False, timeout=120):
     """Run ``spine3d`` with stderr on a terminal; optionally signal it once ``until``.
 
@@ -256,7 +264,10 @@ def _in_a_terminal(argv, until=None, signum=None, group=False, timeout=120):
 
     main_fd, child = pty.openpty()
     proc = subprocess.Popen(
-        [SCRIPT, *map(str, argv)], stdout=subprocess.PIPE, stderr=child, start_new_session=True
+        [sys.executable, "-c", _DEFAULT_CTRL_C, SCRIPT, *map(str, argv)],
+        stdout=subprocess.PIPE,
+        stderr=child,
+        start_new_session=True,
     )
     os.close(child)
     said = []
