@@ -401,11 +401,12 @@ def _cmd_simulate(args) -> int:
 
     from spine3d.render.outputs import check_file
     from spine3d.render.series import write_csv, write_mot
-    from spine3d.scene.describe import simulate_scene
+    from spine3d.scene.describe import simulate_cohort, simulate_scene
 
-    from .tables import print_run, print_schedule
+    from .tables import print_population, print_run, print_schedule
 
     scene = load_scene_with_bones(args.scene, args)
+    scene, workers = _with_population(scene, args)
     outs = [(flag, Path(v)) for flag, v in (("--csv", args.csv), ("--mot", args.mot)) if v]
     if len(outs) == 2 and outs[0][1].resolve() == outs[1][1].resolve():
         raise SpineInputError("--csv and --mot name the same file")
@@ -414,20 +415,27 @@ def _cmd_simulate(args) -> int:
     indices = [i for i, p in enumerate(scene.panels) if p.maneuver is not None]
     if not indices:
         raise SpineInputError(f"{scene.source}: no [maneuver] table: nothing to simulate")
-    results = []
+    results, cohorts = [], []
     # On the terminal's stderr: the tables (or JSON) on stdout stay clean for a pipe.
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         for i in indices:
             task = bar.add_task(f"Simulating panel {i + 1}", total=None)
-            results.append(
-                simulate_scene(
-                    scene, i, progress=lambda k, n, t=task: bar.update(t, completed=k, total=n)
-                )
-            )
+
+            def advance(k, n, t=task):
+                bar.update(t, completed=k, total=n)
+
+            results.append(simulate_scene(scene, i, progress=advance))
+            cohort = None
+            if scene.population is not None and scene.panels[i].maneuver.is_thrust:
+                size = scene.population.size
+                bar.update(task, description=f"Panel {i + 1}: {size} models", completed=0)
+                bar.update(task, total=size)
+                cohort = simulate_cohort(scene, i, progress=advance, workers=workers)
+            cohorts.append(cohort)
     several = len(scene.panels) > 1
     titles = [_panel_name(scene, i) for i in indices]
-    runs = []  # (column prefix, run) for the time series
+    runs = []  # (column prefix, run) for the time series; a cohort's: its single model's
     for i, result in zip(indices, results, strict=True):
         prefix = f"p{i + 1}_" if several else ""
         if hasattr(result, "day"):
@@ -442,21 +450,95 @@ def _cmd_simulate(args) -> int:
         (write_csv if flag == "--csv" else write_mot)(path, runs)
         print(f"wrote {path}", file=sys.stderr)
     if args.json:
-        dicts = [r.to_dict() for r in results]
+        dicts = [_simulated_dict(r, c) for r, c in zip(results, cohorts, strict=True)]
         if several:
             payload = {"panels": [{"panel": t, **d} for t, d in zip(titles, dicts, strict=True)]}
         else:
             payload = dicts[0]
         print(json.dumps(payload, indent=1))
     else:
-        for title, result in zip(titles, results, strict=True):
+        for title, result, cohort in zip(titles, results, cohorts, strict=True):
             if several:
                 print(title)
             if hasattr(result, "day"):
                 print_schedule(result)
             else:
                 print_run(result)
+            if cohort is not None:
+                print_population(cohort)
     return 0
+
+
+def _simulated_dict(result, cohort) -> dict:
+    """Return a panel's JSON: its run (or schedule), and a cohort's summary and events.
+
+    With a cohort, ``population`` holds its summary and ``events`` the single model's
+    events (``"model": null``) followed by every member's (``"model"``: its index).
+    """
+    d = result.to_dict()
+    if cohort is not None:
+        c = cohort.to_dict()
+        d["population"] = c["population"]
+        d["events"] = d["events"] + c["events"]
+    return d
+
+
+def _integer(flag: str, text: str, low: int, high: int) -> int:
+    """Return ``text`` as an integer from ``low`` to ``high``, else one line naming ``flag``."""
+    shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} characters)"
+    stripped = text.strip()
+    body = stripped[1:] if stripped[:1] in "+-" else stripped
+    if not (body.isascii() and body.isdigit() and len(body) <= 20) or not (
+        low <= int(stripped) <= high
+    ):
+        raise SpineInputError(f"{flag} {shown}: expected an integer from {low} to {high}")
+    return int(stripped)
+
+
+def _with_population(scene, args):
+    """Return the scene with ``--population`` and ``--seed`` over its ``[population]``.
+
+    Also returns the ``--workers`` asked for (None: the default). Each option is checked
+    here, with one line naming it.
+    """
+    from dataclasses import replace
+
+    from spine3d.scene import SCHEMA, PopulationSpec
+
+    def option(flag: str, text: str | None, key: str) -> int | None:
+        k = SCHEMA["population"][key]
+        return None if text is None else _integer(flag, text, int(k.low), int(k.high))
+
+    size = option("--population", args.population, "size")
+    seed = option("--seed", args.seed, "seed")
+    workers = None if args.workers is None else _integer("--workers", args.workers, 1, 256)
+    pop = scene.population
+    if pop is None and size is None:
+        for flag, value in (("--seed", args.seed), ("--workers", args.workers)):
+            if value is not None:
+                raise SpineInputError(
+                    f"{flag} {value}: needs a population: --population N, or a [population] "
+                    f"table in {scene.source}"
+                )
+        return scene, None
+    if pop is None:
+        kinds = {p.maneuver.kind for p in scene.panels if p.maneuver is not None}
+        if not kinds - {"self_twist"}:
+            had = "only a self_twist" if kinds else "no [maneuver]"
+            raise SpineInputError(
+                f"--population {size}: {scene.source} has {had}: a population runs a thrust "
+                '(kind = "hvla" or "mobilisation")'
+            )
+        if scene.schedule is not None:
+            raise SpineInputError(
+                f"--population {size}: {scene.source} has a [schedule], which repeats one "
+                "model's sessions; a population is not combined with it"
+            )
+    chosen = PopulationSpec(
+        size if size is not None else pop.size,
+        seed if seed is not None else (pop.seed if pop is not None else 0),
+    )
+    return replace(scene, population=chosen), workers
 
 
 def _panel_name(scene, i: int) -> str:
@@ -612,6 +694,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--csv", metavar="FILE", help="write the time series (per ms) as CSV")
     t.add_argument(
         "--mot", metavar="FILE", help="write time and segment rotations as an OpenSim .mot file"
+    )
+    t.add_argument(
+        "--population",
+        metavar="N",
+        help="run each thrust on a virtual cohort of N models, 1 to 500 "
+        "(default: the scene's [population])",
+    )
+    t.add_argument(
+        "--seed",
+        metavar="S",
+        help="random seed of the cohort: the same seed, the same cohort (default: the "
+        "scene's, else 0)",
+    )
+    t.add_argument(
+        "--workers",
+        metavar="K",
+        help="processes for a cohort (default: the machine's cores)",
     )
     add_bones_option(t)
     t.set_defaults(func=_cmd_simulate)

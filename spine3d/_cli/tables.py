@@ -5,7 +5,13 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["print_bone_info", "print_run", "print_schedule", "print_solve_table"]
+__all__ = [
+    "print_bone_info",
+    "print_population",
+    "print_run",
+    "print_schedule",
+    "print_solve_table",
+]
 
 
 def print_solve_table(state, segments: list[str] | None = None) -> None:
@@ -64,49 +70,153 @@ def _console() -> Console:
     return console
 
 
+def _maneuver_line(run) -> str:
+    """Say in one line what the manoeuvre is: its kind, posture, contact and forces."""
+    mv = run.maneuver
+    if not mv.is_thrust:
+        peak = f"{mv.twist_deg:g}°" if mv.twist_deg is not None else f"{mv.torque_nm:g} N m"
+        return f"self_twist, standing: {peak} in {mv.duration_ms:g} ms, then held"
+    where = mv.position.replace("_", " ")
+    if mv.position == "side_posture":
+        where += f", lying on the {mv.lying_on} ({mv.upside} side up)"
+    process = f"{mv.contact} process of {mv.contact_level}"
+    if mv.contact != "spinous":
+        process = f"{mv.contact_side} {process}"
+    push = ", ".join(f"{x:.2g}" for x in mv.direction)
+    force = f"preload {mv.preload_n:g} N over {mv.preload_ms:g} ms"
+    if mv.thrust_n:
+        force += f", thrust {mv.thrust_n:g} N in {mv.duration_ms:g} ms"
+    else:
+        force += ", no thrust"
+    return f"{mv.kind} on {mv.target}, {where}; {process}, pushed along ({push}); {force}"
+
+
 def print_run(run) -> None:
-    """Print a simulated manoeuvre: its event log and per-segment peaks."""
+    """Print a simulated manoeuvre: what it is, its posture, events and per-segment peaks.
+
+    Events are cavitations and reflexes, each with the phase it fell in; the peaks are
+    each segment's three rotations, its facets' opening beyond rest per side and the
+    sides that popped; a side posture gives the side up, the locking moment and the
+    locked segments.
+    """
     d = run.to_dict()
     console = _console()
+    console.print(_maneuver_line(run), soft_wrap=True)
+    if "posture" in d:
+        moment = ", ".join(f"{c} {v:+.1f}" for c, v in d["posture"]["moment_nm"].items())
+        locked = ", ".join(d["posture"]["locked"]) or "none"
+        console.print(
+            f"Side posture, {d['upside']} side up: locking moment {moment} N m; locked: {locked}",
+            soft_wrap=True,
+        )
     events = Table(title=f"Events: {d['maneuver']}")
-    for col in ("t (ms)", "event", "segment", "side"):
-        events.add_column(col)
+    for col in ("t (ms)", "event", "segment", "side", "phase", "reflex"):
+        events.add_column(col, justify="right" if col == "t (ms)" else "left")
     for e in d["events"]:
-        events.add_row(f"{e['t_ms']:.0f}", e["type"], e.get("segment", ""), e.get("side", ""))
+        reflex = f"{e['group']}, {e['duration_ms']:.0f} ms" if e["type"] == "reflex" else ""
+        events.add_row(
+            f"{e['t_ms']:.0f}",
+            e["type"],
+            e.get("segment") or "",
+            e.get("side") or "",
+            e.get("phase") or "",
+            reflex,
+            style="bold" if e["type"] == "cavitation" else None,
+        )
     if not d["events"]:
-        events.add_row("", "none", "", "")
+        events.add_row("", "none", "", "", "", "")
     console.print(events)
-    peaks = Table(title="Peaks per segment")
+    peaks = Table(
+        title="Peaks per segment",
+        caption="rotations: largest size of each Cardan angle; gapping: largest opening of "
+        "each facet beyond its gap at rest",
+    )
     for col in (
         "segment",
         "mobility",
-        "rotation °",
-        "gap L mm",
-        "gap R mm",
+        "flex °",
+        "lat °",
+        "axial °",
+        "gapping L mm",
+        "gapping R mm",
         "popped",
-        "neutral zone °",
     ):
         peaks.add_column(
             col, justify="left" if col in ("segment", "mobility", "popped") else "right"
         )
     for s in d["segments"]:
+        rot, gap = s["peak_rotation_deg"], s["peak_gapping_mm"]
         peaks.add_row(
             s["name"],
             s["mobility"],
-            f"{s['peak_rotation_deg']:.2f}",
-            f"{s['peak_gap_mm']['left']:.2f}",
-            f"{s['peak_gap_mm']['right']:.2f}",
+            f"{rot['flexion']:.2f}",
+            f"{rot['lateral']:.2f}",
+            f"{rot['axial']:.2f}",
+            f"{gap['left']:.2f}",
+            f"{gap['right']:.2f}",
             ", ".join(s["cavitated"]),
-            f"{s['neutral_zone_deg']:.2f}",
             style="bold" if s["cavitated"] else None,
         )
     console.print(peaks)
-    if d["specificity"] is not None:
-        console.print(f"Specificity: {100 * d['specificity']:.0f}% of the gapping at the target")
+    if "target" in d:
+        spec = d["specificity"]
+        pops = "no cavitation" if spec is None else f"{100 * spec:.0f}% of the cavitations"
+        console.print(
+            f"Specificity: {pops} at the target {d['target']}; "
+            f"{100 * d['target_gap_share']:.0f}% of the gapping at its facets; "
+            f"peak force {d['peak_force_n']:.0f} N",
+            soft_wrap=True,
+        )
+
+
+def _percent(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.0f}%"
+
+
+def print_population(cohort) -> None:
+    """Print a virtual cohort: its summary, then its cavitations by joint and side."""
+    d = cohort.to_dict()["population"]
+    console = _console()
+    mv = cohort.maneuver
+    t = Table(
+        title=f"Population: {d['size']} models (seed {d['seed']}), {mv.kind} on {mv.target}",
+        caption="shares of all the cohort's cavitations, except the positioning share (of "
+        "the models)",
+    )
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    if mv.position == "side_posture":
+        t.add_row(f"on the upper side ({mv.upside})", _percent(d["upside_share"]))
+    zone = ", ".join(d["target_zone"])
+    t.add_row(f"in the target zone ({zone})", _percent(d["target_zone_share"]))
+    t.add_row(f"at the target {mv.target} (specificity)", _percent(d["specificity"]))
+    t.add_row("pops per thrust", f"{d['pops_per_thrust']:.2f}")
+    t.add_row("models popping before the thrust", _percent(d["positioning_only_share"]))
+    console.print(t)
+    pops = Table(title=f"Pops by joint and side over {d['size']} models")
+    for col in ("segment", "left", "right", "models popped", "share"):
+        pops.add_column(col, justify="left" if col == "segment" else "right")
+    total = sum(c["left"] + c["right"] for c in d["pops"].values())
+    popped = cohort.cavitated.any(axis=1).sum(axis=0)  # members with a pop at each segment
+    for i, (seg, c) in enumerate(d["pops"].items()):
+        n = c["left"] + c["right"]
+        if not n:
+            continue
+        pops.add_row(
+            seg,
+            str(c["left"]),
+            str(c["right"]),
+            str(int(popped[i])),
+            f"{100 * n / total:.0f}%",
+            style="bold" if seg == mv.target else None,
+        )
+    if not total:
+        pops.add_row("none", "", "", "", "")
+    console.print(pops)
 
 
 def print_schedule(schedule) -> None:
-    """Print repeated sessions: every cavitation, then neutral zone and pops per segment."""
+    """Print repeated sessions: every cavitation, then laxity and pops per segment."""
     d = schedule.to_dict()
     events = Table(title=f"Cavitations in {d['sessions']} sessions")
     for col in ("session", "day", "t (ms)", "joint", "side"):
@@ -123,15 +233,18 @@ def print_schedule(schedule) -> None:
         events.add_row("", "", "", "none", "")
     console = _console()
     console.print(events)
-    t = Table(title=f"{d['sessions']} sessions over {d['day'][-1]:.1f} days")
-    for col in ("segment", "neutral zone first °", "last °", "change", "cavitations"):
+    t = Table(
+        title=f"{d['sessions']} sessions over {d['day'][-1]:.1f} days",
+        caption="laxity: the segment's axial rotation range under a low moment each way",
+    )
+    for col in ("segment", "laxity first °", "last °", "change", "cavitations"):
         t.add_column(col, justify="left" if col == "segment" else "right")
-    for seg, nz in d["neutral_zone_deg"].items():
-        change = (nz[-1] / nz[0] - 1) if nz[0] else 0.0
+    for seg, lax in d["laxity_deg"].items():
+        change = (lax[-1] / lax[0] - 1) if lax[0] else 0.0
         t.add_row(
             seg,
-            f"{nz[0]:.2f}",
-            f"{nz[-1]:.2f}",
+            f"{lax[0]:.2f}",
+            f"{lax[-1]:.2f}",
             f"{100 * change:+.0f}%",
             str(d["cavitations"][seg]),
             style="bold" if change > 0.1 else None,

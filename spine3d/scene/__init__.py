@@ -12,7 +12,7 @@ from .loader import (
     with_ribs,
 )
 from .schema import CAMERAS, COLOR_BY, SCHEMA, all_keys
-from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
+from .spec import LoadSpec, PanelSpec, PopulationSpec, SceneSpec, SpineSpec, ViewSpec
 
 __all__ = [
     "CAMERAS",
@@ -21,6 +21,7 @@ __all__ = [
     "SCHEMA",
     "LoadSpec",
     "PanelSpec",
+    "PopulationSpec",
     "SceneSpec",
     "SpineSpec",
     "ViewSpec",

@@ -10,14 +10,18 @@ uses) and returns a :class:`Figure` that the render layer turns into pixels.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._display import RichDisplay
 from ..anatomy import SIDES, SpineModel
 from ..anatomy.frames import apply
+from ..errors import SpineInputError
 from ..mechanics import SpineState, solve
 from ..mechanics.params import mobility_label
 from .models import facets_key, keyed_model
@@ -25,6 +29,10 @@ from .schema import CAMERA_ALIASES, ROTATION_COMPONENTS
 from .spec import PanelSpec, SceneSpec
 from .strings import number, text
 from .theme import DEFAULT_THEME, Theme, colormap, fraction, hex_to_rgb, theme_named
+from .workers import stop_workers_with_signals
+
+if TYPE_CHECKING:
+    from ..mechanics.cohort import Cohort
 
 __all__ = [
     "AXIS_ARROW_MM",
@@ -55,6 +63,7 @@ __all__ = [
     "load_text",
     "rotation_bar",
     "shown_peak",
+    "simulate_cohort",
     "simulate_scene",
     "solve_panel",
 ]
@@ -261,27 +270,35 @@ def simulate_scene(scene: SceneSpec, panel: int = 0, progress=None):
     """Run the scene's ``[maneuver]`` (and ``[schedule]``) on a panel's spine.
 
     ``progress``, if given, is called with (sessions done, sessions in all) during a
-    schedule.
+    schedule. With a ``[population]``, this is the single model beside the cohort
+    (:func:`simulate_cohort`).
 
     Returns
     -------
     Run or Schedule
         A :class:`~spine3d.mechanics.timedomain.Schedule` when the scene has one.
-    """
-    from ..errors import SpineInputError
 
+    Raises
+    ------
+    SpineInputError
+        One line naming the scene and the panel's ``[maneuver]``, if the panel has none
+        or the spine cannot follow it.
+    """
     p = scene.panels[panel]
     if p.maneuver is None:
         raise SpineInputError(f"{scene.source}: no [maneuver] table: nothing to simulate")
-    return _simulate(
-        _facets_key(p.spine.facets),
-        tuple(sorted(p.spine.mobility.items())),
-        p.maneuver,
-        scene.schedule,
-        progress,
-        p.spine.bones,
-        p.spine.ribs,
-    )
+    try:
+        return _simulate(
+            _facets_key(p.spine.facets),
+            tuple(sorted(p.spine.mobility.items())),
+            p.maneuver,
+            scene.schedule,
+            progress,
+            p.spine.bones,
+            p.spine.ribs,
+        )
+    except SpineInputError as exc:
+        raise _named(scene, panel, exc) from None
 
 
 @lru_cache(maxsize=32)
@@ -295,6 +312,103 @@ def _simulate(
         sessions, interval = schedule
         return run_schedule(model, maneuver, sessions, interval, dict(mobility), progress=progress)
     return simulate(model, maneuver, dict(mobility))
+
+
+def simulate_cohort(
+    scene: SceneSpec,
+    panel: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = None,
+) -> Cohort:
+    """Run a panel's thrust or mobilisation on the scene's ``[population]``.
+
+    The members run in worker processes; Ctrl-C, SIGTERM or SIGHUP stops them with the
+    program (:func:`~spine3d.scene.workers.stop_workers_with_signals`). The result is
+    kept for the process: asking again (a figure after the numbers) costs nothing.
+
+    Parameters
+    ----------
+    scene : SceneSpec
+        A scene with a ``[population]`` (``scene.population``).
+    panel : int, default: 0
+        The panel whose ``[maneuver]`` the cohort runs.
+    progress : callable, optional
+        Called with (members done, members in all).
+    workers : int, optional
+        Processes to use (default: the machine's cores, at most the cohort's size); the
+        result does not depend on it.
+
+    Returns
+    -------
+    Cohort
+        Its ``reference`` is :func:`simulate_scene`'s run of the same panel.
+
+    Raises
+    ------
+    SpineInputError
+        One line naming the scene, if it has no population, the panel no thrust, or a
+        member's spine cannot follow the manoeuvre.
+    """
+    p = scene.panels[panel]
+    pop = scene.population
+    if pop is None:
+        raise SpineInputError(f"{scene.source}: no [population] table: no cohort to run")
+    if p.maneuver is None or not p.maneuver.is_thrust or scene.schedule is not None:
+        what = "a [schedule]" if scene.schedule is not None else "no thrust or mobilisation"
+        raise SpineInputError(
+            f"{scene.source}: [population] size = {pop.size}: panel {panel + 1} has {what}"
+        )
+    reference = simulate_scene(scene, panel)
+    key = (
+        _facets_key(p.spine.facets),
+        tuple(sorted(p.spine.mobility.items())),
+        p.maneuver,
+        pop,
+        p.spine.bones,
+        p.spine.ribs,
+    )
+    if key in _COHORTS:
+        _COHORTS.move_to_end(key)
+        return _COHORTS[key]
+    from ..mechanics.cohort import run_cohort
+
+    model = _model(key[0], p.spine.bones, p.spine.ribs)
+    try:
+        with stop_workers_with_signals():
+            cohort = run_cohort(
+                model,
+                p.maneuver,
+                dict(key[1]),
+                pop.size,
+                pop.seed,
+                workers=workers,
+                progress=progress,
+                reference=reference,
+            )
+    except SpineInputError as exc:
+        raise _named(scene, panel, exc, "population") from None
+    _COHORTS[key] = cohort
+    while len(_COHORTS) > _COHORTS_KEPT:
+        _COHORTS.popitem(last=False)
+    return cohort
+
+
+_COHORTS: OrderedDict[tuple, Cohort] = OrderedDict()
+_COHORTS_KEPT = 4
+"""Cohorts kept per process, the last asked for."""
+
+
+def _named(scene: SceneSpec, panel: int, exc: SpineInputError, table: str = "") -> SpineInputError:
+    """Return ``exc`` as one line that names the scene and the panel's table."""
+    message = str(exc)
+    if message.startswith(scene.source):
+        return exc
+    p = scene.panels[panel]
+    label = table or ("maneuver" if p.maneuver is scene.maneuver else f"panel {panel + 1}.maneuver")
+    if message.startswith("[maneuver]"):
+        message = message.removeprefix("[maneuver] ")
+    return SpineInputError(f"{scene.source}: [{label}] {message}")
 
 
 def solve_panel(panel: PanelSpec) -> SpineState:
@@ -1037,7 +1151,7 @@ def _run_timeline(
 
 def _schedule_timeline(schedule, panel: PanelSpec, theme: Theme, lang: str) -> TimelineData:
     names = schedule.first.model.segment_names
-    nz = schedule.neutral_zone_deg
+    nz = schedule.laxity_deg
     restricted = [s for s, v in panel.spine.mobility.items() if v == "restricted"]
     picks = []
     for seg in restricted:

@@ -24,7 +24,7 @@ from ..mechanics import mobility_factors, solve
 from ..mechanics.maneuver import Maneuver
 from .models import spine_model
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
-from .spec import LoadSpec, PanelSpec, SceneSpec, SpineSpec, ViewSpec
+from .spec import LoadSpec, PanelSpec, PopulationSpec, SceneSpec, SpineSpec, ViewSpec
 from .theme import THEMES, min_height_px
 
 __all__ = [
@@ -394,7 +394,7 @@ def _camera_complete(where: str, label: str, view: dict) -> None:
 
 def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     """Validate a parsed scene table (see :func:`load_scene`)."""
-    top_keys = list(SCHEMA[""]) + list(_SECTIONS) + ["panel", "maneuver", "schedule", "animation"]
+    top_keys = list(SCHEMA[""]) + list(_SECTIONS) + ["panel", *_SCENE_TABLES]
     for k in data:
         if k not in top_keys:
             raise _unknown(where, "", k, top_keys)
@@ -420,10 +420,16 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         raise SpineInputError(f"{where}: [[panel]] at most 4 panels, got {len(raw_panels)}")
     panels = []
     ribs_asked = []  # how each panel's rib cage was asked for, for a pack's message
+    maneuver_labels = []  # where each panel's manoeuvre was given, for messages
     for i, raw in enumerate(raw_panels, start=1):
         label = f"panel {i}"
         allowed = list(SCHEMA["panel"]) + list(_SECTIONS) + ["maneuver"]
         for k in raw:
+            if k in _SCENE_TABLES and k != "maneuver":
+                raise SpineInputError(
+                    f"{where}: [{label}] {k}: [{k}] is a table of the whole scene, not of a "
+                    f"panel; give it once, at the top level"
+                )
             if k not in allowed:
                 raise _unknown(where, label, k, allowed)
         title = _value(where, f"[{label}] title", SCHEMA["panel"]["title"], raw.get("title", ""))
@@ -442,8 +448,10 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         view = {**sections["view"], **over["view"]}
         _camera_complete(where, f"{label}.view", view)
         panel_maneuver, panel_at = (maneuver, at_ms)
+        maneuver_labels.append("maneuver")
         if "maneuver" in raw:
             panel_maneuver, panel_at = _maneuver(where, raw["maneuver"], f"{label}.maneuver")
+            maneuver_labels[-1] = f"{label}.maneuver"
         panels.append(
             PanelSpec(
                 title=title,
@@ -468,7 +476,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
             asked,
         )
         label = "load" if len(panels) == 1 else f"panel {i}.load"
-        _reachable(where, label, panel)
+        _reachable(where, label, panel, maneuver_labels[i - 1])
     schedule = None
     if "schedule" in data:
         if maneuver is None:
@@ -478,6 +486,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
             sch.get("sessions", SCHEMA["schedule"]["sessions"].default),
             sch.get("interval_min", SCHEMA["schedule"]["interval_min"].default),
         )
+    population = _population(where, data, panels, schedule)
     anim = _section(where, "animation", data.get("animation", {}), "animation", SCHEMA["animation"])
     animation = {k: anim.get(k, key.default) for k, key in SCHEMA["animation"].items()}
     if animation["kind"] == "maneuver" and all(p.maneuver is None for p in panels):
@@ -504,6 +513,7 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
         maneuver=maneuver,
         at_ms=at_ms,
         schedule=schedule,
+        population=population,
         animation=MappingProxyType(animation),
         theme=top.get("theme", SCHEMA[""]["theme"].default),
         language=top.get("language", SCHEMA[""]["language"].default),
@@ -511,17 +521,21 @@ def parse_scene(data: dict, where: str, name: str = "scene") -> SceneSpec:
     )
 
 
-def _reachable(where: str, label: str, panel: PanelSpec) -> None:
+def _reachable(where: str, label: str, panel: PanelSpec, maneuver_label: str = "maneuver") -> None:
     """Refuse a load (static, or a self-twist's peak) the spine cannot reach.
 
     The static load is solved as every figure solves it: an accepted load is one the
-    solver reaches before a segment's failure torque.
+    solver reaches before a segment's failure torque. A manoeuvre needs the whole
+    column and, for a thrust, the process its contact pushes on
+    (``maneuver_label`` names its table in messages).
     """
     model = spine_model(panel.spine.facets, panel.spine.bones, panel.spine.ribs)
     try:  # a segment the bones lack (an imported pack holds a few levels)
         mobility_factors(dict(panel.spine.mobility), model.segment_names)
     except SpineInputError as exc:
         raise SpineInputError(f"{where}: [{label.replace('load', 'spine')}] {exc}") from None
+    if panel.maneuver is not None:
+        _simulable(where, maneuver_label, panel.maneuver, model)
     loads = [(f"[{label}]", panel.load.solve_kwargs())]
     mv = panel.maneuver
     if mv is not None and mv.kind == "self_twist":
@@ -622,28 +636,189 @@ def _every_spine(scene: SceneSpec, option: str, **change) -> SceneSpec:
         _pack_covers(
             f"{where}: [{'spine' if len(panels) == 1 else f'panel {i}.spine'}]", panel.spine
         )
-        _reachable(where, "load" if len(panels) == 1 else f"panel {i}.load", panel)
+        own = panel.maneuver is not None and panel.maneuver is not scene.maneuver
+        _reachable(
+            where,
+            "load" if len(panels) == 1 else f"panel {i}.load",
+            panel,
+            f"panel {i}.maneuver" if own else "maneuver",
+        )
     return replace(scene, panels=panels)
+
+
+_SCENE_TABLES = ("maneuver", "schedule", "population", "animation")
+"""Tables of the whole scene besides ``[spine]``, ``[load]`` and ``[view]``."""
+
+_TWIST_KEYS = ("twist_deg", "torque_nm")
+"""``[maneuver]`` keys of a self-twist only."""
+
+_THRUST_KEYS = (
+    "target",
+    "position",
+    "lying_on",
+    "contact",
+    "contact_level",
+    "contact_side",
+    "direction",
+    "preload_n",
+    "thrust_n",
+    "preload_ms",
+    "position_ms",
+)
+"""``[maneuver]`` keys of a thrust or mobilisation only."""
+
+_LANDMARKS = {
+    "spinous": "spinous_tip",
+    "transverse": "transverse_tip_{side}",
+    "mammillary": "mammillary_{side}",
+}
+"""The bone landmark each contact pushes on (the manifest's names)."""
 
 
 def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, float | None]:
     if table is None:
         return None, None
+    if isinstance(table, dict) and "gap_side" in table:
+        raise _gap_side(where, label, table["gap_side"])
     d = _section(where, "maneuver", table, label, SCHEMA["maneuver"])
     if "kind" not in d:
         kinds = ", ".join(SCHEMA["maneuver"]["kind"].choices)
         raise SpineInputError(f"{where}: [{label}] kind is required: one of {kinds}")
-    if "target" in d and d["target"] not in SEGMENTS:
-        raise SpineInputError(
-            f'{where}: [{label}] target = "{d["target"]}": expected a segment '
-            f"{SEGMENTS[0]} ... {SEGMENTS[-1]} (adjacent levels, upper-lower)"
-        )
+    kind = d["kind"]
+    for k in d:
+        v = table[k]  # as written, for the message
+        if kind == "self_twist" and k in _THRUST_KEYS and not (k == "position" and v == "standing"):
+            raise SpineInputError(
+                f"{where}: [{label}] {k} = {_show(v)}: applies to a thrust or mobilisation, not "
+                "a self_twist (the patient's own twist: twist_deg or torque_nm, duration_ms)"
+            )
+        if kind != "self_twist" and k in _TWIST_KEYS:
+            raise SpineInputError(
+                f"{where}: [{label}] {k} = {_show(v)}: applies to a self_twist, not a {kind} "
+                "(a force at a contact: target, thrust_n, preload_n, ...)"
+            )
+    if kind != "self_twist":
+        _check_contact(where, label, kind, d)
     keys = {k: v for k, v in d.items() if k != "at_ms"}
     try:
-        return Maneuver(**keys), d.get("at_ms")
+        mv = Maneuver(**keys)
     except SpineInputError as exc:
         message = str(exc).replace("[maneuver]", f"[{label}]", 1)
         raise SpineInputError(f"{where}: {message}") from None
+    if mv.is_thrust and mv.position != "side_posture" and "lying_on" in d:
+        why = ""
+        if "position" not in d:
+            why = f' (a thrust on {mv.target}, unless position = "side_posture")'
+        raise SpineInputError(
+            f"{where}: [{label}] lying_on = {_show(d['lying_on'])}: applies to side posture; "
+            f"this {kind} is {mv.position}{why}"
+        )
+    if mv.is_thrust and mv.contact == "spinous" and "contact_side" in d:
+        raise SpineInputError(
+            f"{where}: [{label}] contact_side = {_show(d['contact_side'])}: applies to a "
+            'mammillary or transverse contact, not contact = "spinous" (a push on the midline)'
+        )
+    return mv, d.get("at_ms")
+
+
+def _check_contact(where: str, label: str, kind: str, d: dict) -> None:
+    """Refuse a thrust without a target, or a contact level or direction that cannot be."""
+    if "target" not in d:
+        raise SpineInputError(
+            f"{where}: [{label}] target is required for a {kind}: "
+            f"a segment {SEGMENTS[0]} ... {SEGMENTS[-1]}"
+        )
+    if d["target"] not in SEGMENTS:
+        raise SpineInputError(
+            f"{where}: [{label}] target = {_show(d['target'])}: expected a segment "
+            f"{SEGMENTS[0]} ... {SEGMENTS[-1]} (adjacent levels, upper-lower)"
+        )
+    if d.get("position") == "standing":
+        raise _fail(
+            where,
+            f"[{label}] position",
+            "standing",
+            f'"side_posture" or "prone" for a {kind} (standing is a self_twist\'s)',
+        )
+    upper, lower = d["target"].split("-")
+    if "contact_level" in d and d["contact_level"] not in (upper, lower):
+        raise SpineInputError(
+            f"{where}: [{label}] contact_level = {_show(d['contact_level'])}: expected "
+            f"{upper} or {lower} (the vertebrae of target = {_show(d['target'])})"
+        )
+    if "direction" in d and math.hypot(*d["direction"]) < 1e-6:
+        raise _fail(
+            where,
+            f"[{label}] direction",
+            _as_written(d["direction"]),
+            SCHEMA["maneuver"]["direction"].allowed(),
+        )
+
+
+def _as_written(v: tuple[float, ...]) -> list[float | int]:
+    """Return a vector as written in a scene (whole numbers without ``.0``), for messages."""
+    return [int(x) if float(x).is_integer() else x for x in v]
+
+
+def _gap_side(where: str, label: str, value: Any) -> SpineInputError:
+    """Return the error for the retired ``gap_side``: the side lain on says which side gaps."""
+    if value in ("left", "right"):
+        other = "right" if value == "left" else "left"
+        hint = (
+            f'give lying_on = "{other}" (the side the patient lies on; the {value} side is then up)'
+        )
+    else:
+        hint = 'give lying_on = "left" or "right" (the side the patient lies on; the other is up)'
+    return SpineInputError(
+        f"{where}: [{label}] gap_side = {_show(value)}: no longer a key: in side posture the "
+        f"upper side gaps; {hint}"
+    )
+
+
+def _simulable(where: str, label: str, mv: Maneuver, model) -> None:
+    """Refuse a manoeuvre the bones cannot run: not the whole column, or no contact point."""
+    first, last = model.level_names[0], model.level_names[-1]
+    if (first, last) != ("T1", "S1"):
+        raise SpineInputError(
+            f"{where}: [{label}] kind = {_show(mv.kind)}: a manoeuvre runs on the whole column, "
+            f"the bones T1 to S1; these hold {first} to {last}"
+        )
+    if not mv.is_thrust:
+        return
+    have = model.vertebra(mv.contact_level).landmarks
+    side = mv.contact_side
+    if _LANDMARKS[mv.contact].format(side=side) not in have:
+        can = [c for c, k in _LANDMARKS.items() if k.format(side=side) in have]
+        where_on = mv.contact_level if mv.contact == "spinous" else f"{mv.contact_level}, {side}"
+        raise SpineInputError(
+            f"{where}: [{label}] contact = {_show(mv.contact)}: the bones mark no {mv.contact} "
+            f"process on {where_on}; expected one of {', '.join(can) or 'none'}"
+        )
+
+
+def _population(
+    where: str, data: dict, panels: list[PanelSpec], schedule: tuple[int, float] | None
+) -> PopulationSpec | None:
+    """Read ``[population]``: a cohort for the panels that have a thrust or mobilisation."""
+    if "population" not in data:
+        return None
+    keys = SCHEMA["population"]
+    d = _section(where, "population", data["population"], "population", keys)
+    if "size" not in d:
+        raise SpineInputError(f"{where}: [population] size is required: {keys['size'].allowed()}")
+    kinds = {p.maneuver.kind for p in panels if p.maneuver is not None}
+    if not kinds - {"self_twist"}:
+        had = "a self_twist has none" if kinds else "the scene has no [maneuver]"
+        raise SpineInputError(
+            f"{where}: [population] size = {d['size']}: needs a [maneuver] with a thrust "
+            f'(kind = "hvla" or "mobilisation"); {had}'
+        )
+    if schedule is not None:
+        raise SpineInputError(
+            f"{where}: [population] size = {d['size']}: not with a [schedule], which repeats "
+            "one model's sessions; give one or the other"
+        )
+    return PopulationSpec(d["size"], d.get("seed", keys["seed"].default))
 
 
 def load_scene(path: str | Path) -> SceneSpec:

@@ -16,7 +16,9 @@ __all__ = [
     "CAMERA_ALIASES",
     "COLOR_BY",
     "FIGURE_VIEW_KEYS",
+    "CONTACTS",
     "MANEUVERS",
+    "POSITIONS",
     "ROTATION_COMPONENTS",
     "Key",
     "SCHEMA",
@@ -47,6 +49,17 @@ ROTATION_COMPONENTS = ("flexion", "lateral", "axial")
 :attr:`~spine3d.mechanics.SpineState.rotation3_deg`."""
 
 MANEUVERS = ("self_twist", "hvla", "mobilisation")
+"""Kinds of ``[maneuver]``: :data:`spine3d.mechanics.maneuver.KINDS`, kept here so that
+the schema loads without the mechanics (a test holds them equal)."""
+
+POSITIONS = ("standing", "side_posture", "prone")
+"""The patient's postures: :data:`spine3d.mechanics.maneuver.POSITIONS`."""
+
+CONTACTS = ("spinous", "mammillary", "transverse")
+"""Where a practitioner's hand pushes: :data:`spine3d.mechanics.maneuver.CONTACTS`."""
+
+SEED_MAX = 2**32 - 1
+"""Largest ``[population] seed``."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,10 @@ class Key:
     choices : tuple of str, optional
     low, high : float, optional
         Closed range of a number.
+    default_text : str, optional
+        The default in words, where it depends on other keys (``default`` is then None).
+    allowed_text : str, optional
+        The allowed values in words, where the type alone does not say them.
     """
 
     type: str
@@ -75,18 +92,23 @@ class Key:
     choices: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    default_text: str = ""
+    allowed_text: str = ""
 
     def allowed(self) -> str:
         """Describe the allowed values in a few words."""
+        if self.allowed_text:
+            return self.allowed_text
         if self.type == "ribs":
             return "one of " + ", ".join(self.choices) + " (or true, false)"
         if self.choices:
             return "one of " + ", ".join(self.choices)
         if self.type == "str" and self.high is not None:
             return f"a string of at most {self.high:g} characters"
-        if self.type in ("int", "float") and self.low is not None:
-            kind = "an integer" if self.type == "int" else "a number"
-            return f"{kind} from {self.low:g} to {self.high:g}"
+        if self.type == "int" and self.low is not None:
+            return f"an integer from {int(self.low)} to {int(self.high)}"
+        if self.type == "float" and self.low is not None:
+            return f"a number from {self.low:g} to {self.high:g}"
         return {
             "str": "a string",
             "bool": "true or false",
@@ -275,28 +297,110 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "maneuver": {
         "kind": Key(
-            "choice", None, "What is done over time (spine3d simulate).", choices=MANEUVERS
+            "choice",
+            None,
+            "What is done over time (spine3d simulate): the patient's own twist, a "
+            "practitioner's thrust, or a slow mobilisation.",
+            choices=MANEUVERS,
+            default_text="required",
         ),
-        "twist_deg": Key("float", None, "Peak twist of a self_twist, degrees.", low=-180, high=180),
-        "torque_nm": Key("float", None, "Peak torque of a self_twist, N m.", low=-100, high=100),
+        "twist_deg": Key(
+            "float",
+            None,
+            "Peak twist of a self_twist, degrees (+ upper body turns left); or torque_nm.",
+            low=-60,
+            high=60,
+        ),
+        "torque_nm": Key(
+            "float", None, "Peak torque of a self_twist instead of a twist, N m.", low=-30, high=30
+        ),
         "duration_ms": Key(
             "float",
-            150.0,
-            "Rise time of a twist or mobilisation, or length of a thrust, ms.",
+            None,
+            "Rise time of a self_twist, length of a thrust or of a mobilisation, ms.",
             low=10,
             high=10000,
+            default_text="150 self_twist, 120 hvla, 2000 mobilisation",
         ),
         "target": Key(
-            "str", None, "Segment a thrust or mobilisation acts on, e.g. 'L4-L5'.", high=20
+            "str",
+            None,
+            "Segment a thrust or mobilisation aims at, e.g. 'L4-L5' (required for them).",
+            high=20,
+            allowed_text="a segment T1-T2 ... L5-S1",
+        ),
+        "position": Key(
+            "choice",
+            None,
+            "The patient's posture: standing (a self_twist), side posture or prone.",
+            choices=POSITIONS,
+            default_text="self_twist: standing; target T12-L1 or below: side_posture; above: prone",
+        ),
+        "lying_on": Key(
+            "choice",
+            "left",
+            "Side posture: the side the patient lies on; the other side is up, and its facets gap.",
+            choices=("left", "right"),
+        ),
+        "contact": Key(
+            "choice",
+            None,
+            "Where the practitioner's hand pushes: the spinous process, or a mammillary or "
+            "transverse process (of contact_side).",
+            choices=CONTACTS,
+            default_text="side posture: spinous; prone: transverse",
+        ),
+        "contact_level": Key(
+            "str",
+            None,
+            "The vertebra pushed: one of the target's two.",
+            high=20,
+            allowed_text="the target's upper or lower vertebra (L4 or L5 for L4-L5)",
+            default_text="the target's upper vertebra",
+        ),
+        "contact_side": Key(
+            "choice",
+            None,
+            "Side of a mammillary or transverse contact.",
+            choices=("left", "right"),
+            default_text="side posture: the upper side; prone: left",
+        ),
+        "direction": Key(
+            "vec3",
+            None,
+            "Direction of the push in the contact vertebra's frame as the patient lies "
+            "(+X anterior, +Y superior, +Z right); its length does not matter.",
+            allowed_text="three numbers [anterior, superior, right], not all 0, none beyond ±1e6",
+            default_text="side posture: toward the table (the side lain on); prone: anterior",
         ),
         "preload_n": Key(
-            "float", 100.0, "Preload of a thrust or mobilisation, N.", low=0, high=2000
+            "float",
+            None,
+            "Force held before the thrust, N (at most thrust_n).",
+            low=0,
+            high=2000,
+            default_text="70 side posture, 100 prone (at most thrust_n)",
         ),
         "thrust_n": Key(
-            "float", 400.0, "Peak force of a thrust or mobilisation, N.", low=0, high=2000
+            "float",
+            400.0,
+            "Peak force of a thrust or mobilisation, N; 0: positioning and preload only.",
+            low=0,
+            high=2000,
         ),
-        "gap_side": Key(
-            "choice", "left", "The target facet the thrust gaps.", choices=("left", "right")
+        "preload_ms": Key(
+            "float",
+            600.0,
+            "Time over which the preload rises, ms (0: a step).",
+            low=0,
+            high=5000,
+        ),
+        "position_ms": Key(
+            "float",
+            1000.0,
+            "Time over which the patient is brought into the posture, ms.",
+            low=100,
+            high=5000,
         ),
         "at_ms": Key(
             "float",
@@ -324,6 +428,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "schedule": {
         "sessions": Key("int", 1, "Number of repeated sessions.", low=1, high=2000),
         "interval_min": Key("float", 720.0, "Minutes between sessions.", low=1, high=86400),
+    },
+    "population": {
+        "size": Key(
+            "int",
+            None,
+            "Members of a virtual cohort that each run the thrust or mobilisation.",
+            low=1,
+            high=500,
+            default_text="required",
+        ),
+        "seed": Key(
+            "int",
+            0,
+            "Random seed of the cohort's draws: the same seed, the same cohort.",
+            low=0,
+            high=SEED_MAX,
+        ),
     },
 }
 """Sections (``""`` is the top level) and their keys. ``[[panel]]`` tables take

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import SpineInputError
 from ..mechanics.maneuver import Maneuver
 
-__all__ = ["LoadSpec", "PanelSpec", "SceneSpec", "SpineSpec", "ViewSpec"]
+__all__ = ["LoadSpec", "PanelSpec", "PopulationSpec", "SceneSpec", "SpineSpec", "ViewSpec"]
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,22 @@ class PanelSpec:
 
 
 @dataclass(frozen=True)
+class PopulationSpec:
+    """A virtual cohort (``[population]``): each member runs the panel's thrust.
+
+    Attributes
+    ----------
+    size : int
+        Number of members, 1 to 500.
+    seed : int, default: 0
+        Random seed of the members' draws, 0 to 2**32 - 1.
+    """
+
+    size: int
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class SceneSpec:
     """A whole figure: panels side by side with linked cameras, title and caption.
 
@@ -218,6 +234,8 @@ class SceneSpec:
         The moment of the manoeuvre a render draws.
     schedule : (int, float), optional
         Sessions and minutes between them (``[schedule]``).
+    population : PopulationSpec, optional
+        A virtual cohort that runs each panel's thrust or mobilisation (``[population]``).
     animation : mapping
         ``[animation]``: kind, fps, duration_s, orbit_deg.
     theme : str
@@ -240,6 +258,7 @@ class SceneSpec:
     maneuver: Maneuver | None = None
     at_ms: float | None = None
     schedule: tuple[int, float] | None = None
+    population: PopulationSpec | None = None
     animation: Mapping[str, object] = field(default_factory=dict)
     theme: str = "light"
     language: str = "en"

@@ -24,9 +24,11 @@ _INTRO = {
     "spine": "Which vertebrae, their mobility and facet overrides.",
     "load": "The load on T1: per axis an angle or a moment, not both; a follower load.",
     "view": "How the figure looks.",
-    "maneuver": "A manoeuvre over time, for `spine3d simulate` and clips (optional).",
+    "maneuver": "A manoeuvre over time, for `spine3d simulate` and clips (optional): "
+    "a self_twist, or a thrust (hvla, mobilisation) from a posture at a contact.",
     "animation": "What `spine3d animate` shows.",
     "schedule": "Repeat the [maneuver] (needs one).",
+    "population": "Run the thrust on a virtual cohort (needs a thrust, size required).",
 }
 
 
@@ -69,7 +71,10 @@ def template(name: str = "scene") -> str:
             table = f"[{section}]"
             out.append(table if any((section, k) in _SET for k in keys) else f"# {table}")
         for k, key in keys.items():
-            out += [f"# {key.help} Allowed: {key.allowed()}.", _line(section, k, key)]
+            default = f" Default: {key.default_text}." if key.default_text else ""
+            if key.default_text == "required":
+                default = " Required."
+            out += [f"# {key.help} Allowed: {key.allowed()}.{default}", _line(section, k, key)]
     out += [
         "",
         "# Panels side by side, each overriding the figure's [spine], [load], [view]:",

@@ -74,8 +74,18 @@ def test_unreachable_twist_names_the_file(tmp_path):
 
 
 def test_unreachable_self_twist_peak(tmp_path):
-    p = scene(tmp_path, '[maneuver]\nkind = "self_twist"\ntorque_nm = 60\n')
-    one_line(run("simulate", str(p)), str(p), "[maneuver] peak torque_nm = 60")
+    from spine3d.anatomy import SEGMENTS
+
+    stiff = ", ".join(f'"{s}" = 0.05' for s in SEGMENTS)
+    # A stiff spine: the figure's 10° twist is within reach, the manoeuvre's 60° is not.
+    p = scene(
+        tmp_path,
+        f"[spine]\nmobility = {{ {stiff} }}\n[load]\ntwist_deg = 10\n"
+        '[maneuver]\nkind = "self_twist"\ntwist_deg = 60\n',
+    )
+    one_line(run("simulate", str(p)), str(p), "[maneuver] peak twist_deg = 60")
+    p.write_text('[maneuver]\nkind = "self_twist"\ntorque_nm = 60\n')
+    one_line(run("simulate", str(p)), str(p), "[maneuver] torque_nm = 60: expected a number")
 
 
 @pytest.mark.parametrize(
@@ -332,10 +342,15 @@ def test_schedule_can_be_interrupted(tmp_path):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["bad.toml"]
 
 
-def test_schedule_reports_progress_per_session():
+def test_schedule_reports_progress_per_session(tmp_path):
     from spine3d.scene.describe import simulate_scene
 
-    s = load_scene(ROOT / "scenes" / "self_cracking.toml")
+    p = scene(
+        tmp_path,
+        '[maneuver]\nkind = "self_twist"\ntwist_deg = 30\nduration_ms = 60\n'
+        "[schedule]\nsessions = 3\n",
+    )
+    s = load_scene(p)
     seen = []
     result = simulate_scene(s, 0, progress=lambda k, n: seen.append((k, n)))
     n = len(result.day)

@@ -259,3 +259,175 @@ def test_huge_mobility_factor_in_a_scene(capsys, tmp_path):
         str(scene),
         "[spine] mobility.L4-L5 = a 400-digit integer: expected a factor from 0.02 to 20",
     )
+
+
+# --- manoeuvres and virtual cohorts -------------------------------------------------
+
+THRUST = '[maneuver]\nkind = "hvla"\ntarget = "L4-L5"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (THRUST + "trust_n = 300\n", "unknown key [maneuver] trust_n (did you mean 'thrust_n'?)"),
+        (
+            THRUST + 'gap_side = "left"\n',
+            '[maneuver] gap_side = "left": no longer a key: in side posture the upper side '
+            'gaps; give lying_on = "right"',
+        ),
+        ('[maneuver]\nkind = "hvla"\n', "[maneuver] target is required for a hvla"),
+        (
+            '[maneuver]\nkind = "hvla"\ntarget = "L4-L9"\n',
+            '[maneuver] target = "L4-L9": expected a segment T1-T2 ... L5-S1',
+        ),
+        (
+            THRUST + 'position = "supine"\n',
+            '[maneuver] position = "supine": expected one of standing, side_posture, prone',
+        ),
+        (
+            THRUST + 'position = "standing"\n',
+            '[maneuver] position = "standing": expected "side_posture" or "prone" for a hvla',
+        ),
+        (THRUST + 'lying_on = "up"\n', '[maneuver] lying_on = "up": expected one of left, right'),
+        (
+            THRUST + 'contact = "elbow"\n',
+            '[maneuver] contact = "elbow": expected one of spinous, mammillary, transverse',
+        ),
+        (
+            THRUST + 'contact_level = "L3"\n',
+            '[maneuver] contact_level = "L3": expected L4 or L5 (the vertebrae of target',
+        ),
+        (THRUST + 'contact_level = "X9"\n', '[maneuver] contact_level = "X9": expected L4 or L5'),
+        (
+            THRUST + "direction = [0, 0, 0]\n",
+            "[maneuver] direction = [0, 0, 0]: expected three numbers [anterior, superior, "
+            "right], not all 0",
+        ),
+        (THRUST + "direction = [1, 0]\n", "[maneuver] direction = [1, 0]: expected three numbers"),
+        (THRUST + "direction = [1, 0, 1e400]\n", "[maneuver] direction = [1, 0, inf]: expected"),
+        (THRUST + "thrust_n = 1e9\n", "[maneuver] thrust_n = 1000000000.0: expected a number"),
+        (THRUST + "preload_ms = -1\n", "[maneuver] preload_ms = -1: expected a number from 0"),
+        (THRUST + "position_ms = 50\n", "[maneuver] position_ms = 50: expected a number from 100"),
+        (THRUST + "preload_n = 500\n", "preload_n = 500.0: expected 0 to thrust_n (400 N)"),
+        (THRUST + "twist_deg = 30\n", "[maneuver] twist_deg = 30: applies to a self_twist"),
+        (
+            '[maneuver]\nkind = "self_twist"\ntwist_deg = 30\ncontact = "spinous"\n',
+            '[maneuver] contact = "spinous": applies to a thrust or mobilisation, not a self_twist',
+        ),
+        (
+            '[maneuver]\nkind = "hvla"\ntarget = "T6-T7"\nlying_on = "right"\n',
+            '[maneuver] lying_on = "right": applies to side posture; this hvla is prone',
+        ),
+        (
+            THRUST + 'contact_side = "left"\n',
+            '[maneuver] contact_side = "left": applies to a mammillary or transverse contact',
+        ),
+        (
+            THRUST + 'contact = "mammillary"\n',
+            '[maneuver] contact = "mammillary": the bones mark no mammillary process on L4, '
+            "right; expected one of spinous, transverse",
+        ),
+        (
+            '[[panel]]\nmaneuver = { kind = "hvla", target = "L4-L5", preload_ms = 1e9 }\n',
+            "[panel 1.maneuver] preload_ms = 1000000000.0: expected a number from 0 to 5000",
+        ),
+        (
+            '[maneuver]\nkind = "self_twist"\ntwist_deg = 30\n[population]\nsize = 4\n',
+            "[population] size = 4: needs a [maneuver] with a thrust",
+        ),
+        ("[population]\nsize = 4\n", "the scene has no [maneuver]"),
+        (THRUST + "[population]\nsize = 0\n", "[population] size = 0: expected an integer from 1"),
+        (
+            THRUST + "[population]\nsize = 1000000000\n",
+            "[population] size = 1000000000: expected an integer from 1 to 500",
+        ),
+        (THRUST + "[population]\nseed = 3\n", "[population] size is required: an integer"),
+        (
+            THRUST + "[population]\nsize = 2\nseed = 1.5\n",
+            "[population] seed = 1.5: expected an integer from 0 to 4294967295",
+        ),
+        (THRUST + "[population]\nsize = 2\nseed = -1\n", "[population] seed = -1: expected"),
+        (THRUST + "[population]\nsize = 2\nsed = 1\n", "(did you mean 'seed'?)"),
+        (
+            THRUST + "[population]\nsize = 2\n[schedule]\nsessions = 2\n",
+            "[population] size = 2: not with a [schedule]",
+        ),
+        (
+            THRUST + "[[panel]]\npopulation = { size = 2 }\n",
+            "[panel 1] population: [population] is a table of the whole scene",
+        ),
+    ],
+)
+def test_bad_maneuver_or_population_is_one_line(capsys, tmp_path, text, needle):
+    scene = tmp_path / "bad.toml"
+    scene.write_text(text)
+    csv = tmp_path / "out.csv"
+    line = one_line(capsys, ["simulate", scene, "--json", "--csv", csv], needle)
+    assert line.startswith(f"Error: {scene}: ")
+    assert capsys.readouterr().out == "" and not csv.exists()
+
+
+@pytest.mark.parametrize(
+    ("scene_text", "args", "needle"),
+    [
+        (THRUST, ["--population", "0"], "--population 0: expected an integer from 1 to 500"),
+        (THRUST, ["--population", "10" + "0" * 8], "--population 1000000000: expected"),
+        (THRUST, ["--population", "1e9"], "--population 1e9: expected an integer from 1 to 500"),
+        (THRUST, ["--population", "two"], "--population two: expected an integer"),
+        (THRUST, ["--population", "9" * 5000], "(5000 characters): expected an integer"),
+        (THRUST, ["--population", "2", "--seed", "1.5"], "--seed 1.5: expected an integer"),
+        (THRUST, ["--population", "2", "--seed", str(2**32)], "from 0 to 4294967295"),
+        (THRUST, ["--population", "2", "--workers", "0"], "--workers 0: expected an integer"),
+        (THRUST, ["--seed", "3"], "--seed 3: needs a population: --population N"),
+        (THRUST, ["--workers", "2"], "--workers 2: needs a population"),
+        (
+            '[maneuver]\nkind = "self_twist"\ntwist_deg = 30\n',
+            ["--population", "2"],
+            "--population 2: ",
+        ),
+        (
+            '[maneuver]\nkind = "self_twist"\ntwist_deg = 30\n[schedule]\nsessions = 2\n',
+            ["--population", "2"],
+            "has only a self_twist",
+        ),
+        (
+            THRUST + "[schedule]\nsessions = 2\n",
+            ["--population", "2"],
+            "has a [schedule], which repeats one model's sessions",
+        ),
+    ],
+)
+def test_population_options_are_one_line(capsys, tmp_path, scene_text, args, needle):
+    scene = tmp_path / "pop.toml"
+    scene.write_text(scene_text)
+    csv = tmp_path / "out.csv"
+    line = one_line(capsys, ["simulate", scene, *args, "--csv", csv], needle)
+    assert len(line) < 300
+    assert capsys.readouterr().out == "" and not csv.exists()
+
+
+def test_a_maneuver_needs_the_whole_column(capsys, tmp_path):
+    # A pack of the shipped L3-S1, with its part of the manifest.
+    src, keep = default_mesh_dir(), ("L3", "L4", "L5", "S1")
+    manifest = json.loads((src / "manifest.json").read_text())
+    manifest["levels"] = {k: v for k, v in manifest["levels"].items() if k in keep}
+    manifest["joints"] = {k: v for k, v in manifest["joints"].items() if k.split("-")[0] in keep}
+    manifest["parts"] = {}
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for level in keep:
+        shutil.copy(src / f"{level}.ply", pack / f"{level}.ply")
+    (pack / "manifest.json").write_text(json.dumps(manifest))
+    scene = tmp_path / "lumbar.toml"
+    scene.write_text(f'[spine]\nlevels = "L3-S1"\nbones = "pack"\n{THRUST}')
+    one_line(
+        capsys,
+        ["simulate", scene],
+        f'{scene}: [maneuver] kind = "hvla": a manoeuvre runs on the whole column, the bones '
+        "T1 to S1; these hold L3 to S1",
+    )
+    # The same through --bones, on a scene of the shipped bones.
+    scene.write_text(
+        '[spine]\nlevels = "L3-S1"\n[[panel]]\nmaneuver = { kind = "hvla", target = "L4-L5" }\n'
+    )
+    one_line(capsys, ["simulate", scene, "--bones", pack], "--bones", "[panel 1.maneuver]")

@@ -35,6 +35,9 @@ def test_docs_list_exactly_the_keys():
         for name, key in keys.items():
             full = f"{section}.{name}" if section else name
             row = next(ln for ln in text.splitlines() if ln.startswith(f"| `{full}` |"))
+            if key.default_text:  # a default that depends on other keys, in words
+                assert row.split(" | ")[1] == key.default_text, (full, row)
+                continue
             default = "—" if key.default in (None, {}, "") else str(key.default).lower()
             if isinstance(key.default, float):
                 default = f"{key.default:g}"
