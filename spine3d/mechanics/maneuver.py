@@ -65,8 +65,9 @@ class Maneuver:
     position : {"standing", "side_posture", "prone"}, optional
         The patient's posture; by default standing for a self-twist, side posture for
         a target at T12-L1 or below, prone above.
-    lying_on : {"left", "right"}
-        Side posture: the side the patient lies on (the other side is up).
+    lying_on : {"left", "right"}, optional
+        Side posture: the side the patient lies on (the other side is up); by default
+        the left. Only for side posture.
     contact : {"spinous", "mammillary", "transverse"}, optional
         Where the practitioner's hand pushes; by default the spinous process in side
         posture, the transverse process prone.
@@ -74,17 +75,18 @@ class Maneuver:
         The vertebra pushed; by default the target's upper vertebra.
     contact_side : {"left", "right"}, optional
         Side of a mammillary or transverse contact; by default the upper side in side
-        posture, the left prone.
+        posture, the left prone; none for a spinous contact.
     direction : tuple of float, optional
         Direction of the push in the contact vertebra's frame as the patient lies in
         the posture (+X anterior, +Y superior, +Z right), normalised; by default toward
         the table in side posture (a spinous push), anterior prone.
-    preload_n, thrust_n : float
-        Preload and peak force, N; ``thrust_n = 0``: positioning and preload only.
-    preload_ms : float
-        Time over which the preload rises, ms (0: a step).
-    position_ms : float
-        Time over which the patient is brought into the posture, ms.
+    preload_n, thrust_n : float, optional
+        Preload and peak force, N (by default 70 N in side posture, 100 N prone, and
+        400 N); ``thrust_n = 0``: positioning and preload only.
+    preload_ms : float, optional
+        Time over which the preload rises, ms (0: a step; by default 600).
+    position_ms : float, optional
+        Time over which the patient is brought into the posture, ms (by default 1000).
     """
 
     kind: str
@@ -93,15 +95,15 @@ class Maneuver:
     duration_ms: float | None = None
     target: str | None = None
     position: str | None = None
-    lying_on: str = "left"
+    lying_on: str | None = None
     contact: str | None = None
     contact_level: str | None = None
     contact_side: str | None = None
     direction: tuple[float, ...] | None = None
     preload_n: float | None = None
-    thrust_n: float = 400.0
-    preload_ms: float = 600.0
-    position_ms: float = 1000.0
+    thrust_n: float | None = None
+    preload_ms: float | None = None
+    position_ms: float | None = None
 
     def __post_init__(self) -> None:
         def bad(key: str, value: Any, allowed: str) -> SpineInputError:
@@ -117,8 +119,32 @@ class Maneuver:
             raise bad("kind", self.kind, "one of " + ", ".join(KINDS))
         if self.position is not None and self.position not in POSITIONS:
             raise bad("position", self.position, "one of " + ", ".join(POSITIONS))
-        if self.lying_on not in SIDES:
+        if self.lying_on is not None and self.lying_on not in SIDES:
             raise bad("lying_on", self.lying_on, "left or right")
+        thrust_keys = (
+            "target",
+            "lying_on",
+            "contact",
+            "contact_level",
+            "contact_side",
+            "direction",
+            "preload_n",
+            "thrust_n",
+            "preload_ms",
+            "position_ms",
+        )
+        if self.kind == "self_twist":
+            for key in thrust_keys:
+                if getattr(self, key) is not None:
+                    raise SpineInputError(
+                        f"[maneuver] {key} applies to a thrust or mobilisation, not a self_twist"
+                    )
+        else:
+            for key in ("twist_deg", "torque_nm"):
+                if getattr(self, key) is not None:
+                    raise SpineInputError(
+                        f"[maneuver] {key} applies to a self_twist, not a {self.kind}"
+                    )
         if self.kind == "self_twist":
             if (self.twist_deg is None) == (self.torque_nm is None):
                 raise SpineInputError("[maneuver] a self_twist needs twist_deg or torque_nm")
@@ -141,6 +167,13 @@ class Maneuver:
             lumbar = SEGMENTS.index(self.target) >= SEGMENTS.index("T12-L1")
             put(self, "position", "side_posture" if lumbar else "prone")
         side_posture = self.position == "side_posture"
+        if not side_posture and self.lying_on is not None:
+            raise bad(
+                "lying_on",
+                self.lying_on,
+                f"nothing: it applies to side posture, not {self.position}",
+            )
+        put(self, "lying_on", "left" if side_posture and self.lying_on is None else self.lying_on)
         if self.contact is None:
             put(self, "contact", "spinous" if side_posture else "transverse")
         if self.contact not in CONTACTS:
@@ -149,9 +182,14 @@ class Maneuver:
             put(self, "contact_level", upper)
         if self.contact_level not in (upper, lower):
             raise bad("contact_level", self.contact_level, f"{upper} or {lower} (the target's)")
-        if self.contact_side is None:
+        if self.contact == "spinous":
+            if self.contact_side is not None:
+                raise bad(
+                    "contact_side", self.contact_side, "nothing for a spinous contact (the midline)"
+                )
+        elif self.contact_side is None:
             put(self, "contact_side", self.upside if side_posture else "left")
-        if self.contact_side not in SIDES:
+        elif self.contact_side not in SIDES:
             raise bad("contact_side", self.contact_side, "left or right")
         d = self.direction
         if d is None:
@@ -167,6 +205,9 @@ class Maneuver:
         ):
             raise bad("direction", d, "three numbers [anterior, superior, right], not all 0")
         put(self, "direction", tuple(float(x) / math.hypot(*d) for x in d))
+        put(self, "thrust_n", 400.0 if self.thrust_n is None else self.thrust_n)
+        put(self, "preload_ms", 600.0 if self.preload_ms is None else self.preload_ms)
+        put(self, "position_ms", 1000.0 if self.position_ms is None else self.position_ms)
         default_d = 2000.0 if self.kind == "mobilisation" else 120.0
         put(self, "duration_ms", default_d if self.duration_ms is None else self.duration_ms)
         number("duration_ms", self.duration_ms, 10, 10000, "ms")
@@ -182,8 +223,10 @@ class Maneuver:
         number("position_ms", self.position_ms, 100, 5000, "ms")
 
     @property
-    def upside(self) -> str:
-        """The side facing up in side posture (the side the patient does not lie on)."""
+    def upside(self) -> str | None:
+        """The side facing up in side posture (the side not lain on); None otherwise."""
+        if self.lying_on is None:
+            return None
         return "right" if self.lying_on == "left" else "left"
 
     @property

@@ -34,7 +34,6 @@ def _check_load(twist_deg, torque_nm) -> None:
         raise SpineInputError(f"{name} = {value!r}: expected a finite number")
 
 
-
 def _frozen_sweep(**arrays: np.ndarray) -> Sweep:
     """Return a :class:`Sweep` of read-only arrays."""
     for a in arrays.values():

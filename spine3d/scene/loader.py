@@ -700,11 +700,10 @@ def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, floa
     if kind != "self_twist":
         _check_contact(where, label, kind, d)
     keys = {k: v for k, v in d.items() if k != "at_ms"}
-    try:
-        mv = Maneuver(**keys)
-    except SpineInputError as exc:
-        message = str(exc).replace("[maneuver]", f"[{label}]", 1)
-        raise SpineInputError(f"{where}: {message}") from None
+    # The position and contact the defaults give, to judge lying_on and contact_side by.
+    mv = _build_maneuver(
+        where, label, {k: v for k, v in keys.items() if k not in ("lying_on", "contact_side")}
+    )
     if mv.is_thrust and mv.position != "side_posture" and "lying_on" in d:
         why = ""
         if "position" not in d:
@@ -718,7 +717,15 @@ def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, floa
             f"{where}: [{label}] contact_side = {_show(d['contact_side'])}: applies to a "
             'mammillary or transverse contact, not contact = "spinous" (a push on the midline)'
         )
-    return mv, d.get("at_ms")
+    return _build_maneuver(where, label, keys), d.get("at_ms")
+
+
+def _build_maneuver(where: str, label: str, keys: dict) -> Maneuver:
+    try:
+        return Maneuver(**keys)
+    except SpineInputError as exc:
+        message = str(exc).replace("[maneuver]", f"[{label}]", 1)
+        raise SpineInputError(f"{where}: {message}") from None
 
 
 def _check_contact(where: str, label: str, kind: str, d: dict) -> None:

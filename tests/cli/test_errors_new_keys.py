@@ -323,11 +323,6 @@ THRUST = '[maneuver]\nkind = "hvla"\ntarget = "L4-L5"\n'
             '[maneuver] contact_side = "left": applies to a mammillary or transverse contact',
         ),
         (
-            THRUST + 'contact = "mammillary"\n',
-            '[maneuver] contact = "mammillary": the bones mark no mammillary process on L4, '
-            "right; expected one of spinous, transverse",
-        ),
-        (
             '[[panel]]\nmaneuver = { kind = "hvla", target = "L4-L5", preload_ms = 1e9 }\n',
             "[panel 1.maneuver] preload_ms = 1000000000.0: expected a number from 0 to 5000",
         ),

@@ -95,7 +95,7 @@ def test_thrust_reports_posture_events_and_peaks(single):
     assert d["contact"] == {
         "process": "spinous",
         "level": "L4",
-        "side": "right",
+        "side": None,
         "direction": [0.0, 0.0, -1.0],
     }
     assert set(d["posture"]["moment_nm"]) == {"flexion", "lateral", "axial"}
