@@ -176,7 +176,7 @@ def claims_block() -> str:
         f"- **Self-cracking twice a day** (a hypothesis the model illustrates): over "
         f"{len(sched.day)} sessions the laxity (rotation at ±{p['laxity_moment_nm']:g} N m) of "
         f"{names[top]} grows by {grown[top]:.2f}°; the restricted L4-L5's by "
-        f"{grown[l45]:.2f}°.",
+        f"{round(float(grown[l45]), 2) + 0.0:.2f}°.",
     ]
     return "\n".join(lines) + "\n"
 

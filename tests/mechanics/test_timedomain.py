@@ -254,3 +254,15 @@ def test_the_time_domain_needs_the_whole_column():
     pack = spine3d.load_model(ribs="none")
     with pytest.raises(SpineInputError, match="dt_ms"):
         simulate(pack, QUICK, dt_ms=5.0)
+
+
+def test_readme_statements_are_the_models():
+    """The README's time-domain statements and inputs are written from these runs."""
+    from pathlib import Path
+
+    from spine3d.mechanics.claims import claims_block, inputs_block
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name, make in (("timedomain", claims_block), ("tdinputs", inputs_block)):
+        block = text.split(f"<!-- {name}:begin -->\n", 1)[1].split(f"<!-- {name}:end -->")[0]
+        assert block == make(), f"README {name} block is stale: run benchmarks/update_readme.py"
