@@ -66,6 +66,8 @@ class FacetFluid:
         Share of gas left in each joint from cavities before this run.
     params : mapping
         The inputs (``data/timedomain.csv`` keys).
+    last_pop_ms : float
+        When the last cavity of this run formed (-inf: none yet).
     """
 
     relieved_mm: np.ndarray
@@ -73,6 +75,7 @@ class FacetFluid:
     cavity_t_ms: np.ndarray
     gas: np.ndarray
     params: Mapping[str, float]
+    last_pop_ms: float = -np.inf
 
     @classmethod
     def fresh(
@@ -119,6 +122,7 @@ class FacetFluid:
         if popping.any():
             self.ready = self.ready & ~popping
             self.cavity_t_ms = np.where(popping, t_ms, self.cavity_t_ms)
+            self.last_pop_ms = t_ms
         return popping
 
     def unrelieved_mm(self, separation_mm: np.ndarray) -> np.ndarray:
@@ -140,8 +144,7 @@ class FacetFluid:
 
     def growing(self, t_ms: float) -> bool:
         """Whether a cavity of this run is still growing at ``t_ms``."""
-        age = t_ms - np.nan_to_num(self.cavity_t_ms, nan=-np.inf)
-        return bool((age < self.params["bubble_growth_ms"]).any())
+        return t_ms - self.last_pop_ms < self.params["bubble_growth_ms"]
 
 
 def cavitation_times(

@@ -97,7 +97,7 @@ def solve_posture(
     -------
     Posture
     """
-    rest = solve_load(model, Load({}, {}), mobility, warm=False, constants=constants)
+    rest = solve_load(model, Load({}, {}), mobility, constants=constants)
     if maneuver.position != "side_posture":
         return Posture(maneuver.position, np.zeros(3), rest, ())
     p = timedomain()
@@ -108,15 +108,13 @@ def solve_posture(
 
     def solve(scale: float) -> SpineState:
         m = {k: float(v) * scale for k, v in zip(COMPONENTS, d, strict=True)}
-        return solve_load(model, Load({}, m), mobility, warm=False, constants=constants)
+        return solve_load(model, Load({}, m), mobility, constants=constants)
 
     step = 0.1
     # Stiffness at rest of the same spine with every segment normal: a restricted
     # segment is as stiff as a locked one from the start.
     m_step = {k: float(v) * step for k, v in zip(COMPONENTS, d, strict=True)}
-    normal = [
-        solve_load(model, Load({}, m), None, warm=False, constants=constants) for m in ({}, m_step)
-    ]
+    normal = [solve_load(model, Load({}, m), None, constants=constants) for m in ({}, m_step)]
     start = _compliance(normal, step)
 
     def locked_at(scale: float) -> tuple[np.ndarray, SpineState]:
@@ -129,7 +127,7 @@ def solve_posture(
     ok, state = locked_at(hi)
     if ok[idx].all():
         lo = 0.5
-        for _ in range(10):
+        for _ in range(7):
             mid = 0.5 * (lo + hi)
             ok_mid, _ = locked_at(mid)
             if ok_mid[idx].all():

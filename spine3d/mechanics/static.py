@@ -152,7 +152,8 @@ def _compiled(
     model: SpineModel, factors: tuple[float, ...], values: Mapping[str, float] | None = None
 ) -> _Compiled:
     per = _CACHE.setdefault(model, {})
-    if values or factors not in per:
+    key = (factors, _constants_key(values))
+    if key not in per:
         c = _Compiled(
             seg=compile_segments(model, factors, values),
             pre=np.array([j.disc_frame_in_lower for j in model.joints]),
@@ -161,9 +162,21 @@ def _compiled(
             cached=not values,
         )
         if values:
-            return c
-        per[factors] = c
-    return per[factors]
+            # Trial constants (a calibration, a cohort's member): keep the last few only.
+            trials = [k for k in per if k[1] is not None]
+            for old in trials[: max(0, len(trials) - _TRIALS_KEPT + 1)]:
+                del per[old]
+        per[key] = c
+    return per[key]
+
+
+_TRIALS_KEPT = 4
+"""Compiled segments kept per model for trial constants (besides the calibrated ones)."""
+
+
+def _constants_key(values: Mapping[str, float] | None) -> tuple | None:
+    """Return a hashable key of trial constants (None for the calibrated ones)."""
+    return tuple(sorted((k, float(v)) for k, v in values.items())) if values else None
 
 
 def _transforms(q: np.ndarray, rot: np.ndarray | None = None) -> np.ndarray:
@@ -700,7 +713,8 @@ def solve_load(
         (T1-T2 at large twists, about 0.1 degrees apart) a warm start stays on the branch
         it comes from, as a spine loaded step by step would.
     constants : mapping, optional
-        Trial values of segment constants (calibration); not cached, cold start.
+        Trial values of segment constants (a calibration, a cohort's member); the last
+        few sets are kept, so that a solve warm-starts from the last one with the same.
 
     Notes
     -----
@@ -723,8 +737,8 @@ def solve_load(
     controlled, targets, moments, follower = _normalise(load)
     c = _compiled(model, factors, constants)
     ribs = compile_rib_cage_mechanics(model, top, bottom)
-    key = (factors, top, bottom)
-    cache = _WARM.setdefault(model, {}) if not constants else {}
+    key = (factors, top, bottom, _constants_key(constants))
+    cache = _WARM.setdefault(model, {})
     q0 = m0 = None
     load_vec = np.concatenate([targets, moments, [follower], controlled])
     history = cache.get(key, []) if warm else []
@@ -738,6 +752,10 @@ def solve_load(
     limit = tissue()["failure_torque_nm"] * 1e3
     if not out.ok or np.abs(out.m).max() > limit * (1 + 1e-9):
         raise _unreachable(model, factors, load)
+    if key[3] is not None and key not in cache:
+        trials = [k for k in cache if k[3] is not None]
+        for old in trials[: max(0, len(trials) - _TRIALS_KEPT + 1)]:
+            del cache[old]
     cache[key] = [*history[-2:], (load_vec, out.q, out.m)]
     return _make_state(model, c, out, top, bottom, follower, ribs)
 
