@@ -222,7 +222,8 @@ def draw_timeline_column(mfig, frac, put, box, tl: TimelineData, theme: Theme) -
         legend += [_wrap(lb, fs, text_w) for lb, _, _ in tl.series]
     if tl.band is not None:
         legend.append(_wrap(tl.text[0].format(tl.band_label), fs, text_w))
-    if tl.marks and tl.text[1]:
+    # A clip's frame keeps the pops' entry's room before the first pop.
+    if (tl.marks or tl.notes_room) and tl.text[1]:
         legend.append(_wrap(tl.text[1], fs, text_w))
     notes = [_wrap(n, fs, text_w + 2.6 * fs) for n in tl.notes]
     # A clip's frame keeps room for the whole run's notes: its axes hold still.

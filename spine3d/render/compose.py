@@ -72,7 +72,8 @@ def _wrap_hyphenated(text: str, size_pt: float, width_pt: float) -> str:
         return text_width_pt(line, size_pt) <= width_pt
 
     lines: list[str] = []
-    for word in text.split():
+    # Words part at ordinary spaces only: a no-break space ("10 N m") holds.
+    for word in (w for w in text.replace("\n", " ").split(" ") if w):
         plain = word.replace(SOFT_HYPHEN, "")
         if lines and fits(f"{lines[-1]} {plain}"):
             lines[-1] += f" {plain}"
