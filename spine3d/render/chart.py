@@ -192,8 +192,7 @@ def _mark_lines(ax, tl: TimelineData, theme: Theme, legend: bool, wrap_pt=None) 
 
 
 _PHASE_ORDER = ("thrust", "twist", "positioning", "preload", "hold", "release", "settle")
-"""Which phase names a crowded time axis keeps first (by their keys' order in
-:attr:`TimelineData.phases`' names, matched through ``phase_keys``)."""
+"""Which phases a crowded time axis names first (by :attr:`TimelineData.phase_keys`)."""
 
 
 def draw_timeline_column(mfig, frac, put, box, tl: TimelineData, theme: Theme) -> bool:
@@ -414,8 +413,9 @@ def draw_cohort_column(mfig, frac, put, box, chart: CohortChart, theme: Theme) -
     """Draw a cohort's chart into a column ``box`` (points from the figure's top left).
 
     The title, the sides named over their bars (the upper side marked), the bars, the
-    legend (the single model's diamond, the upper side's colour) and the summary lines.
-    Returns False (drawing nothing) when the column is too small.
+    legend (the single model's diamond, the upper side's colour) and the summary, its
+    numbers run together and wrapped. Returns False (drawing nothing) when the column
+    is too small.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -424,17 +424,17 @@ def draw_cohort_column(mfig, frac, put, box, chart: CohortChart, theme: Theme) -
 
     fs = theme.font_pt
     cx, cy, cw, ch = box
-    lang = chart.language
     label_w = max((text_width_pt(nm, fs, bold=True) for nm in chart.names), default=2 * fs)
     title = _wrap(chart.title, fs, cw)
-    summary = [_wrap(t, fs, cw) for t in chart.summary]
-    legend = [_wrap(chart.single_label, fs, cw - 3.0 * fs)]
-    if chart.upside is not None:
-        legend.append(_wrap(chart.upside_label, fs, cw - 3.0 * fs))
+    summary = _wrap("; ".join(chart.summary), fs, cw)
+    labels = [chart.single_label] + ([chart.upside_label] if chart.upside is not None else [])
+    # One row for the legend when both entries fit side by side, else one each.
+    side_by_side = sum(text_width_pt(t, fs) + 3.0 * fs for t in labels) <= cw
+    legend_rows = 1 if side_by_side else len(labels)
     title_h = (title.count("\n") + 1) * 1.25 * fs
     heads_h = 1.4 * fs
-    under = 3.0 * fs + sum(t.count("\n") + 1 for t in legend) * 1.45 * fs + 0.4 * fs
-    under += sum(t.count("\n") + 1 for t in summary) * 1.3 * fs
+    under = 2.2 * fs + legend_rows * 1.45 * fs + 0.3 * fs
+    under += (summary.count("\n") + 1) * 1.3 * fs
     rect = (
         cx + label_w + 1.0 * fs,
         cy + title_h + heads_h,
@@ -445,19 +445,19 @@ def draw_cohort_column(mfig, frac, put, box, chart: CohortChart, theme: Theme) -
         return False
     put(title, cx, cy, fs, ha="left", va="top", linespacing=1.25)
     ax = mfig.add_axes(frac(rect))
-    draw_cohort(ax, chart, theme, lang)
+    draw_cohort(ax, chart, theme, chart.language)
+    ax.set_xlabel("")  # the title says what is counted
     for side, x in ((0, rect[0] + 0.25 * rect[2]), (1, rect[0] + 0.75 * rect[2])):
-        said = chart.sides[side]
-        colour = chart.colors[side] if chart.upside == side else theme.text
+        up = chart.upside == side
         put(
-            said,
+            chart.sides[side],
             x,
             cy + title_h,
             fs,
             ha="center",
             va="top",
-            color=colour,
-            fontweight="bold" if chart.upside == side else "normal",
+            color=chart.colors[side] if up else theme.text,
+            fontweight="bold" if up else "normal",
         )
     handles = [
         Line2D(
@@ -472,26 +472,26 @@ def draw_cohort_column(mfig, frac, put, box, chart: CohortChart, theme: Theme) -
     ]
     if chart.upside is not None:
         handles.append(Patch(facecolor=chart.colors[chart.upside], edgecolor=theme.text))
-    y = rect[1] + rect[3] + 3.0 * fs
+    y = rect[1] + rect[3] + 2.2 * fs
     fx, fy, _, _ = frac((cx, y, 0.0, 0.0))
     drawn = mfig.legend(
         handles,
-        legend,
+        labels,
         loc="upper left",
         bbox_to_anchor=(fx, fy),
         bbox_transform=mfig.transFigure,
+        ncols=len(labels) if side_by_side else 1,
         fontsize=fs,
         frameon=False,
         labelcolor=theme.text,
         handlelength=1.2,
+        columnspacing=1.0,
         borderaxespad=0.0,
         borderpad=0.0,
     )
     drawn.set_zorder(3)
-    y += sum(t.count("\n") + 1 for t in legend) * 1.45 * fs + 0.4 * fs
-    for t in summary:
-        put(t, cx, y, fs, ha="left", va="top", linespacing=1.3)
-        y += (t.count("\n") + 1) * 1.3 * fs
+    y += legend_rows * 1.45 * fs + 0.3 * fs
+    put(summary, cx, y, fs, ha="left", va="top", linespacing=1.3)
     return True
 
 

@@ -15,6 +15,7 @@ import ctypes.util
 import math
 import os
 import sys
+import textwrap
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -561,8 +562,15 @@ class Viewer:
         self.readout.SetInput(self._readout(d))
         panel = f"panel {self.index + 1}/{len(self.scene.panels)}: " if self._many() else ""
         if self.control == "time":
-            self.status.SetInput(f"{panel}{d.twist_text}\n(space: play / pause, h: help)")
+            # A practitioner's readout runs long: wrapped to the window, the lines kept
+            # below its top edge.
+            w, h = self.size
+            said = textwrap.fill(f"{panel}{d.twist_text}", max(40, int(w / 9.5)))
+            said += "\n(space: play / pause, h: help)"
+            self.status.SetInput(said)
+            self.status.SetPosition(10, h - 16 * (said.count("\n") + 2))
         else:
+            self.status.SetPosition(10, self.size[1] - 48)
             unit = "°" if self.control == "angle" else " N m"
             kind = "angle" if self.control == "angle" else "moment"
             bend = ""

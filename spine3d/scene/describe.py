@@ -1135,6 +1135,11 @@ def maneuver_moment(
     schedule : Schedule, optional
         The schedule ``run`` is the last session of: the timeline shows the laxity
         over its sessions.
+
+    Returns
+    -------
+    Moment
+        Its state and bubbles in the patient frame; ``frame`` puts them in the room.
     """
     t_now = drawn_moment_ms(run) if t_ms is None else float(t_ms)
     k = run.index(t_now)
@@ -1361,7 +1366,10 @@ def _maneuver_items(panel, state, moment, markers, lines, cones, labels, theme, 
         if level not in shown:
             continue
         markers.append(Marker("hold", level, point, np.array([0.0, 1.0, 0.0]), 7.0, hold, 0.0))
-        labels.append(Label(text(language, "hold"), point, hold))
+        # The word beside the marker, away from its vertebra (the viewer draws it there).
+        out = point - np.asarray(state.pose(level))[:3, 3]
+        out = out / max(float(np.linalg.norm(out)), 1e-9)
+        labels.append(Label(text(language, "hold"), point + 16.0 * out, hold))
     extra_fit = np.array(extra) if extra else None
     return markers, lines, cones, labels, extra_fit
 
