@@ -1493,7 +1493,8 @@ def _schedule_timeline(schedule, panel: PanelSpec, theme: Theme, lang: str) -> T
         picks += [names[j] for j in (i - 1, i, i + 1) if 0 <= j < len(names)]
     if not picks:
         picks = [names[int(np.argmax(lax[-1] - lax[0]))]]
-    palette = [theme.hypermobile, theme.axis, theme.bubble, theme.facet]
+    # Not the bubble's turquoise: a line in it would read as a pop.
+    palette = [theme.hypermobile, theme.force, theme.axis, theme.facet]
     series = []
     for n, seg in enumerate(dict.fromkeys(picks)):
         colour = theme.restricted if seg in restricted else palette[n % len(palette)]
