@@ -206,7 +206,7 @@ def draw_timeline_column(mfig, frac, put, box, tl: TimelineData, theme: Theme) -
     ``frac`` turns a box in points into figure fractions; ``put`` writes text at
     points. Returns False (drawing nothing) when the column is too small for the axes.
     """
-    from .compose import _wrap, text_width_pt
+    from .compose import _wrap
 
     fs = theme.font_pt
     cx, cy, cw, ch = box
@@ -236,7 +236,11 @@ def draw_timeline_column(mfig, frac, put, box, tl: TimelineData, theme: Theme) -
     titles = [_wrap(t, fs, cw - side_w) for t in heads]
     title_h = (titles[0].count("\n") + 1) * 1.2 * fs + 0.15 * fs
     lower_h = (titles[-1].count("\n") + 1) * 1.2 * fs + 0.15 * fs if two else 0.0
-    phases_h = 1.35 * fs if tl.phases else 0.0
+    width = cw - left - right - side_w
+    names = _phase_names(tl, cx + left, width, fs)
+    phases_h = (max((r for _, r, _ in names), default=-1) + 1) * 1.3 * fs + (
+        0.2 * fs if names else 0.0
+    )
     gap = 1.0 * fs
     top = cy + title_h + phases_h
     axes_h = ch - (top - cy) - under - ((gap + lower_h) if two else 0.0)
@@ -245,7 +249,6 @@ def draw_timeline_column(mfig, frac, put, box, tl: TimelineData, theme: Theme) -
         under -= note_h
         axes_h += note_h
         notes = []
-    width = cw - left - right - side_w
     if axes_h < (5.0 if two else 2.5) * fs or width < 4 * fs:
         return False
     x_bins = max(1, int(width / (3.2 * fs)))
@@ -264,9 +267,9 @@ def draw_timeline_column(mfig, frac, put, box, tl: TimelineData, theme: Theme) -
     if two:
         up = mfig.add_axes(frac(upper_rect), sharex=ax)
         _draw_upper(up, tl, theme)
-        _name_phases(up, tl, theme, upper_rect, text_width_pt)
+        _name_phases(up, names, theme)
     else:
-        _name_phases(ax, tl, theme, lower_rect, text_width_pt)
+        _name_phases(ax, names, theme)
     handles, labels = ax.get_legend_handles_labels()
     x_leg, y_leg = cx, lower_rect[1] + lower_rect[3] + 2.9 * fs
     if beside:
@@ -311,16 +314,20 @@ def _draw_upper(ax, tl: TimelineData, theme: Theme) -> None:
     ax.tick_params(axis="x", labelbottom=False)
 
 
-def _name_phases(ax, tl: TimelineData, theme: Theme, rect, width_pt) -> None:
-    """Name the phases over ``ax`` (``rect`` in points) where the names fit, by priority."""
-    if not tl.phases:
-        return
-    from matplotlib.transforms import blended_transform_factory
+def _phase_names(tl: TimelineData, x0: float, w: float, fs: float, rows: int = 2) -> list:
+    """Where the phase names go over an axis at ``x0``, ``w`` wide (points).
 
-    fs = theme.font_pt
-    x0, _, w, _ = rect
-    lo, hi = ax.get_xlim()
-    taken: list[tuple[float, float]] = []
+    By priority (the thrust's first), each at its span's middle, kept over the axis,
+    in the first of ``rows`` rows where it touches no other; a name that fits in none
+    is left out. Returns ``[(x in data, row, name), ...]``.
+    """
+    from .compose import text_width_pt
+
+    if not tl.phases:
+        return []
+    x = np.asarray(tl.x, dtype=float)
+    lo, hi = float(x.min()), float(x.max()) if x.max() > x.min() else float(x.min()) + 1
+    taken: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
     order = sorted(
         range(len(tl.phases)),
         key=lambda k: (
@@ -329,31 +336,43 @@ def _name_phases(ax, tl: TimelineData, theme: Theme, rect, width_pt) -> None:
             else len(_PHASE_ORDER)
         ),
     )
-    where = blended_transform_factory(ax.transData, ax.transAxes)
+    out = []
     for k in order:
         a, b, name = tl.phases[k]
-        mid = 0.5 * (a + b)
-        at = x0 + (mid - lo) / (hi - lo) * w
-        half = 0.5 * width_pt(name, fs) + 0.3 * fs
-        # Kept over the axis (a name may stand off its span's middle, never outside it).
+        at = x0 + (0.5 * (a + b) - lo) / (hi - lo) * w
+        half = 0.5 * text_width_pt(name, fs) + 0.3 * fs
+        # Kept over the axis (a name may stand off its span's middle, never off its span).
         at = min(max(at, x0 - 3.0 * fs + half), x0 + w + 0.8 * fs - half)
-        mid = lo + (at - x0) / w * (hi - lo)
         span = (at - half, at + half)
-        if not (a <= mid <= b or span[0] <= x0 + (a - lo) / (hi - lo) * w <= span[1]):
+        start, end = (x0 + (v - lo) / (hi - lo) * w for v in (a, b))
+        if span[1] < start or span[0] > end:
             continue
-        if any(span[0] < t1 and t0 < span[1] for t0, t1 in taken):
-            continue
-        taken.append(span)
-        ax.text(
-            mid,
-            1.04,
+        for row in range(rows):
+            if not any(span[0] < t1 and t0 < span[1] for t0, t1 in taken[row]):
+                taken[row].append(span)
+                out.append((lo + (at - x0) / w * (hi - lo), row, name))
+                break
+    return out
+
+
+def _name_phases(ax, names: list, theme: Theme) -> None:
+    """Write the phase names (:func:`_phase_names`) over ``ax``, row 0 nearest to it."""
+    from matplotlib.transforms import blended_transform_factory
+
+    fs = theme.font_pt
+    where = blended_transform_factory(ax.transData, ax.transAxes)
+    for x, row, name in names:
+        ax.annotate(
             name,
-            transform=where,
+            (x, 1.0),
+            xycoords=where,
+            xytext=(0.0, 0.3 * fs + row * 1.3 * fs),
+            textcoords="offset points",
             ha="center",
             va="bottom",
             fontsize=fs,
             color=theme.text,
-            clip_on=False,
+            annotation_clip=False,
         )
 
 
