@@ -21,7 +21,9 @@ from ..scene import SceneSpec
 from ..scene.describe import (
     Figure,
     View,
+    clip_clock,
     describe,
+    fit_view,
     nice_ceiling,
     shown_peak,
     simulate_scene,
@@ -172,15 +174,22 @@ def frames(
             for i, p in enumerate(scene.panels)
         ]
         runs = [getattr(r, "last", r) for r in runs]
-        end = max(r.t_ms[-1] for r in runs if r is not None)
         clim = nice_ceiling(max(float(np.abs(r.rotation_deg).max()) for r in runs if r is not None))
-        first = None
-        for x in u:
-            t = float(end * x)
-            panels = tuple(p if p.maneuver is None else replace(p, at_ms=t) for p in scene.panels)
-            fig = describe(replace(scene, panels=panels), theme, size, clim, flash=True)
-            first = first or fig
-            yield _keep_views(fig, first)
+        clock = clip_clock(runs, n_frames)
+
+        def at(row) -> SceneSpec:
+            panels = tuple(
+                p if p.maneuver is None else replace(p, at_ms=float(t))
+                for p, t in zip(scene.panels, row, strict=True)
+            )
+            return replace(scene, panels=panels)
+
+        views = _clip_views(
+            [describe(at(clock[k]), theme, size, clim, flash=True) for k in _key_frames(clock)]
+        )
+        for row in clock:
+            fig = describe(at(row), theme, size, clim, flash=True)
+            yield _with_views(fig, views)
     elif kind == "orbit":
         fig0 = describe(scene, theme, size)
         turn = math.radians(float(scene.animation.get("orbit_deg", 360.0)))
@@ -202,6 +211,50 @@ def frames(
             )
     else:
         raise SpineInputError(f"{scene.source}: [animation] kind = {kind!r}: unknown")
+
+
+def _key_frames(clock: np.ndarray) -> list[int]:
+    """Return the frames whose framing together stands for a manoeuvre clip's.
+
+    Seven evenly spaced (the first and the last among them), so that the posture and
+    the thrust are in.
+    """
+    return sorted({int(k) for k in np.linspace(0, len(clock) - 1, 7)})
+
+
+def _clip_views(figs: list[Figure]) -> list[View]:
+    """One camera per panel that frames what the panel draws in every one of ``figs``.
+
+    A manoeuvre's patient moves into the posture and its arrow grows: a camera fitted
+    to one frame would cut another; one that follows the pose would jitter. Panels that
+    the first figure frames as one (same levels, same camera) stay framed as one.
+    """
+    first = figs[0].panels
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(first):
+        key = tuple(np.round(np.r_[p.view.position, p.view.focal_point], 3))
+        groups.setdefault(key, []).append(i)
+    out: list[View | None] = [None] * len(first)
+    for members in groups.values():
+        pts = np.vstack(
+            [
+                f.panels[i].fit_points
+                for f in figs
+                for i in members
+                if f.panels[i].fit_points is not None
+            ]
+        )
+        p = first[members[0]]
+        view = fit_view(pts, p.view.position - p.view.focal_point, p.view.up, None, p.zoom)
+        for i in members:
+            out[i] = view
+    return out
+
+
+def _with_views(fig: Figure, views: list[View]) -> Figure:
+    return replace(
+        fig, panels=tuple(replace(p, view=v) for p, v in zip(fig.panels, views, strict=True))
+    )
 
 
 def _keep_views(fig: Figure, first: Figure) -> Figure:

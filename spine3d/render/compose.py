@@ -72,7 +72,8 @@ def _wrap_hyphenated(text: str, size_pt: float, width_pt: float) -> str:
         return text_width_pt(line, size_pt) <= width_pt
 
     lines: list[str] = []
-    for word in text.split():
+    # Words part at ordinary spaces only: a no-break space ("10 N m") holds.
+    for word in (w for w in text.replace("\n", " ").split(" ") if w):
         plain = word.replace(SOFT_HYPHEN, "")
         if lines and fits(f"{lines[-1]} {plain}"):
             lines[-1] += f" {plain}"
@@ -126,7 +127,12 @@ def _lines(text: str) -> int:
 
 @dataclass(frozen=True)
 class PanelBoxes:
-    """Where one panel's parts go, points from the figure's top left."""
+    """Where one panel's parts go, points from the figure's top left.
+
+    ``across`` marks a panel whose column lies across the 3D area (a lying patient):
+    its level labels stand in a row above the area (``gutter``) and its chart, if
+    any, spans the panel under it.
+    """
 
     box: Box
     area: Box
@@ -135,6 +141,7 @@ class PanelBoxes:
     colorbar: Box | None
     title: str
     readout: str
+    across: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,13 +210,63 @@ def _longest(p: PanelDrawing, fs: float) -> float:
 
 def _side(p: PanelDrawing, panel_w: float, fs: float, spare: float | None = None) -> float:
     """Width of a panel's chart column, points: more of what the 3D view leaves over."""
-    if p.chart is None and p.timeline is None:
+    if not _has_chart(p):
         return 0.0
-    least = (0.3 if p.timeline is None else 0.34) * panel_w
-    most = max(least, min(0.42 * panel_w, 200.0 if p.timeline is None else 320.0))
+    wide = p.timeline is not None or p.cohort is not None
+    least = (0.34 if wide else 0.3) * panel_w
+    most = max(least, min(0.42 * panel_w, 320.0 if wide else 200.0))
     if spare is None:
         return least
     return float(np.clip(spare - _longest(p, fs) - 2.6 * fs, least, most))
+
+
+ACROSS_ASPECT = 1.3
+"""A lying patient's panel whose framed outline is wider than this (width / height)
+lies across: its labels go above the 3D area and its chart under it."""
+
+
+def _across(p: PanelDrawing) -> bool:
+    lying = not np.allclose(p.frame, np.eye(4))
+    return lying and (p.view.aspect or 0.0) > ACROSS_ASPECT
+
+
+def _has_chart(p: PanelDrawing) -> bool:
+    return p.chart is not None or p.timeline is not None or p.cohort is not None
+
+
+def _label_rows(p: PanelDrawing, fs: float, width_pt: float) -> tuple[int, int]:
+    """Rows of level labels above a panel that lies across: (plain rows, marked rows).
+
+    Plain level names stand in one row (thinned when they would not fit side by side,
+    see :func:`_thin`); a label that names a segment's state takes a row of its own
+    above them.
+    """
+    levels = [lb for lb in p.labels if lb.kind == "level"]
+    plain = [lb for lb in levels if "  (" not in lb.text]
+    marked = len(levels) - len(plain)
+    return (1 if plain else 0), (1 if marked else 0)
+
+
+def _thin(names: list[str], widths: list[float], room: float, gap: float) -> list[int]:
+    """Which of a row of level names (in order along the column) to keep so they fit.
+
+    All of them when they fit; else every second, third... with the first and the last
+    always kept.
+    """
+    n = len(names)
+    for step in range(1, n + 1):
+        keep = sorted(set(range(0, n, step)) | {n - 1})
+        if sum(widths[k] + gap for k in keep) <= room:
+            return keep
+    return [0, n - 1][:n]
+
+
+def _top_band(p: PanelDrawing, fs: float, width_pt: float) -> float:
+    """Height of the label row(s) above a panel that lies across, points."""
+    plain, marked = _label_rows(p, fs, width_pt)
+    if not plain + marked:
+        return 0.0
+    return (plain + marked) * 1.25 * fs + 1.2 * fs
 
 
 def _gutter(p: PanelDrawing, fs: float) -> float:
@@ -220,6 +277,74 @@ def _gutter(p: PanelDrawing, fs: float) -> float:
     if not any(lb.kind == "level" for lb in p.labels):
         return 0.0
     return _longest(p, fs) + 2.2 * fs
+
+
+def _extent_mm(p: PanelDrawing) -> tuple[float, float]:
+    """Width and height, mm, of what a panel frames, across and up its view."""
+    v = p.view
+    d = np.asarray(v.focal_point, float) - np.asarray(v.position, float)
+    d /= np.linalg.norm(d)
+    right = np.cross(d, np.asarray(v.up, float))
+    right /= np.linalg.norm(right)
+    up = np.cross(right, d)
+    pts = np.asarray(p.fit_points if p.fit_points is not None else np.zeros((1, 3)), float)
+    return float(np.ptp(pts @ right)) or 1.0, float(np.ptp(pts @ up)) or 1.0
+
+
+def _panel_widths(
+    fig: Figure, total: float, body_h: float, own: list[float], fs: float, pad: float
+) -> list[float]:
+    """Panel widths, points, that draw every panel at one scale (points per mm).
+
+    A lying patient beside an upright one: at one scale a column is as long lying as
+    standing. Each panel needs its chart column (a share of its width), its 3D area at
+    that scale and its label gutter (upright) or nothing beside (lying: the labels
+    stand above); no area may be taller than its panel's body (less the label band).
+    The scale is the largest at which the needs fit in ``total``; what is left over is
+    shared in proportion.
+    """
+    sizes = [_extent_mm(p) for p in fig.panels]
+
+    def share(p: PanelDrawing) -> float:
+        return 0.0 if not _has_chart(p) else (0.34 if p.timeline is not None else 0.3)
+
+    def need(p: PanelDrawing, size, k: float, own_bar: float) -> float:
+        inner = k * size[0] / _FILL + pad + own_bar + (0.0 if _across(p) else _gutter(p, fs))
+        # ... and never narrower than its title
+        title = text_width_pt(p.title, fig.theme.panel_title_pt) + pad
+        return max(inner / (1.0 - share(p)), title)
+
+    most = min(
+        (body_h - (_top_band(p, fs, total / len(fig.panels)) if _across(p) else 0.0))
+        * _FILL
+        / size[1]
+        for p, size in zip(fig.panels, sizes, strict=True)
+    )
+    lo, hi = 0.0, most
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        widths = [need(p, z, mid, o) for p, z, o in zip(fig.panels, sizes, own, strict=True)]
+        if sum(widths) > total:
+            hi = mid
+        else:
+            lo = mid
+    widths = [need(p, z, lo, o) for p, z, o in zip(fig.panels, sizes, own, strict=True)]
+    return [w * total / sum(widths) for w in widths]
+
+
+_FILL = 0.9
+"""Share of a 3D area the framed outline spans (the scene layer's camera fit)."""
+
+
+def _readout_rows(p: PanelDrawing) -> int:
+    """Return the rows kept for a panel's readout whatever its text.
+
+    A clip's frames share them: a manoeuvre's readout runs longer, a practitioner's
+    (phases before the thrust) longest.
+    """
+    if p.timeline is None:
+        return 1
+    return 3 if len(p.timeline.phases) > 2 else 2
 
 
 def figure_layout(fig: Figure, scale: int = 1) -> Layout:
@@ -256,36 +381,68 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
     shared_bar = any(p.colorbar for p in fig.panels) and not _bars_differ(fig)
     bar_w = _colorbar_width(fig) if any(p.colorbar for p in fig.panels) else 0.0
     panels_w = width_pt - (bar_w if shared_bar else 0.0)
-    panel_w = panels_w / n
-    titles = [_wrap(p.title, th.panel_title_pt, panel_w - pad) for p in fig.panels]
-    readouts = [_wrap(p.twist_text, fs, panel_w - 2 * pad) for p in fig.panels]
-    titles_h = max(_lines(t) for t in titles) * th.panel_title_pt * 1.25
-    # A readout row is kept even while it is empty (a clip's first frame, before the
-    # twist): the frames of a clip share this layout. A manoeuvre's readout runs longer.
-    rows = [
-        max(_lines(t), 2 if p.timeline is not None else 1)
-        for t, p in zip(readouts, fig.panels, strict=True)
-    ]
-    readout_h = max(rows) * fs * 1.3
-    body_top = y + titles_h + (0.3 * pad if titles_h else 0.0)
-    body_bottom = bottom - readout_h - (0.3 * pad if readout_h else 0.0)
-    body_h = max(body_bottom - body_top, fs)
+    widths = [panels_w / n] * n
+
+    def rows_for(widths: list[float]):
+        titles = [
+            _wrap(p.title, th.panel_title_pt, w - pad)
+            for p, w in zip(fig.panels, widths, strict=True)
+        ]
+        readouts = [
+            _wrap(p.twist_text, fs, w - 2 * pad) for p, w in zip(fig.panels, widths, strict=True)
+        ]
+        titles_h = max(_lines(t) for t in titles) * th.panel_title_pt * 1.25
+        # A readout row is kept even while it is empty (a clip's first frame, before
+        # the twist): the frames of a clip share this layout. A manoeuvre's runs longer.
+        rows = [max(_lines(t), _readout_rows(p)) for t, p in zip(readouts, fig.panels, strict=True)]
+        readout_h = max(rows) * fs * 1.3
+        body_top = y + titles_h + (0.3 * pad if titles_h else 0.0)
+        body_bottom = bottom - readout_h - (0.3 * pad if readout_h else 0.0)
+        return titles, readouts, body_top, max(body_bottom - body_top, fs)
+
+    titles, readouts, body_top, body_h = rows_for(widths)
+    if any(_across(p) for p in fig.panels) and n > 1:
+        # A lying patient beside an upright one: each panel as wide as its 3D area
+        # needs at one common height, so that the lying body is not shrunk to fit.
+        own = [bar_w if p.colorbar and not shared_bar else 0.0 for p in fig.panels]
+        widths = _panel_widths(fig, panels_w, body_h, own, fs, pad)
+        titles, readouts, body_top, body_h = rows_for(widths)
+    x0s = [sum(widths[:i]) for i in range(n)]
     colorbar_box = None
     if shared_bar:
         colorbar_box = (panels_w, body_top + 0.1 * body_h, bar_w, 0.6 * body_h)
 
-    # Panels share one height of 3D area: the smallest any of them can have.
+    # Panels share one height of 3D area: the smallest any of them can have. Panels
+    # that lie across (a lying patient) share theirs, upright ones theirs.
     heights = []
-    for p in fig.panels:
-        avail = panel_w - _side(p, panel_w, fs) - (bar_w if p.colorbar and not shared_bar else 0.0)
+    for p, panel_w in zip(fig.panels, widths, strict=True):
+        own = bar_w if p.colorbar and not shared_bar else 0.0
+        if _across(p):
+            room = panel_w - own - pad
+            room -= _side(p, panel_w, fs)
+            band = _top_band(p, fs, room)
+            heights.append(max(min(room / p.view.aspect, body_h - band), fs))
+            continue
+        avail = panel_w - _side(p, panel_w, fs) - own
         room = avail - pad - _gutter(p, fs)
         aspect = p.view.aspect or room / body_h
         heights.append(min(max(room, fs), body_h * aspect) / aspect)
-    area_h = min(heights)
+    across = [_across(p) for p in fig.panels]
+    shared_h = {
+        kind: min((h for h, a in zip(heights, across, strict=True) if a == kind), default=0.0)
+        for kind in (True, False)
+    }
     boxes = []
     for i, p in enumerate(fig.panels):
-        x0 = i * panel_w
+        x0, panel_w = x0s[i], widths[i]
         own_bar = bar_w if (p.colorbar and not shared_bar) else 0.0
+        area_h = shared_h[across[i]]
+        if across[i]:
+            boxes.append(
+                _across_boxes(p, x0, panel_w, own_bar, body_top, body_h, area_h, fs, pad)
+                + (titles[i], readouts[i])
+            )
+            continue
         side = _side(p, panel_w, fs, panel_w - own_bar - pad - area_h * (p.view.aspect or 0.5))
         gutter = _gutter(p, fs)
         avail = panel_w - side - own_bar - pad
@@ -306,16 +463,19 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
         if own_bar:
             own = (x0 + panel_w - own_bar, body_top + 0.1 * body_h, own_bar, 0.6 * body_h)
         boxes.append(
-            PanelBoxes(
-                box=(x0, body_top, panel_w, body_h),
-                area=(ax, ay, area_w, area_h),
-                gutter=(ax + area_w, ay, x0 + panel_w - own_bar - ax - area_w, area_h),
-                chart=chart,
-                colorbar=own,
-                title=titles[i],
-                readout=readouts[i],
+            (
+                (x0, body_top, panel_w, body_h),
+                (ax, ay, area_w, area_h),
+                (ax + area_w, ay, x0 + panel_w - own_bar - ax - area_w, area_h),
+                chart,
+                own,
+                titles[i],
+                readouts[i],
             )
         )
+    boxes = [
+        PanelBoxes(*b[:5], title=b[5], readout=b[6], across=across[i]) for i, b in enumerate(boxes)
+    ]
     return Layout(
         width_pt=width_pt,
         height_pt=height_pt,
@@ -328,6 +488,44 @@ def figure_layout(fig: Figure, scale: int = 1) -> Layout:
         colorbar=colorbar_box,
         credit=credit,
         credit_box=credit_box,
+    )
+
+
+def _across_boxes(
+    p: PanelDrawing,
+    x0: float,
+    panel_w: float,
+    own_bar: float,
+    body_top: float,
+    body_h: float,
+    area_h: float,
+    fs: float,
+    pad: float,
+) -> tuple:
+    """Boxes of a panel that lies across: its chart on the left, labels above its 3D area.
+
+    Returns (box, area, gutter, chart, colour bar box), points; the gutter is the band
+    of labels above the area.
+    """
+    side = _side(p, panel_w, fs)
+    room = panel_w - own_bar - pad - side
+    band = _top_band(p, fs, room)
+    area_w = min(area_h * p.view.aspect, room)
+    top = body_top + 0.5 * max(body_h - band - area_h, 0.0)
+    ax = x0 + side + 0.5 * pad + 0.5 * (room - area_w)
+    ay = top + band
+    chart = None
+    if side:
+        chart = (x0 + 0.5 * pad, body_top, side - pad, body_h)
+    own = None
+    if own_bar:
+        own = (x0 + panel_w - own_bar, body_top + 0.1 * body_h, own_bar, 0.6 * body_h)
+    return (
+        (x0, body_top, panel_w, body_h),
+        (ax, ay, area_w, area_h),
+        (x0 + side, top, room + pad, band),
+        chart,
+        own,
     )
 
 
@@ -378,7 +576,9 @@ def place_labels(
     levels = [lb for lb in panel.labels if lb.kind == "level"]
     notes = [lb for lb in panel.labels if lb.kind != "level"]
     blocked = [lay.px(b) for b in (pb.chart, pb.colorbar) if b is not None]
-    if levels:
+    if levels and pb.across:
+        placed += _place_across(lay, i, panel, levels, mask, fs_px)
+    elif levels:
         anchors = project(panel.view, np.array([lb.anchor for lb in levels]), (aw, ah))
         anchors += (ax, ay)
         order = np.argsort(anchors[:, 1])
@@ -444,6 +644,67 @@ def place_labels(
     return placed
 
 
+def _spread(xs: np.ndarray, widths: np.ndarray, lo: float, hi: float, gap: float) -> np.ndarray:
+    """Centres near ``xs`` (sorted) for boxes ``widths`` wide that never touch, in [lo, hi]."""
+    c = xs.astype(float).copy()
+    for k in range(1, len(c)):
+        c[k] = max(c[k], c[k - 1] + 0.5 * (widths[k - 1] + widths[k]) + gap)
+    over = c[-1] + 0.5 * widths[-1] - hi if len(c) else 0.0
+    if over > 0:
+        c -= over
+    for k in range(len(c) - 2, -1, -1):
+        c[k] = min(c[k], c[k + 1] - 0.5 * (widths[k] + widths[k + 1]) - gap)
+    under = lo - (c[0] - 0.5 * widths[0]) if len(c) else 0.0
+    if under > 0:
+        c += under
+    return c
+
+
+def _place_across(lay: Layout, i: int, panel: PanelDrawing, levels, mask, fs_px: float):
+    """Level labels of a panel that lies across: in rows above its 3D area.
+
+    Plain level names stand nearest the bone at their vertebra's x, in one row or two
+    staggered; labels that name a segment's state take the row above. Each has a
+    leader line from where the bone ends to the label's foot.
+    """
+    ax, ay, aw, ah = lay.area_px(i)
+    pb = lay.panels[i]
+    line_h = fs_px * 1.25
+    anchors = project(panel.view, np.array([lb.anchor for lb in levels]), (aw, ah)) + (ax, ay)
+    plain = [k for k, lb in enumerate(levels) if "  (" not in lb.text]
+    marked = [k for k, lb in enumerate(levels) if "  (" in lb.text]
+    gx, gy, gw, gh = lay.px(pb.gutter)
+    room = gw - 0.6 * fs_px  # as the layout measured it
+    rows_plain, _ = _label_rows(panel, fs_px, room)
+    gap = 0.8 * fs_px
+    lo, hi = gx + 0.3 * fs_px, gx + gw - 0.3 * fs_px
+    foot = gy + gh - 0.6 * fs_px  # the lowest row's baseline, above the bone's area
+    out = []
+
+    def put(keys, row, said_of):
+        if not keys:
+            return
+        keys = sorted(keys, key=lambda k: anchors[k, 0])
+        said = [said_of(levels[k].text) for k in keys]
+        widths = np.array([text_width_pt(t, 1.0, bold=True) * fs_px for t in said])
+        xs = _spread(anchors[keys, 0], widths, lo, hi, gap)
+        y = foot - row * line_h
+        for k, t, w, x in zip(keys, said, widths, xs, strict=True):
+            box = (x - w / 2, y - line_h, w, line_h)
+            start = _leave_bone(mask, anchors[k] - (ax, ay), (x - ax, y - ay))
+            leader = None
+            if start is not None:
+                leader = ((start[0] + ax, start[1] + ay), (x, y - 0.1 * fs_px))
+            out.append(PlacedLabel(i, t, box, leader, levels[k].text))
+
+    order = sorted(plain, key=lambda k: anchors[k, 0])
+    widths = [text_width_pt(levels[k].text, 1.0, bold=True) * fs_px for k in order]
+    kept = _thin([levels[k].text for k in order], widths, hi - lo, gap)
+    put([order[k] for k in kept], 0, str)
+    put(marked, rows_plain, lambda t: t.replace("  (", " ("))
+    return out
+
+
 def _fit_line(text: str, fs_px: float, room_px: float) -> str:
     """Break a label that is wider than ``room_px``: a state onto its own line, else words."""
     if text_width_pt(text, 1.0, bold=True) * fs_px <= room_px:
@@ -479,40 +740,18 @@ def _draw_chart(mfig, frac, put, panel: PanelDrawing, box: Box, th, language: st
     A column too small for the axes at this type size gets no chart rather than a
     crushed one.
     """
-    from .chart import draw_bars, draw_timeline
+    from .chart import draw_bars
 
     cx, cy, cw, ch = box
     fs = th.font_pt
-    if panel.timeline is not None:
-        tl = panel.timeline
-        legend = [lb for lb, _, _ in tl.series]
-        if tl.band is not None:
-            legend.append(tl.text[0].format(tl.band_label) if tl.text[0] else tl.band_label)
-        if tl.marks:
-            legend.append(tl.text[1].format(tl.marks[0][1] + " (+9)") if tl.text[1] else "")
-        rows = sum(_lines(_wrap(lb, fs, cw - 3.0 * fs)) or 1 for lb in legend)
-        rect = (
-            cx + 3.6 * fs,
-            cy + 2.0 * fs,
-            cw - 4.2 * fs,
-            ch - 5.0 * fs - rows * 1.75 * fs,  # a legend row with its spacing
-        )
-        if min(rect[2], rect[3]) < 2 * fs:
-            return
-        ax = mfig.add_axes(frac(rect))
-        # The legend goes under the axis title, within the column.
-        below = (cx, rect[1] + rect[3] + 3.0 * fs)
-        draw_timeline(
-            ax,
-            tl,
-            th,
-            legend_at=(
-                (below[0] - rect[0]) / rect[2],
-                -(below[1] - rect[1] - rect[3]) / rect[3],
-            ),
-            wrap_pt=cw - 3.0 * fs,
-            x_bins=max(1, int(rect[2] / (3.2 * fs))),
-        )
+    if panel.cohort is not None:
+        from .chart import draw_cohort_column
+
+        draw_cohort_column(mfig, frac, put, box, panel.cohort, th)
+    elif panel.timeline is not None:
+        from .chart import draw_timeline_column
+
+        draw_timeline_column(mfig, frac, put, box, panel.timeline, th)
     else:
         chart = panel.chart
         label_w = max(text_width_pt(nm, fs) for nm in chart.names)

@@ -124,6 +124,7 @@ class PanelActors:
         self.lines: list = []
         self.cones: list = []
         self.labels: dict[tuple, tuple[list[str], object, object]] = {}
+        self.slabs: list = []
         self.update(panel)
         if panel.colorbar is not None and colorbar:
             add_colorbar(pl, panel.colorbar, self.theme, height, (0.87, 0.5, 0.05, 0.38))
@@ -197,6 +198,7 @@ class PanelActors:
         for key, ball in self.balls.items():
             if key not in seen:
                 ball.SetVisibility(False)
+        self._update_slabs(panel)
         if len(panel.lines) != len(self.lines) or len(panel.cones) != len(self.cones):
             for actor, _ in self.lines + self.cones:
                 self.pl.remove_actor(actor, render=False)
@@ -214,6 +216,23 @@ class PanelActors:
             for (_, poly), cn in zip(self.cones, panel.cones, strict=True):
                 poly.points = self._cone(cn).points
         self._update_labels(panel)
+
+    def _update_slabs(self, panel: PanelDrawing) -> None:
+        """Place the table under a lying patient: a unit cube, scaled, translucent."""
+        import pyvista as pv
+
+        while len(self.slabs) < len(panel.slabs):
+            actor = self._add(pv.Cube(), smooth_shading=False, specular=0.0, ambient=0.3)
+            self.slabs.append(actor)
+        for k, actor in enumerate(self.slabs):
+            if k >= len(panel.slabs):
+                actor.SetVisibility(False)
+                continue
+            slab = panel.slabs[k]
+            actor.user_matrix = slab.transform()
+            actor.prop.color = slab.color
+            actor.prop.opacity = slab.opacity
+            actor.SetVisibility(True)
 
     @staticmethod
     def _cone(cn):

@@ -15,6 +15,7 @@ import ctypes.util
 import math
 import os
 import sys
+import textwrap
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,12 +27,16 @@ from ..mechanics import reachable_twist_deg
 from ..scene import PanelSpec, SceneSpec
 from ..scene.describe import (
     PanelDrawing,
+    clip_clock,
     describe,
     describe_panel,
     drawn_moment_ms,
+    maneuver_moment,
     nice_ceiling,
+    position_words,
     shown_peak,
     simulate_scene,
+    slow_window_ms,
     solve_panel,
 )
 from ..scene.theme import DEFAULT_THEME, Theme, hex_to_rgb
@@ -71,9 +76,11 @@ _COMPONENT = {"flexion": 0, "lateral": 1, "axial": 2}
 PLAY_TICK_MS = 40
 """Wall-clock milliseconds between frames while a manoeuvre plays."""
 PLAY_STEP_MS = 2.0
-"""Simulated milliseconds per frame while playing: a thrust plays 20 times slowed down."""
+"""Simulated milliseconds per frame around the thrust or twist while playing: 20 times
+slowed down."""
 PLAY_FRAMES = 300
-"""A long manoeuvre plays in at most this many frames (12 s): a slow twist of 2 s too."""
+"""A long manoeuvre plays in about this many frames (12 s): a slow twist of 2 s, or a
+thrust's positioning and preload, faster."""
 FLASH_MS = 2500
 """How long "saved: PATH" stays in the window, milliseconds."""
 MANEUVER_NAMES = {"self_twist": "self-twist", "hvla": "HVLA thrust", "mobilisation": "mobilisation"}
@@ -284,8 +291,8 @@ class Viewer:
             mv = self.base.maneuver
             title = f"{MANEUVER_NAMES[mv.kind]}"
             if mv.target:
-                title += f" on {mv.target}"
-            title += f" at t = {self.t_ms:.0f} ms"
+                title += f" on {mv.target}, {position_words(mv.position, mv.lying_on)}"
+            title += f", t = {self.t_ms:.0f} ms ({self._run().phase_at(self.t_ms)})"
         elif self.control == "angle":
             side = "left" if state.twist_deg >= 0 else "right"
             title = f"Self-twist of {abs(state.twist_deg):.0f}° (upper body turns {side})"
@@ -531,9 +538,12 @@ class Viewer:
         for (role, _), actor in self.actors.meshes.items():
             if role == "ghost":
                 actor.SetVisibility(self.ghost)
+        # Facet balls show when the gap colours; bubbles and holds always.
         facets = self.color_by == "facet_gap"
-        for ball in self.actors.balls.values():
-            ball.SetVisibility(bool(ball.GetVisibility()) and facets)
+        kept = {hex_to_rgb(self.theme.bubble), hex_to_rgb(self.theme.flash)}
+        for (joint, _, colour), ball in self.actors.balls.items():
+            if joint != "hold" and tuple(colour) not in kept:
+                ball.SetVisibility(bool(ball.GetVisibility()) and facets)
         seg_of = {j.upper: j.name for j in d.state.model.joints}
         for lv, badge in self.badges.items():
             state = self.mobility.get(seg_of.get(lv, ""), "normal")
@@ -541,7 +551,7 @@ class Viewer:
             if state in ("restricted", "hypermobile"):
                 colour = self.theme.restricted if state == "restricted" else self.theme.hypermobile
                 badge.prop.color = hex_to_rgb(colour)
-                pose = d.state.pose(lv)
+                pose = d.frame @ np.asarray(d.state.pose(lv))  # in the patient's position
                 half_width = d.state.model.vertebra(lv).morphometry["body_width_mm"] / 2
                 m = pose.copy()
                 m[:3, :3] = m[:3, :3] * 6.0
@@ -552,8 +562,15 @@ class Viewer:
         self.readout.SetInput(self._readout(d))
         panel = f"panel {self.index + 1}/{len(self.scene.panels)}: " if self._many() else ""
         if self.control == "time":
-            self.status.SetInput(f"{panel}{d.twist_text}\n(space: play / pause, h: help)")
+            # A practitioner's readout runs long: wrapped to the window, the lines kept
+            # below its top edge.
+            w, h = self.size
+            said = textwrap.fill(f"{panel}{d.twist_text}", max(40, int(w / 9.5)))
+            said += "\n(space: play / pause, h: help)"
+            self.status.SetInput(said)
+            self.status.SetPosition(10, h - 16 * (said.count("\n") + 2))
         else:
+            self.status.SetPosition(10, self.size[1] - 48)
             unit = "°" if self.control == "angle" else " N m"
             kind = "angle" if self.control == "angle" else "moment"
             bend = ""
@@ -746,7 +763,12 @@ class Viewer:
     def set_camera(self, preset: str, render: bool = True) -> None:
         """Move the camera to a preset (posterior, left, superior, posterior-oblique)."""
         self.camera = preset
-        d = describe_panel(self.panel(), self.last.state, 1.0, self._aspect(), self.theme)
+        moment = None
+        if self.control == "time":  # the patient's position and the arrow are framed too
+            moment = maneuver_moment(self._run(), self.panel(), self.t_ms, self.theme, flash=True)
+        d = describe_panel(
+            self.panel(), self.last.state, 1.0, self._aspect(), self.theme, moment=moment
+        )
         cam = self.plotter.camera
         cam.position, cam.focal_point, cam.up = d.view.position, d.view.focal_point, d.view.up
         cam.view_angle = d.view.view_angle_deg
@@ -831,16 +853,33 @@ class Viewer:
             iren.DestroyTimer(self._timer)
             self._timer = None
 
+    def play_times(self) -> np.ndarray:
+        """Return the moments playing shows, one per frame (T,), ms.
+
+        The thrust (or the twist) and the reflex after it at :data:`PLAY_STEP_MS` per
+        frame (20 times slowed down); the positioning before and the rest after faster,
+        so that the whole plays in about :data:`PLAY_FRAMES` frames (12 s) or the slow
+        part's length.
+        """
+        run = self._run()
+        a, b = slow_window_ms(run)
+        end = float(run.t_ms[-1])
+        n_slow = min(int(math.ceil((b - a) / PLAY_STEP_MS)), PLAY_FRAMES)
+        rest = end - (b - a)
+        n_fast = min(int(math.ceil(rest / PLAY_STEP_MS)), max(PLAY_FRAMES - n_slow, 60))
+        n = max(n_slow + n_fast, 2)
+        return clip_clock([run], n, n_slow / n)[:, 0]
+
     def tick(self, render: bool = True) -> None:
         """Advance a playing manoeuvre by one frame; pause at its end."""
         if not self.playing:
             return
-        end = self._slider_range()[1]
-        step = max(PLAY_STEP_MS, end / PLAY_FRAMES)
-        self.value = self.t_ms = min(self.t_ms + step, end)
+        times = self.play_times()
+        later = times[times > self.t_ms + 1e-9]
+        self.value = self.t_ms = float(later[0]) if len(later) else float(times[-1])
         self.slider.GetRepresentation().SetValue(self.value)
         self.update(render=render)
-        if self.t_ms >= end:
+        if self.t_ms >= times[-1]:
             self.playing = False
 
     def show_panel(self, index: int) -> None:

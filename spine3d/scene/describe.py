@@ -25,6 +25,16 @@ from ..errors import SpineInputError
 from ..mechanics import SpineState, solve
 from ..mechanics.params import mobility_label
 from .models import facets_key, keyed_model
+from .positions import (
+    Slab,
+    contact_point_mm,
+    hold_points_mm,
+    place_drawing,
+    position_frame,
+    room_camera,
+    table_slab,
+    thrust_arrow,
+)
 from .schema import CAMERA_ALIASES, ROTATION_COMPONENTS
 from .spec import PanelSpec, SceneSpec
 from .strings import number, text
@@ -38,6 +48,7 @@ __all__ = [
     "AXIS_ARROW_MM",
     "FORCE_MM_PER_N",
     "ChartData",
+    "CohortChart",
     "ColorBar",
     "Cone",
     "Figure",
@@ -45,6 +56,7 @@ __all__ = [
     "Line",
     "Marker",
     "MeshItem",
+    "Moment",
     "PanelDrawing",
     "TimelineData",
     "View",
@@ -59,8 +71,14 @@ __all__ = [
     "project",
     "scene_theme",
     "chart_component",
+    "clip_clock",
+    "cohort_chart",
+    "slow_window_ms",
     "coloured_rotation",
     "load_text",
+    "maneuver_moment",
+    "pops_by_phase",
+    "position_words",
     "rotation_bar",
     "shown_peak",
     "simulate_cohort",
@@ -192,8 +210,13 @@ class ChartData:
 class TimelineData:
     """A line plot beside the 3D view: a manoeuvre over time, or sessions over weeks.
 
-    ``series`` are ``(label, y, colour)``; ``band`` (0-1, like ``x``) is shaded, e.g.
-    guarding; ``marks`` are ``(x, label)`` ticks (cavitations); ``now`` is the drawn moment.
+    ``series`` are ``(label, y, colour)`` on the lower (or only) axis, titled
+    ``y_label``; ``upper`` series, when given, go on an axis above it that shares the
+    time axis, titled ``upper_label`` (a thrust: the contact force over the target's
+    rotation). ``band`` (0-1, like ``x``) is shaded on the lower axis, e.g. the reflex;
+    ``marks`` are ``(x, label)`` lines across both axes (cavitations, each with its
+    joint); ``phases`` are ``(start, end, name)`` spans named along the top; ``now``
+    is the drawn moment.
     """
 
     title: str
@@ -207,6 +230,40 @@ class TimelineData:
     now: float | None = None
     past_only: bool = False
     text: tuple[str, str, str] = ("", "", "")  # the shaded-band and pop legends, the language
+    upper: tuple[tuple[str, np.ndarray, tuple[float, float, float]], ...] = ()
+    upper_label: str = ""
+    phases: tuple[tuple[float, float, str], ...] = ()
+    signed: bool = False  # the lower axis runs both ways from zero
+    phase_keys: tuple[str, ...] = ()  # the phases' names in the model (``thrust``...)
+    notes: tuple[str, ...] = ()  # lines under the legend: which joints popped, by phase
+    notes_room: tuple[str, ...] = ()  # a clip's frame: the whole run's notes, for the room
+
+
+@dataclass(frozen=True)
+class CohortChart:
+    """Cavitations per joint and side over a virtual cohort, beside the single model's.
+
+    Rows run down the column (``names``, one per segment, top of the column first);
+    ``counts`` (n, 2) are the cohort's pops on the left and right facet of each, and
+    ``single`` (n, 2) bool the pops of the single model (the cohort's reference run).
+    ``upside`` is the side facing up in side posture (None otherwise); ``target`` the
+    segment aimed at; ``summary`` the lines of numbers under the chart.
+    """
+
+    title: str
+    names: tuple[str, ...]
+    counts: np.ndarray
+    single: np.ndarray
+    sides: tuple[str, str]
+    upside: int | None
+    target: str | None
+    summary: tuple[str, ...]
+    size: int
+    x_label: str
+    single_label: str
+    upside_label: str
+    colors: tuple[tuple[float, float, float], tuple[float, float, float]]
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -243,6 +300,9 @@ class PanelDrawing:
     timeline: TimelineData | None = None
     zoom: float = 1.0
     fit_points: np.ndarray | None = None  # (k, 3) mm: what the camera frames
+    frame: np.ndarray = field(default_factory=lambda: np.eye(4))  # patient frame -> room
+    slabs: tuple[Slab, ...] = ()  # the table under a lying patient
+    cohort: CohortChart | None = None  # pops over a cohort, instead of the timeline
 
 
 @dataclass(frozen=True)
@@ -603,11 +663,26 @@ def _direction(panel: PanelSpec, state: SpineState) -> tuple[np.ndarray, np.ndar
     return direction / np.linalg.norm(direction), up
 
 
-def _camera(panel: PanelSpec, state: SpineState, points: np.ndarray, aspect) -> View:
+def _camera(
+    panel: PanelSpec,
+    state: SpineState,
+    points: np.ndarray,
+    aspect,
+    frame: np.ndarray | None = None,
+) -> View:
+    """Return the panel's camera, fitted to ``points`` (k, 3) mm.
+
+    A preset or angles name a side of the patient; with a ``frame`` (a lying patient,
+    :func:`~.positions.position_frame`) they turn with the patient while up stays the
+    room's (:func:`~.positions.room_camera`). A custom position is in the room.
+    """
     v = panel.view
     if v.position is not None:
         return View(np.array(v.position), np.array(v.focal_point), np.array(v.up))
     direction, up = _direction(panel, state)
+    if frame is not None and not np.allclose(frame, np.eye(4)):
+        superior = v.azimuth_deg is None and CAMERA_ALIASES.get(v.camera, v.camera) == "superior"
+        direction, up = room_camera(frame, direction, up, anatomical_up=superior)
     return fit_view(points, direction, up, aspect, v.zoom, v.distance_mm)
 
 
@@ -648,11 +723,15 @@ def describe_panel(
     aspect: float | None,
     theme: Theme = DEFAULT_THEME,
     language: str = "en",
+    moment: Moment | None = None,
 ) -> PanelDrawing:
     """Describe one solved panel (see :func:`describe`).
 
     ``aspect`` is the width / height of the 3D area to frame the panel in; None lets
-    the camera's fit choose it (a figure lays its panels out to that shape).
+    the camera's fit choose it (a figure lays its panels out to that shape). A
+    ``moment`` of a manoeuvre (:func:`maneuver_moment`) adds its bubbles, the thrust's
+    arrow, the holds, the table and its readout and timeline, and puts the panel in the
+    patient's position.
     """
     model = state.model
     v = panel.view
@@ -755,7 +834,14 @@ def describe_panel(
         lines += ln
         cones += cn
         labels += lb
+    extra_fit = None
+    if moment is not None:
+        markers, lines, cones, labels, extra_fit = _maneuver_items(
+            panel, state, moment, markers, lines, cones, labels, theme, language
+        )
     points = _placed_points(tuple(meshes), lines, cones, markers)
+    if extra_fit is not None:
+        points = np.vstack([points, extra_fit])
     colorbar = bar
     if v.color_by == "facet_gap":
         colorbar = _gap_bar(theme, language)
@@ -783,7 +869,7 @@ def describe_panel(
     if v.forces:
         note = text(language, "force_scale", n=number(10.0 / FORCE_MM_PER_N, ".0f", language))
         load = f"{load}; {note}" if load else note
-    return PanelDrawing(
+    drawing = PanelDrawing(
         title=panel.title,
         state=state,
         levels=panel.spine.levels,
@@ -794,11 +880,28 @@ def describe_panel(
         cones=tuple(cones),
         colorbar=colorbar,
         chart=chart,
-        view=_camera(panel, state, points, aspect),
+        view=View(np.zeros(3), np.zeros(3), np.array([0.0, 1.0, 0.0])),
         twist_text=load,
         zoom=v.zoom,
         fit_points=points,
     )
+    if moment is not None:
+        drawing = replace(
+            place_drawing(drawing, moment.frame),
+            twist_text=moment.readout,
+            timeline=moment.timeline,
+            chart=None,
+        )
+        if moment.table:
+            bone = [m for m in drawing.meshes if m.role != "ghost"]
+            hull = np.vstack([(mesh_hulls(m.bones)[m.level] @ m.transform.T)[:, :3] for m in bone])
+            slab = table_slab(hull, hex_to_rgb(theme.table), theme.table_opacity)
+            top = slab.corners()[[1, 3, 5, 7]]  # its top face: framed under the body
+            drawing = replace(
+                drawing, slabs=(slab,), fit_points=np.vstack([drawing.fit_points, top])
+            )
+    view = _camera(panel, state, drawing.fit_points, aspect, drawing.frame)
+    return replace(drawing, view=view)
 
 
 def facet_trace(
@@ -1048,37 +1151,122 @@ def shown_peak(panel: PanelSpec, state: SpineState) -> float:
 def drawn_moment_ms(run) -> float:
     """Return the moment a still of ``run`` draws without ``at_ms``, ms.
 
-    Once the first cavity has grown, else the end of the rise (or of the thrust).
+    A thrust: once the first cavity from the thrust's start on has grown, else the
+    thrust's peak (without a thrust, once the first cavity has grown, else the end of
+    the preload). A self-twist: once its first cavity has grown, else the end of the
+    rise. Never past the run's end.
     """
     from ..mechanics.params import timedomain
 
-    pops = sorted(float(t) for t in run.cavitation_t_ms[np.isfinite(run.cavitation_t_ms)])
+    growth = timedomain()["bubble_growth_ms"]
     mv = run.maneuver
-    rise = mv.duration_ms + (timedomain()["preload_ms"] if mv.kind == "hvla" else 0.0)
-    return pops[0] + timedomain()["bubble_growth_ms"] if pops else rise
+    pops = np.sort(np.asarray(run.cavitation_t_ms)[np.isfinite(run.cavitation_t_ms)])
+    if mv.is_thrust:
+        phases = mv.phases_ms()
+        start, end = phases["thrust"]
+        if end > start:
+            later = pops[pops >= start]
+            t = later[0] + growth if len(later) else 0.5 * (start + end)
+        else:
+            t = pops[0] + growth if len(pops) else phases["settle"][1]
+    else:
+        t = pops[0] + growth if len(pops) else mv.duration_ms
+    return float(min(t, run.t_ms[-1]))
 
 
-def _moment(scene: SceneSpec, i: int, theme: Theme, flash: bool = False, language: str = "en"):
-    """For a panel with a manoeuvre: (state, bubbles, text, timeline) at the drawn moment."""
+@dataclass(frozen=True, eq=False)
+class Moment:
+    """A manoeuvre at the moment a panel draws it.
+
+    Attributes
+    ----------
+    run : Run
+        The simulation (a schedule's last session).
+    t_ms : float
+        The drawn moment, on the run's clock.
+    state : SpineState
+        The spine then, in the patient frame.
+    bubbles : tuple of Marker
+        The cavities present then (a fresh one flashing in a clip).
+    readout : str
+        The line under the panel: time, phase, force or moment, pops so far.
+    timeline : TimelineData
+    force_n : float
+        The contact force then, N (0 for a self-twist).
+    frame : (4, 4) float
+        The patient's position in the room (:func:`~.positions.position_frame`).
+    table : bool
+        Draw the table (a lying patient).
+    """
+
+    run: object
+    t_ms: float
+    state: SpineState
+    bubbles: tuple[Marker, ...]
+    readout: str
+    timeline: TimelineData
+    force_n: float
+    frame: np.ndarray
+    table: bool
+
+
+def _moment(
+    scene: SceneSpec, i: int, theme: Theme, flash: bool = False, language: str = "en"
+) -> Moment | None:
+    """For a panel with a manoeuvre: its :class:`Moment` at the drawn time (else None)."""
     panel = scene.panels[i]
     if panel.maneuver is None:
         return None
-
     result = simulate_scene(scene, i)
     schedule = result if hasattr(result, "day") else None
     run = schedule.last if schedule is not None else result
-    mv = panel.maneuver
-    t_now = panel.at_ms if panel.at_ms is not None else drawn_moment_ms(run)
+    return maneuver_moment(run, panel, panel.at_ms, theme, language, flash, schedule)
+
+
+def maneuver_moment(
+    run,
+    panel: PanelSpec,
+    t_ms: float | None = None,
+    theme: Theme = DEFAULT_THEME,
+    language: str = "en",
+    flash: bool = False,
+    schedule=None,
+) -> Moment:
+    """Return ``run`` at ``t_ms`` as a panel draws it.
+
+    Parameters
+    ----------
+    run : Run
+        A simulation of ``panel``'s manoeuvre on ``panel``'s spine.
+    panel : PanelSpec
+    t_ms : float, optional
+        The moment, ms; default :func:`drawn_moment_ms`.
+    theme : Theme, default: DEFAULT_THEME
+    language : str, default: "en"
+    flash : bool, default: False
+        A clip's frame: a cavity in its first milliseconds flashes, and the timeline,
+        the readout and the specificity show only what has happened so far.
+    schedule : Schedule, optional
+        The schedule ``run`` is the last session of: the timeline shows the laxity
+        over its sessions.
+
+    Returns
+    -------
+    Moment
+        Its state and bubbles in the patient frame; ``frame`` puts them in the room.
+    """
+    t_now = drawn_moment_ms(run) if t_ms is None else float(t_ms)
     k = run.index(t_now)
     t_now = float(run.t_ms[k])
     state = run.state_at(t_now)
+    model = state.model
     bubble, flash_rgb = hex_to_rgb(theme.bubble), hex_to_rgb(theme.flash)
     bubbles = []
     for seg, side, radius in run.bubbles_at(t_now):
-        at = (SIDES.index(side), state.model.segment_names.index(seg))
+        at = (SIDES.index(side), model.segment_names.index(seg))
         t_pop = run.cavitation_t_ms[at]
         flashing = flash and np.isfinite(t_pop) and 0 <= t_now - t_pop < theme.flash_ms
-        j = state.model.joint(seg)
+        j = model.joint(seg)
         f = j.facet(side)
         frame = np.asarray(state.pose(j.lower)) @ j.disc_frame_in_lower
         bubbles.append(
@@ -1092,48 +1280,294 @@ def _moment(scene: SceneSpec, i: int, theme: Theme, flash: bool = False, languag
                 float(run.gap_mm[(k, *at)]),
             )
         )
+    mv = run.maneuver
     lang = language
-    popped = ", ".join(f"{b.joint} {text(lang, b.side)}" for b in bubbles[:2])
-    popped = popped or text(lang, "none_yet")
-    if len(bubbles) > 2:
-        popped = text(lang, "and_more", first=popped, n=len(bubbles) - 2)
-    readout = text(
-        lang,
-        "moment",
-        name=text(lang, mv.kind),
-        t=number(t_now, ".0f", lang),
-        torque=number(run.torque_nm[k], "+.1f", lang),
-        guarding=number(100 * run.guarding[k], ".0f", lang),
-        popped=popped,
-    )
-    if run.specificity is not None:
-        readout += ", " + text(
-            lang, "specificity", value=number(100 * run.specificity, ".0f", lang)
-        )
+    readout = _readout(run, k, t_now, lang, so_far=flash)
     if schedule is not None:
         timeline = _schedule_timeline(schedule, panel, theme, lang)
         day = number(schedule.day[-1], ".0f", lang)
         readout = text(lang, "session", n=len(schedule.day), day=day) + ": " + readout
     else:
         timeline = _run_timeline(run, panel, t_now, theme, lang, past_only=flash)
-    return state, tuple(bubbles), readout, timeline
+    lying = mv.position in ("side_posture", "prone")
+    return Moment(
+        run=run,
+        t_ms=t_now,
+        state=state,
+        bubbles=tuple(bubbles),
+        readout=readout,
+        timeline=timeline,
+        force_n=float(run.force_n[k]),
+        frame=position_frame(mv.position, mv.lying_on),
+        table=lying,
+    )
+
+
+SLOW_BEFORE_MS = 150.0
+"""A clip slows down from this long before a thrust (or a self-twist) starts, ms ..."""
+SLOW_AFTER_MS = 250.0
+"""... until this long after it has ended (the reflex's answer), ms."""
+
+
+def _key_ms(run) -> tuple[float, float]:
+    """Return the (start, end) of what a clip slows down: the thrust, or the twist, ms."""
+    mv = run.maneuver
+    if mv.is_thrust:
+        a, b = mv.phases_ms()["thrust"]
+        if b <= a:  # positioning and preload only: the preload
+            a, b = mv.phases_ms()["preload"]
+        return float(a), float(b)
+    return 0.0, float(mv.duration_ms)
+
+
+def slow_window_ms(run) -> tuple[float, float]:
+    """Return the part of ``run`` a clip or the viewer plays slowed down, (start, end) ms.
+
+    From :data:`SLOW_BEFORE_MS` before the thrust (or the twist) starts to
+    :data:`SLOW_AFTER_MS` after it ends, within the run.
+    """
+    a, b = _key_ms(run)
+    return max(a - SLOW_BEFORE_MS, 0.0), min(b + SLOW_AFTER_MS, float(run.t_ms[-1]))
+
+
+def clip_clock(runs: list, n_frames: int, slow_share: float = 0.6) -> np.ndarray:
+    """Each frame's moment on each run's clock for a clip of ``n_frames``, ms.
+
+    The runs' key moments (a thrust's start, a self-twist's start) fall on the same
+    frame, so that a thrust and a twist side by side start together; a run waits at
+    its start before and holds its end after. Around the key moments
+    (:data:`SLOW_BEFORE_MS` before to :data:`SLOW_AFTER_MS` after) the clip is slowed
+    down: that window takes ``slow_share`` of the frames, the positioning before and
+    the rest after share the others in proportion to their length.
+
+    Parameters
+    ----------
+    runs : list of Run or None
+        None for a panel without a manoeuvre (its column is all zeros).
+    n_frames : int
+
+    Returns
+    -------
+    (n_frames, len(runs)) float
+    """
+    keys = [(_key_ms(r) if r is not None else None) for r in runs]
+    lead = max((k[0] for k in keys if k is not None), default=0.0)
+    shift = [lead - k[0] if k is not None else 0.0 for k in keys]
+    ends = [r.t_ms[-1] + d for r, d in zip(runs, shift, strict=True) if r is not None]
+    total = max(ends, default=1.0)
+    a = max(lead - SLOW_BEFORE_MS, 0.0)
+    b = min(lead + max((k[1] - k[0] for k in keys if k), default=0.0) + SLOW_AFTER_MS, total)
+    u = np.linspace(0.0, 1.0, n_frames)
+    before, after = a, total - b
+    fast = before + after
+    if fast <= 0.05 * total or b <= a:  # a short manoeuvre: no need to change speed
+        tau = u * total
+    else:
+        share_before = (1 - slow_share) * before / fast
+        knots_u = [0.0, share_before, share_before + slow_share, 1.0]
+        tau = np.interp(u, knots_u, [0.0, a, b, total])
+    out = np.zeros((n_frames, len(runs)))
+    for i, r in enumerate(runs):
+        if r is not None:
+            out[:, i] = np.clip(tau - shift[i], 0.0, r.t_ms[-1])
+    return out
+
+
+def _pops_text(run, t_now: float, lang: str) -> str:
+    """Return the cavitations up to ``t_now``: "L4-L5 right", or "11, the last ..."."""
+    pops = [
+        f"{e.segment} {text(lang, e.side)}"
+        for e in run.events
+        if e.type == "cavitation" and e.t_ms <= t_now
+    ]
+    if len(pops) > 1:
+        return text(lang, "pops_last", n=len(pops), last=pops[-1])
+    return pops[0] if pops else text(lang, "none_yet")
+
+
+def _specificity(run, t_now: float | None) -> float | None:
+    """Share of the cavitations (up to ``t_now``; None: all) at the target; None if none."""
+    mv = run.maneuver
+    if not mv.is_thrust:
+        return None
+    if t_now is None:
+        return run.specificity
+    pops = [e for e in run.events if e.type == "cavitation" and e.t_ms <= t_now]
+    if not pops:
+        return None
+    return sum(e.segment == mv.target for e in pops) / len(pops)
+
+
+def _readout(run, k: int, t_now: float, lang: str, so_far: bool) -> str:
+    """Return the line under a manoeuvre's panel at step ``k``: time, phase, load, pops."""
+    mv = run.maneuver
+    popped = _pops_text(run, t_now, lang)
+    if not mv.is_thrust:
+        return text(
+            lang,
+            "moment",
+            name=text(lang, mv.kind),
+            t=number(t_now, ".0f", lang),
+            torque=number(run.torque_nm[k], "+.1f", lang),
+            guarding=number(100 * run.guarding[k], ".0f", lang),
+            popped=popped,
+        )
+    readout = text(
+        lang,
+        "thrust_moment",
+        name=text(lang, mv.kind),
+        position=position_words(mv.position, mv.lying_on, lang),
+        t=number(t_now, ".0f", lang),
+        phase=text(lang, f"phase_{run.phase_at(t_now)}"),
+        force=number(run.force_n[k], ".0f", lang),
+        guarding=number(100 * run.guarding[k], ".0f", lang),
+        popped=popped,
+    )
+    spec = _specificity(run, t_now if so_far else None)
+    if spec is not None:
+        key = "specificity_so_far" if so_far else "specificity"
+        readout += ", " + text(lang, key, value=number(100 * spec, ".0f", lang))
+    return readout
+
+
+def position_words(position: str | None, lying_on: str, language: str = "en") -> str:
+    """Return the patient's position in words, e.g. "side posture, lying on the left"."""
+    if position == "side_posture":
+        return text(language, "side_posture_on", side=text(language, f"on_{lying_on}"))
+    return text(language, position or "standing")
+
+
+def _maneuver_items(panel, state, moment, markers, lines, cones, labels, theme, language):
+    """Add a manoeuvre's drawing to a panel's items, all in the patient frame.
+
+    Bubbles replace the balls of the joints that cavitated; a thrust adds its arrow on
+    the contact (and, for the framing only, where the arrow's tail reaches at the peak
+    force, so that a clip's camera holds still) and the stabilising holds.
+
+    Returns
+    -------
+    markers, lines, cones, labels : list
+    extra_fit : (k, 3) float or None
+        Points to frame that are not drawn.
+    """
+    run, model = moment.run, state.model
+    mv = run.maneuver
+    shown = set(panel.spine.levels)
+    popped = {(b.joint, b.side) for b in moment.bubbles}
+    markers = [mk for mk in markers if (mk.joint, mk.side) not in popped]
+    markers += [b for b in moment.bubbles if model.joint(b.joint).upper in shown]
+    lines, cones, labels = list(lines), list(cones), list(labels)
+    extra = []
+    local = contact_point_mm(model, mv)
+    if local is not None and mv.contact_level in shown:
+        tip = apply(np.asarray(state.pose(mv.contact_level)), local)
+        # The force keeps the direction it had in the posture (as the mechanics applies it).
+        posed = np.asarray(run.posture.state.pose(mv.contact_level))[:3, :3]
+        direction = posed @ np.asarray(mv.direction, dtype=float)
+        colour = hex_to_rgb(theme.force)
+        arrow = thrust_arrow(tip, direction, moment.force_n, language)
+        if arrow is not None:
+            tail, base, head, said = arrow
+            d = (tip - base) / head
+            lines.append(Line(np.array([tail, base + 0.2 * head * d]), colour, 12.0))
+            cones.append(Cone(base + 0.5 * head * d, d, head, 0.5 * head, colour))
+            labels.append(Label(said, tail - 10.0 * d, colour))
+        peak = thrust_arrow(tip, direction, float(np.max(run.force_n)), language)
+        if peak is not None:
+            extra.append(peak[0] - 16.0 * direction / np.linalg.norm(direction))
+    hold = hex_to_rgb(theme.hold)
+    for level, point in hold_points_mm(model, mv, state.pose):
+        if level not in shown:
+            continue
+        markers.append(Marker("hold", level, point, np.array([0.0, 1.0, 0.0]), 7.0, hold, 0.0))
+        # The word beside the marker, away from its vertebra (the viewer draws it there).
+        out = point - np.asarray(state.pose(level))[:3, 3]
+        out = out / max(float(np.linalg.norm(out)), 1e-9)
+        labels.append(Label(text(language, "hold"), point + 16.0 * out, hold))
+    extra_fit = np.array(extra) if extra else None
+    return markers, lines, cones, labels, extra_fit
+
+
+def _phases(mv, lang: str) -> tuple[tuple[tuple[float, float, str], ...], tuple[str, ...]]:
+    """Return the phases that take time, ``((start, end, name), ...)``, and their keys."""
+    kept = [(name, a, b) for name, (a, b) in mv.phases_ms().items() if b > a]
+    return (
+        tuple((float(a), float(b), text(lang, f"phase_{name}")) for name, a, b in kept),
+        tuple(name for name, _, _ in kept),
+    )
+
+
+def _joint_runs(indices: list[int], names: tuple[str, ...]) -> str:
+    """Segments by index as text, three or more in a row as "T10-T11 … L3-L4"."""
+    out, run = [], []
+    for i in sorted(set(indices)):
+        if run and i != run[-1] + 1:
+            out.append(run)
+            run = []
+        run.append(i)
+    if run:
+        out.append(run)
+    said = []
+    for r in out:
+        if len(r) >= 3:
+            said.append(f"{names[r[0]]} … {names[r[-1]]}")
+        else:
+            said += [names[i] for i in r]
+    return ", ".join(said)
+
+
+def pops_by_phase(run, t_now: float | None, lang: str = "en") -> tuple[str, ...]:
+    """One line per phase with cavitations (up to ``t_now``): how many, and which joints.
+
+    E.g. ``"positioning, 3 pops: right T11-T12 … L1-L2"``; each side's joints top to
+    bottom, three or more adjacent ones as a run.
+    """
+    names = run.model.segment_names
+    by_phase: dict[str, dict[str, list[int]]] = {}
+    for e in run.events:
+        if e.type != "cavitation" or (t_now is not None and e.t_ms > t_now):
+            continue
+        phase = e.phase or run.phase_at(e.t_ms)
+        by_phase.setdefault(phase, {}).setdefault(e.side, []).append(names.index(e.segment))
+    lines = []
+    for phase, sides in by_phase.items():
+        n = sum(len(v) for v in sides.values())
+        joints = "; ".join(
+            f"{text(lang, side)} {_joint_runs(sides[side], names)}"
+            for side in SIDES
+            if side in sides
+        )
+        key = "pops_in_one" if n == 1 else "pops_in"
+        lines.append(text(lang, key, phase=text(lang, f"phase_{phase}"), n=n, joints=joints))
+    return tuple(lines)
 
 
 def _run_timeline(
     run, panel: PanelSpec, t_now: float, theme: Theme, lang: str, past_only: bool
 ) -> TimelineData:
-    mv = panel.maneuver
-    if mv.kind == "self_twist":
-        label, y = text(lang, "twist_of_t1"), np.abs(run.rotation_deg.sum(axis=1))
-    else:
+    """Describe a run over time: the load above, the rotation below, the reflex shaded.
+
+    A thrust: the contact force (N) over the target segment's axial rotation; a
+    self-twist: the trunk muscles' moment (N m) over the twist of T1 on the sacrum.
+    Phases are named along the top; each cavitation is a line, and the lines under
+    the legend say which joints popped in which phase.
+    """
+    mv = run.maneuver
+    if mv.is_thrust:
         i = run.model.segment_names.index(mv.target)
-        label = text(lang, "segment_rotation", segment=mv.target)
-        y = np.abs(run.rotation_deg[:, i])
+        label, y = text(lang, "target_rotation", segment=mv.target), run.rotation_deg[:, i]
+        upper_label, upper = text(lang, "contact_force"), run.force_n
+        signed = True
+    else:
+        label, y = text(lang, "twist_of_t1"), np.abs(run.rotation_deg.sum(axis=1))
+        upper_label, upper = text(lang, "muscle_moment"), np.abs(run.torque_nm)
+        signed = False
     marks = tuple(
         (e.t_ms, f"{e.segment} {text(lang, e.side)}")
         for e in run.events
         if e.type == "cavitation" and (not past_only or e.t_ms <= t_now)
     )
+    phases, keys = _phases(mv, lang)
     return TimelineData(
         title=text(lang, "over_time"),
         x=run.t_ms,
@@ -1141,37 +1575,119 @@ def _run_timeline(
         y_label=label,
         series=((label, y, hex_to_rgb(theme.text)),),
         band=run.guarding,
-        band_label=text(lang, "guarding"),
+        band_label=text(lang, "reflex_band"),
         marks=marks,
         now=t_now,
         past_only=past_only,
-        text=(text(lang, "shaded", label="{}"), text(lang, "pop", label="{}"), lang),
+        text=("{}", text(lang, "pops_legend"), lang),
+        upper=((upper_label, upper, hex_to_rgb(theme.force)),),
+        upper_label=upper_label,
+        phases=phases,
+        signed=signed,
+        phase_keys=keys,
+        notes=pops_by_phase(run, t_now if past_only else None, lang),
+        notes_room=pops_by_phase(run, None, lang),
     )
 
 
 def _schedule_timeline(schedule, panel: PanelSpec, theme: Theme, lang: str) -> TimelineData:
+    """Each picked segment's laxity over the sessions (the hypothesis the model illustrates).
+
+    The restricted segments and their neighbours; without one, the segment whose laxity
+    grew most.
+    """
+    from ..mechanics.params import timedomain
+
     names = schedule.first.model.segment_names
-    nz = schedule.laxity_deg
+    lax = schedule.laxity_deg
     restricted = [s for s, v in panel.spine.mobility.items() if v == "restricted"]
     picks = []
     for seg in restricted:
         i = names.index(seg)
         picks += [names[j] for j in (i - 1, i, i + 1) if 0 <= j < len(names)]
     if not picks:
-        picks = [names[int(np.argmax(nz[-1] - nz[0]))]]
-    palette = [theme.hypermobile, theme.axis, theme.bubble, theme.facet]
+        picks = [names[int(np.argmax(lax[-1] - lax[0]))]]
+    # Not the bubble's turquoise: a line in it would read as a pop.
+    palette = [theme.hypermobile, theme.force, theme.axis, theme.facet]
     series = []
     for n, seg in enumerate(dict.fromkeys(picks)):
         colour = theme.restricted if seg in restricted else palette[n % len(palette)]
         label = text(lang, "segment_restricted", segment=seg) if seg in restricted else seg
-        series.append((label, nz[:, names.index(seg)], hex_to_rgb(colour)))
+        series.append((label, lax[:, names.index(seg)], hex_to_rgb(colour)))
+    moment = number(timedomain()["laxity_moment_nm"], "g", lang)
     return TimelineData(
-        title=text(lang, "neutral_zone_over", n=len(schedule.day)),
+        title=text(lang, "laxity", moment=moment),
         x=schedule.day,
         x_label=text(lang, "day"),
-        y_label=text(lang, "neutral_zone"),
+        y_label=text(lang, "laxity", moment=moment),
         series=tuple(series),
         text=("", "", lang),
+    )
+
+
+def cohort_chart(cohort, theme: Theme = DEFAULT_THEME, language: str = "en") -> CohortChart:
+    """Describe a cohort's cavitations per joint and side beside the single model's.
+
+    Rows are the segments where any member or the single model (the cohort's
+    reference run) cavitated, and the target, top of the column first.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        From :func:`spine3d.mechanics.cohort.run_cohort`.
+    theme : Theme, default: DEFAULT_THEME
+    language : str, default: "en"
+
+    Returns
+    -------
+    CohortChart
+        ``counts`` (rows, 2) equal :meth:`Cohort.pops_by_joint` on those rows.
+    """
+    lang = language
+    names = tuple(cohort.segments)
+    counts = np.asarray(cohort.pops_by_joint())  # (2, n)
+    single = np.asarray(cohort.reference.cavitated, bool)  # (2, n)
+    mv = cohort.maneuver
+    keep = [
+        i
+        for i, seg in enumerate(names)
+        if counts[:, i].any() or single[:, i].any() or seg == mv.target
+    ]
+
+    unit = "\u00a0%" if lang == "de" else "%"
+
+    def pct(x) -> str:
+        return "–" if x is None else number(100 * x, ".0f", lang) + unit
+
+    summary = []
+    if cohort.upside_share is not None or mv.position == "side_posture":
+        summary.append(text(lang, "cohort_upside_share", value=pct(cohort.upside_share)))
+    zone = ", ".join(cohort.target_zone)
+    summary += [
+        text(lang, "cohort_zone_share", zone=zone, value=pct(cohort.target_zone_share)),
+        text(lang, "cohort_specificity", value=pct(cohort.specificity)),
+        text(lang, "cohort_per_thrust", value=number(cohort.pops_per_thrust, ".1f", lang)),
+        text(lang, "cohort_positioning", value=pct(cohort.positioning_only_share)),
+    ]
+    up = SIDES.index(mv.upside) if mv.position == "side_posture" else None
+    colours = [hex_to_rgb(theme.neutral_bar), hex_to_rgb(theme.neutral_bar)]
+    if up is not None:
+        colours[up] = hex_to_rgb(theme.upside)
+    return CohortChart(
+        title=text(lang, "cohort_title", n=cohort.size),
+        names=tuple(names[i] for i in keep),
+        counts=counts[:, keep].T.copy(),
+        single=single[:, keep].T.copy(),
+        sides=(text(lang, "left"), text(lang, "right")),
+        upside=up,
+        target=mv.target,
+        summary=tuple(summary),
+        size=cohort.size,
+        x_label=text(lang, "cohort_x"),
+        single_label=text(lang, "cohort_single"),
+        upside_label=text(lang, "cohort_upside"),
+        colors=(colours[0], colours[1]),
+        language=lang,
     )
 
 
@@ -1188,7 +1704,9 @@ def _share_frames(
         v = spec.view
         if v.position is not None or p.fit_points is None:
             continue
-        key = (p.levels, v.camera, v.azimuth_deg, v.elevation_deg, v.distance_mm, v.zoom)
+        # A patient lying and one standing are never framed as one.
+        placed = tuple(np.round(p.frame, 6).ravel())
+        key = (p.levels, v.camera, v.azimuth_deg, v.elevation_deg, v.distance_mm, v.zoom, placed)
         groups.setdefault(key, []).append(i)
     out = list(panels)
     for members in groups.values():
@@ -1215,6 +1733,7 @@ def describe(
     size: tuple[int, int] | None = None,
     clim: float | None = None,
     flash: bool = False,
+    cohorts: dict | None = None,
 ) -> Figure:
     """Solve every panel of ``scene`` and describe the figure.
 
@@ -1235,25 +1754,33 @@ def describe(
     flash : bool, default: False
         Draw a cavity in its first milliseconds as a flash (for the frames of a clip;
         a still shows every cavity as a bubble).
+    cohorts : dict of int to Cohort, optional
+        A panel's cohort (:func:`~spine3d.mechanics.cohort.run_cohort` of its
+        manoeuvre): the panel draws the cohort's single model (its reference run) and,
+        instead of the timeline, the pops per joint and side over the cohort
+        (:func:`cohort_chart`).
     """
     width, height = size or (scene.width, scene.height)
     theme = theme or scene_theme(scene)
     lang = scene.language
-    moments = [_moment(scene, i, theme, flash, lang) for i in range(len(scene.panels))]
-    states = [m[0] if m else solve_panel(p) for m, p in zip(moments, scene.panels, strict=True)]
+    cohorts = cohorts or {}
+    moments = [
+        maneuver_moment(cohorts[i].reference, p, p.at_ms, theme, lang, flash)
+        if i in cohorts
+        else _moment(scene, i, theme, flash, lang)
+        for i, p in enumerate(scene.panels)
+    ]
+    states = [m.state if m else solve_panel(p) for m, p in zip(moments, scene.panels, strict=True)]
     fixed = clim is not None
     if clim is None:
         clim = nice_ceiling(
             max(shown_peak(p, s) for p, s in zip(scene.panels, states, strict=True))
         )
     panels = []
-    for p, st, m in zip(scene.panels, states, moments, strict=True):
-        d = describe_panel(p, st, clim, None, theme, lang)
-        if m:
-            _, bubbles, text, timeline = m
-            popped = {(b.joint, b.side) for b in bubbles}  # a bubble replaces its joint's ball
-            kept = tuple(mk for mk in d.markers if (mk.joint, mk.side) not in popped)
-            d = replace(d, markers=kept + bubbles, twist_text=text, timeline=timeline, chart=None)
+    for i, (p, st, m) in enumerate(zip(scene.panels, states, moments, strict=True)):
+        d = describe_panel(p, st, clim, None, theme, lang, m)
+        if i in cohorts:
+            d = replace(d, timeline=None, cohort=cohort_chart(cohorts[i], theme, lang))
         panels.append(d)
     if fixed:  # frames of a clip: the chart's axis holds still too
         panels = [

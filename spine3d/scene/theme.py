@@ -125,6 +125,8 @@ class Theme:
     bubble : str
         A cavitated joint: far from every colour of both maps, as the facet balls beside
         it take the gap map's colours.
+    bubble_line : str
+        The same hue as a line on a chart, dark enough to read on the background.
     font_pt : float
         The smallest text, points, on a figure the width of a slide
         (:data:`SLIDE_WIDTH_CM`); every other size is a multiple of it.
@@ -141,6 +143,13 @@ class Theme:
         from the bone and from both maps' ends, and from each other.
     rib_opacity : float
         The rib cage is drawn translucent so the vertebrae stay visible.
+    table, table_opacity : str, float
+        The table under a lying patient: faint, so that it never hides bone.
+    hold : str
+        Markers of the stabilising holds on the shoulder and the pelvis.
+    upside : str
+        The upper side's bars in a cohort's chart (side posture); the other side's are
+        ``neutral_bar``.
     """
 
     name: str = "light"
@@ -154,6 +163,7 @@ class Theme:
     restricted: str = "#117a3d"
     hypermobile: str = "#a3159a"
     bubble: str = "#00ffd0"
+    bubble_line: str = "#00a386"
     bubble_scale: float = 1.8
     flash: str = "#fff27a"
     flash_ms: float = 30.0
@@ -169,6 +179,10 @@ class Theme:
     neutral_bar: str = "#9a9a9a"
     rotation_axis: str = "#009e60"
     force: str = "#e07b00"
+    table: str = "#8c96a3"
+    table_opacity: float = 0.22
+    hold: str = "#4a6fa5"
+    upside: str = "#3b6fb6"
     font_pt: float = 14.0
     font_family: str = "DejaVu Sans"
     label_size: float = 0.0155
@@ -207,6 +221,11 @@ DARK_THEME = Theme(
     neutral_bar="#8a8a8a",
     rotation_axis="#3ddc97",
     force="#ffb13b",
+    table="#9aa6b5",
+    table_opacity=0.2,
+    hold="#8fb4ea",
+    upside="#6fa3ef",
+    bubble_line="#00ffd0",
 )
 """For dark slides: every text, axis, tick and arrow is light."""
 

@@ -57,18 +57,43 @@ def test_sweep_mp4_frames_follow_the_twist(tmp_path):
 
 
 def test_maneuver_frames_show_the_pop_when_the_log_says(tmp_path):
+    from spine3d.scene.positions import THRUST_MM_PER_N
+
     scene = load_scene(ROOT / "scenes" / "anim_hvla_vs_self_twist.toml")
     n = 24
     figs = list(anim.frames(scene, n, size=(480, 270)))
-    pop = [
-        i
-        for i, f in enumerate(figs)
-        if any(m.color == hex_to_rgb(DEFAULT_THEME.bubble) for m in f.panels[0].markers)
-    ]
-    run = anim.simulate_scene(scene, 0)
-    t_pop = next(e.t_ms for e in run.events if e.type == "cavitation")
-    end = max(anim.simulate_scene(scene, i).t_ms[-1] for i in range(2))
-    assert pop and pop[0] == int(np.ceil((t_pop + DEFAULT_THEME.flash_ms) / end * (n - 1)))
+    runs = [anim.simulate_scene(scene, i) for i in range(2)]
+    clock = anim.clip_clock(runs, n)
+    bubble, flash = hex_to_rgb(DEFAULT_THEME.bubble), hex_to_rgb(DEFAULT_THEME.flash)
+    shown = set(scene.panels[0].spine.levels)
+    for i, run in enumerate(runs):
+        pops = sorted(
+            e.t_ms
+            for e in run.events
+            if e.type == "cavitation" and run.model.joint(e.segment).upper in shown
+        )
+        drawn = [
+            k
+            for k, f in enumerate(figs)
+            if any(m.color in (bubble, flash) for m in f.panels[i].markers)
+        ]
+        first = [k for k in range(n) if pops and clock[k, i] >= pops[0]]
+        assert drawn[:1] == first[:1]  # the first bubble (or flash) when the log says
+    # The camera holds still over the clip, the clock is the clip's, the arrow follows
+    # the force (none before the hand presses).
+    force = hex_to_rgb(DEFAULT_THEME.force)
+    for k, f in enumerate(figs):
+        assert np.allclose(f.panels[0].view.position, figs[0].panels[0].view.position)
+        step = runs[0].index(clock[k, 0])  # the simulated step the frame draws
+        assert f"t = {runs[0].t_ms[step]:.0f} ms" in f.panels[0].twist_text
+        shafts = [ln for ln in f.panels[0].lines if ln.color == force]
+        f_n = runs[0].force_n[step]
+        if f_n < 1.0:
+            assert not shafts
+        else:
+            (cone,) = [c for c in f.panels[0].cones if c.color == force]
+            base = cone.centre - 0.5 * cone.height_mm * cone.direction
+            assert np.isclose(np.linalg.norm(base - shafts[0].points[0]), f_n * THRUST_MM_PER_N)
     out = tmp_path / "thrust.gif"
     # Without labels: the restricted label's antialiased blue edge would pass for a bubble.
     bare = replace(
@@ -88,7 +113,13 @@ def test_maneuver_frames_show_the_pop_when_the_log_says(tmp_path):
         r, g, b = (img[y0 : y0 + h0, x0 : x0 + w0, k] for k in range(3))
         return ((g > 120) & (g > b + 15) & (b > 0.5 * g) & (r < 0.75 * g)).sum()
 
-    assert in_3d_view(frames[0]) == 0 and in_3d_view(frames[pop[0]]) > 5
+    late = [
+        k
+        for k, f in enumerate(figs)
+        if any(m.color == bubble for m in f.panels[0].markers)
+        and not any(m.color == flash for m in f.panels[0].markers)
+    ]
+    assert in_3d_view(frames[0]) == 0 and late and in_3d_view(frames[late[0]]) > 5
 
 
 def _gif_frames(path):

@@ -118,7 +118,17 @@ def test_viewer_plays_a_maneuver_and_q_quits(xvfb, tmp_path):
     segs = [row.split()[0] for row in d["readout"][2:]]
     assert segs == [f"{a}-{b}" for a, b in zip(d["levels"], d["levels"][1:], strict=False)]
     assert d["played_by_timer"] >= 10 * 2.0  # at least ten 40 ms frames in a second
-    assert d["playing"] and d["after_ticks"] == 120.0 and d["state_matches_run"] < 1e-9
+    # Each tick shows the next moment of the play clock: positioning fast, the thrust
+    # and what follows it 20 times slowed down (2 ms a frame).
+    times = d["play_times"]
+    later = [t for t in times if t > 100.0]
+    assert d["tick_times"] == later[:10] and d["after_ticks"] == later[9]
+    a, b = d["slow_window"]
+    steps = [y - x for x, y in zip(times, times[1:], strict=False) if a + 1 < x < b - 1]
+    assert steps and max(steps) < 2.05
+    assert min(y - x for x, y in zip(times, times[1:], strict=False) if y < a) > 4.0
+    assert times[0] == 0.0 and times[-1] == d["t_end"]
+    assert d["playing"] and d["state_matches_run"] < 1e-9
     assert d["paused"] and d["frame_change"] > 0.5
     assert d["panel2"][:3] == [1, "self_twist", "time"] and "panel 2/2" in d["panel2"][3]
     assert d["panel1_again"] == [0, "hvla"]

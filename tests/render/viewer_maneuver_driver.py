@@ -13,7 +13,7 @@ import numpy as np
 
 from spine3d.render.viewer import HELP, Viewer
 from spine3d.scene import load_scene
-from spine3d.scene.describe import drawn_moment_ms, simulate_scene
+from spine3d.scene.describe import drawn_moment_ms, simulate_scene, slow_window_ms
 
 out = Path(sys.argv[1])
 scene = load_scene("hvla_vs_self_twist")
@@ -47,9 +47,14 @@ while time.monotonic() - t0 < 1.0:
     time.sleep(0.01)
 r["played_by_timer"] = v.t_ms - 100.0
 v.set_value(100.0)
+times = []
 for _ in range(10):
     v.tick()
+    times.append(v.t_ms)
 r["after_ticks"] = v.t_ms
+r["tick_times"] = times
+r["play_times"] = v.play_times().tolist()
+r["slow_window"] = list(slow_window_ms(run))
 r["state_matches_run"] = float(
     np.abs(v.last.state.rotation_deg - run.rotation_deg[run.index(v.t_ms)]).max()
 )

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 
 from spine3d.scene import load_scene
-from spine3d.scene.describe import describe
+from spine3d.scene.describe import describe, mesh_hulls
 from spine3d.scene.theme import DEFAULT_THEME, colormap, hex_to_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,28 +100,283 @@ def test_tropism_the_more_coronal_facet_blocks_less():
     assert to_left > 1.05 * to_right
 
 
-def test_maneuver_figures_draw_what_the_event_log_says():
-    fig = describe(load_scene(ROOT / "scenes" / "hvla_vs_self_twist.toml"))
-    thrust, twist = fig.panels
+# --- manoeuvres: positions, the moment, the timeline ------------------------------
 
-    def bubbles(panel):
-        blue = hex_to_rgb(DEFAULT_THEME.bubble)
-        return {(m.joint, m.side) for m in panel.markers if m.color == blue}
 
-    assert bubbles(thrust) == {("L4-L5", "left")}
-    flash = hex_to_rgb(DEFAULT_THEME.flash)  # a still shows bubbles; only clips flash
-    assert not any(m.color == flash for p in fig.panels for m in p.markers)
-    assert bubbles(twist) and all(seg != "L4-L5" for seg, _ in bubbles(twist))
-    assert "specificity" in thrust.twist_text and thrust.timeline.marks
-    fig = describe(load_scene(ROOT / "scenes" / "slow_vs_fast.toml"))
-    fast, slow = fig.panels
-    assert "guarding 100%" in slow.twist_text and abs(slow.state.twist_deg) < abs(
-        fast.state.twist_deg
+def _thrust_scene(**maneuver):
+    """The HVLA figure's first panel alone, with its manoeuvre changed by ``maneuver``."""
+    from dataclasses import replace
+
+    from spine3d.mechanics.maneuver import Maneuver
+
+    scene = load_scene(ROOT / "scenes" / "hvla_vs_self_twist.toml")
+    panel = scene.panels[0]
+    mv = Maneuver(**{"kind": "hvla", "target": "L4-L5", "thrust_n": 400.0, **maneuver})
+    return replace(scene, panels=(replace(panel, maneuver=mv),))
+
+
+def _at(scene, t_ms):
+    from dataclasses import replace
+
+    return replace(scene, panels=(replace(scene.panels[0], at_ms=t_ms),))
+
+
+def _bone(panel, level):
+    return next(m for m in panel.meshes if m.level == level and m.role == "bone")
+
+
+def test_position_frames_turn_the_patient_into_the_room():
+    from spine3d.scene.positions import position_frame, room_camera
+
+    up = np.array([0.0, 1.0, 0.0])
+    for lying_on, down in (("left", -1.0), ("right", 1.0)):
+        r = position_frame("side_posture", lying_on)[:3, :3]
+        assert np.isclose(np.linalg.det(r), 1.0) and np.allclose(r @ r.T, np.eye(3))
+        assert abs(r @ [0, 1, 0] @ up) < 1e-12  # the long axis lies horizontal
+        assert np.isclose(r @ [0, 0, down] @ up, -1.0)  # the lain-on side points down
+    r = position_frame("prone")[:3, :3]
+    assert np.isclose(r @ [1, 0, 0] @ up, -1.0) and abs(r @ [0, 1, 0] @ up) < 1e-12
+    assert np.allclose(position_frame("standing"), np.eye(4))
+    # "posterior" looks at the back whichever way the patient lies; up stays the room's.
+    frame = position_frame("side_posture", "left")
+    d, u = room_camera(frame, np.array([-1.0, 0, 0]), up)
+    assert np.allclose(d, frame[:3, :3] @ [-1, 0, 0]) and np.allclose(u, up)
+    d, u = room_camera(position_frame("prone"), np.array([-1.0, 0, 0]), up)
+    assert np.allclose(d, up) and abs(u @ up) < 1e-12  # from above: the head at the top
+
+
+def test_side_posture_is_drawn_lying_on_its_side_above_the_table():
+    fig = describe(_thrust_scene())
+    (panel,) = fig.panels
+    origin = {m.level: m.transform[:3, 3] for m in panel.meshes if m.role == "bone"}
+    axis = origin["T11"] - origin["S1"]
+    assert abs(axis[1]) < 0.25 * np.linalg.norm(axis)  # the column lies across the room
+    t12 = _bone(panel, "L1").transform
+    # Lying on the left: the vertebra's left points down, its right up.
+    assert t12[:3, 2] @ [0, 1, 0] > 0.7
+    (table,) = panel.slabs
+    lowest = min(
+        (mesh_hulls()[m.level] @ m.transform.T)[:, 1].min()
+        for m in panel.meshes
+        if m.role == "bone" and m.bones is None
     )
-    fig = describe(load_scene(ROOT / "scenes" / "self_cracking.toml"))
-    series = {label: y for label, y, _ in fig.panels[0].timeline.series}
-    assert series["L3-L4"][-1] > 1.3 * series["L3-L4"][0]
-    assert series["L4-L5 (restricted)"][-1] == series["L4-L5 (restricted)"][0]
+    assert table.corners()[:, 1].max() < lowest  # the table is under every bone
+    # The camera looks at the back (posterior of the patient) and keeps the room's up.
+    view = panel.view
+    assert np.allclose(view.up, [0, 1, 0])
+    back = panel.frame[:3, :3] @ [-1.0, 0, 0]
+    seen_from = (view.position - view.focal_point) / np.linalg.norm(
+        view.position - view.focal_point
+    )
+    assert seen_from @ back > 0.99
+    # Standing beside it: no frame, no table.
+    upright = describe(load_scene(ROOT / "scenes" / "self_twist.toml")).panels[0]
+    assert np.allclose(upright.frame, np.eye(4)) and not upright.slabs
+
+
+def test_lying_on_the_right_mirrors_the_picture():
+    left = describe(_thrust_scene()).panels[0]
+    right = describe(_thrust_scene(lying_on="right")).panels[0]
+    up = np.array([0.0, 1.0, 0.0])
+    assert _bone(left, "L3").transform[:3, 2] @ up > 0.7  # right side up
+    assert _bone(right, "L3").transform[:3, 2] @ up < -0.7  # left side up
+
+
+def test_thrust_arrow_pushes_along_the_force_its_length_follows_it():
+    from spine3d.scene.describe import simulate_scene
+    from spine3d.scene.positions import THRUST_MM_PER_N
+
+    scene = _thrust_scene()
+    run = simulate_scene(scene, 0)
+    force = hex_to_rgb(DEFAULT_THEME.force)
+    mv = run.maneuver
+    a, b = mv.phases_ms()["thrust"]
+    lengths = {}
+    for t in (mv.phases_ms()["settle"][0] + 50.0, 0.5 * (a + b)):
+        panel = describe(_at(scene, t)).panels[0]
+        (shaft,) = [ln for ln in panel.lines if ln.color == force]
+        (head,) = [c for c in panel.cones if c.color == force]
+        f = float(run.force_n[run.index(t)])
+        lengths[t] = f
+        tail, end = shaft.points
+        along = end - tail
+        # The shaft runs along the force (as the model applies it, turned into the room).
+        posed = run.posture.state.pose(mv.contact_level)[:3, :3] @ np.array(mv.direction)
+        room = panel.frame[:3, :3] @ posed
+        assert np.allclose(along / np.linalg.norm(along), room, atol=1e-9)
+        assert np.allclose(head.direction, room, atol=1e-9)
+        # tail to the head's base is the force times the scale
+        base = head.centre - 0.5 * head.height_mm * head.direction
+        assert np.isclose(np.linalg.norm(base - tail), f * THRUST_MM_PER_N)
+        # the value beside it
+        assert any(lb.text == f"{f:.0f}\u00a0N" for lb in panel.labels)
+        # side posture, a spinous push toward the table: the arrow points down
+        assert room @ [0, 1, 0] < -0.9
+    assert len({round(v) for v in lengths.values()}) == 2
+    # Before the hand presses, no arrow.
+    panel = describe(_at(scene, 10.0)).panels[0]
+    assert not [ln for ln in panel.lines if ln.color == force]
+
+
+def test_prone_thrust_points_down_onto_a_face_down_patient():
+    scene = _thrust_scene(target="T12-L1", position="prone")
+    panel = describe(scene).panels[0]
+    up = np.array([0.0, 1.0, 0.0])
+    assert _bone(panel, "L1").transform[:3, 0] @ up < -0.9  # anterior down
+    force = hex_to_rgb(DEFAULT_THEME.force)
+    (head,) = [c for c in panel.cones if c.color == force]
+    assert head.direction @ up < -0.9  # posterior to anterior: toward the table
+    assert "prone" in panel.twist_text
+
+
+def test_maneuver_figures_draw_what_the_event_log_says():
+    from spine3d.scene.describe import drawn_moment_ms, simulate_scene
+
+    scene = load_scene(ROOT / "scenes" / "hvla_vs_self_twist.toml")
+    fig = describe(scene)
+    bubble, flash = hex_to_rgb(DEFAULT_THEME.bubble), hex_to_rgb(DEFAULT_THEME.flash)
+    for i, panel in enumerate(fig.panels):
+        run = simulate_scene(scene, i)
+        t = drawn_moment_ms(run)
+        shown = set(scene.panels[i].spine.levels)
+        want = {
+            (seg, side) for seg, side, _ in run.bubbles_at(t) if run.model.joint(seg).upper in shown
+        }
+        got = {(m.joint, m.side) for m in panel.markers if m.color == bubble}
+        assert got == want
+        # each bubble replaces its joint's ball: one marker per facet
+        keys = [(m.joint, m.side) for m in panel.markers if m.joint != "hold"]
+        assert len(keys) == len(set(keys))
+        assert not any(m.color == flash for m in panel.markers)  # a still shows bubbles
+        pops = [e for e in run.events if e.type == "cavitation"]
+        assert [x for x, _ in panel.timeline.marks] == [e.t_ms for e in pops]
+        assert f"t = {t:.0f} ms" in panel.twist_text
+    thrust = fig.panels[0]
+    run = simulate_scene(scene, 0)
+    assert run.phase_at(drawn_moment_ms(run)) in thrust.twist_text
+    if run.specificity is not None:
+        assert f"specificity {100 * run.specificity:.0f}%" in thrust.twist_text
+
+
+def test_drawn_moment_is_the_thrust_s_first_pop_else_its_peak():
+    from spine3d.mechanics.params import timedomain
+    from spine3d.scene.describe import drawn_moment_ms, simulate_scene
+
+    run = simulate_scene(_thrust_scene(), 0)
+    a, b = run.maneuver.phases_ms()["thrust"]
+    later = sorted(t for t in run.cavitation_t_ms[np.isfinite(run.cavitation_t_ms)] if t >= a)
+    want = later[0] + timedomain()["bubble_growth_ms"] if later else 0.5 * (a + b)
+    assert drawn_moment_ms(run) == min(want, run.t_ms[-1])
+
+
+def test_thrust_timeline_force_over_target_rotation_with_phases_and_reflex():
+    from spine3d.scene.describe import simulate_scene
+
+    scene = _thrust_scene()
+    run = simulate_scene(scene, 0)
+    tl = describe(scene).panels[0].timeline
+    (force,) = tl.upper
+    assert np.array_equal(force[1], run.force_n) and "force" in tl.upper_label
+    i = run.model.segment_names.index("L4-L5")
+    (rotation,) = tl.series
+    assert np.array_equal(rotation[1], run.rotation_deg[:, i]) and tl.signed
+    assert np.array_equal(tl.band, run.guarding) and tl.band_label == "reflex (guarding)"
+    named = {name for _, _, name in tl.phases}
+    assert {"positioning", "preload", "thrust"} <= named
+    assert tl.phase_keys == tuple(k for k, (a, b) in run.maneuver.phases_ms().items() if b > a)
+    pops = sum(e.type == "cavitation" for e in run.events)
+    said = sum(int(n.split(" pop")[0].split()[-1]) for n in tl.notes)
+    assert said == pops  # the lines under the legend name every pop, by phase
+    # A clip's frame: only what has happened, with room for all of it.
+    from spine3d.scene.describe import maneuver_moment
+
+    early = maneuver_moment(run, scene.panels[0], 500.0, flash=True).timeline
+    assert all(x <= 500.0 for x, _ in early.marks) and early.past_only
+    assert early.notes_room == tl.notes
+
+
+def test_self_twist_timeline_and_schedule_laxity():
+    from dataclasses import replace
+
+    from spine3d.mechanics.timedomain import Schedule
+    from spine3d.scene.describe import _schedule_timeline, simulate_scene
+
+    scene = load_scene(ROOT / "scenes" / "hvla_vs_self_twist.toml")
+    run = simulate_scene(scene, 1)
+    tl = describe(replace(scene, panels=scene.panels[1:])).panels[0].timeline
+    assert np.array_equal(tl.upper[0][1], np.abs(run.torque_nm))
+    assert np.allclose(tl.series[0][1], np.abs(run.rotation_deg.sum(axis=1)))
+    assert [name for _, _, name in tl.phases] == ["twist", "hold"]
+    # A schedule draws the laxity (the hypothesis), segment by segment.
+    n = len(run.model.segment_names)
+    lax = np.linspace(0.5, 1.5, 3)[:, None] * (1.0 + np.arange(n))[None, :] / n
+    schedule = Schedule(np.arange(3.0), lax, np.zeros((3, n), int), (), run, run)
+    panel = scene.panels[1]
+    tl = _schedule_timeline(schedule, panel, DEFAULT_THEME, "en")
+    names = run.model.segment_names
+    series = {label: y for label, y, _ in tl.series}
+    assert np.array_equal(series["L4-L5 (restricted)"], lax[:, names.index("L4-L5")])
+    assert np.array_equal(series["L3-L4"], lax[:, names.index("L3-L4")])
+    assert "hypothesis" in tl.title and "±1\u00a0N" in tl.title
+    de = _schedule_timeline(schedule, panel, DEFAULT_THEME, "de")
+    assert "Hypothese" in de.title
+
+
+def test_clip_clock_starts_thrust_and_twist_together_and_slows_down_around_them():
+    from spine3d.scene.describe import clip_clock, simulate_scene, slow_window_ms
+
+    scene = load_scene(ROOT / "scenes" / "hvla_vs_self_twist.toml")
+    thrust, twist = (simulate_scene(scene, i) for i in range(2))
+    clock = clip_clock([thrust, twist, None], 120)
+    assert clock.shape == (120, 3) and not clock[:, 2].any()
+    assert (
+        np.all(np.diff(clock[:, 0]) >= 0) and clock[0, 0] == 0 and clock[-1, 0] == thrust.t_ms[-1]
+    )
+    start = thrust.maneuver.phases_ms()["thrust"][0]
+    k = int(np.argmax(clock[:, 0] >= start))
+    assert clock[k - 1, 1] == 0.0 and clock[k + 1, 1] > 0.0  # the twist starts with the thrust
+    a, b = slow_window_ms(thrust)
+    slow = (clock[:, 0] >= a) & (clock[:, 0] <= b)
+    assert 0.5 < slow.mean() < 0.7  # the thrust and what follows it take most frames
+    step_slow = np.diff(clock[slow, 0]).max()
+    step_fast = np.diff(clock[clock[:, 0] < a, 0]).min()
+    assert step_fast > 3 * step_slow
+
+
+def test_cohort_chart_is_the_cohort_s_pops_beside_the_single_model_s():
+    from spine3d.mechanics.cohort import Cohort
+    from spine3d.scene.describe import cohort_chart, simulate_scene
+
+    scene = _thrust_scene()
+    ref = simulate_scene(scene, 0)
+    n = len(ref.model.segment_names)
+    rng = np.random.default_rng(3)
+    cavitated = rng.random((4, 2, n)) < 0.2
+    cohort = Cohort(
+        maneuver=ref.maneuver,
+        size=4,
+        seed=3,
+        members=(),
+        segments=ref.model.segment_names,
+        cavitated=cavitated,
+        cavitation_t_ms=np.where(cavitated, 1750.0, np.nan),
+        peak_gapping_mm=np.zeros((4, 2, n)),
+        events=(),
+        reference=ref,
+    )
+    chart = cohort_chart(cohort)
+    counts = cohort.pops_by_joint()
+    rows = [ref.model.segment_names.index(name) for name in chart.names]
+    assert np.array_equal(chart.counts, counts[:, rows].T)
+    assert np.array_equal(chart.single, ref.cavitated[:, rows].T)
+    # every joint that popped anywhere has its row, top of the column first
+    popped = set(np.flatnonzero(counts.any(0) | ref.cavitated.any(0)))
+    assert popped <= set(rows) and rows == sorted(rows) and "L4-L5" in chart.names
+    assert chart.upside == 1  # lying on the left: the right side is up
+    assert any("specificity" in line for line in chart.summary)
+    assert chart.title == "pops per joint over 4 people"
+    fig = describe(scene, cohorts={0: cohort})
+    assert fig.panels[0].cohort is not None and fig.panels[0].timeline is None
 
 
 def test_a_facet_override_turns_the_drawn_bone():

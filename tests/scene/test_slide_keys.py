@@ -94,7 +94,7 @@ def test_german_scene_has_no_english_builtin_string():
     assert "Kavitation" in " ".join(texts) and "Schutzspannung" in " ".join(texts)
     # The same scene in English does use the English table: the check can fail.
     en = describe(replace(de, language="en"))
-    assert "guarding" in en.panels[0].twist_text
+    assert "reflex" in en.panels[0].twist_text and "guarding" in en.panels[1].twist_text
 
 
 def test_camera_presets_and_angles():
