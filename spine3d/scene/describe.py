@@ -1758,11 +1758,18 @@ def describe(
         A panel's cohort (:func:`~spine3d.mechanics.cohort.run_cohort` of its
         manoeuvre): the panel draws the cohort's single model (its reference run) and,
         instead of the timeline, the pops per joint and side over the cohort
-        (:func:`cohort_chart`).
+        (:func:`cohort_chart`). By default, a scene's ``[population]`` runs on each
+        panel with a thrust (:func:`simulate_cohort`).
     """
     width, height = size or (scene.width, scene.height)
     theme = theme or scene_theme(scene)
     lang = scene.language
+    if cohorts is None and scene.population is not None and scene.schedule is None:
+        cohorts = {
+            i: simulate_cohort(scene, i)
+            for i, p in enumerate(scene.panels)
+            if p.maneuver is not None and p.maneuver.is_thrust
+        }
     cohorts = cohorts or {}
     moments = [
         maneuver_moment(cohorts[i].reference, p, p.at_ms, theme, lang, flash)
