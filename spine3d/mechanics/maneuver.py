@@ -31,11 +31,42 @@ from ..anatomy import SEGMENTS, SIDES
 from ..errors import SpineInputError
 from .params import timedomain
 
-__all__ = ["CONTACTS", "KINDS", "POSITIONS", "Maneuver", "raised_cosine"]
+__all__ = [
+    "CONTACTS",
+    "CONTACT_LANDMARKS",
+    "KINDS",
+    "POSITIONS",
+    "THRUST_KEYS",
+    "TWIST_KEYS",
+    "Maneuver",
+    "contact_point_mm",
+    "raised_cosine",
+]
 
 KINDS = ("self_twist", "hvla", "mobilisation")
 POSITIONS = ("standing", "side_posture", "prone")
 CONTACTS = ("spinous", "mammillary", "transverse")
+CONTACT_LANDMARKS = {
+    "spinous": "spinous_tip",
+    "transverse": "transverse_tip_{side}",
+    "mammillary": "mammillary_{side}",
+}
+"""The bone landmark each contact pushes on (the bones' manifest names)."""
+TWIST_KEYS = ("twist_deg", "torque_nm")
+"""Keys of a self-twist only."""
+THRUST_KEYS = (
+    "target",
+    "lying_on",
+    "contact",
+    "contact_level",
+    "contact_side",
+    "direction",
+    "preload_n",
+    "thrust_n",
+    "preload_ms",
+    "position_ms",
+)
+"""Keys of a thrust or mobilisation only (``position`` is both's: standing is a twist's)."""
 
 
 def raised_cosine(s: np.ndarray) -> np.ndarray:
@@ -121,26 +152,14 @@ class Maneuver:
             raise bad("position", self.position, "one of " + ", ".join(POSITIONS))
         if self.lying_on is not None and self.lying_on not in SIDES:
             raise bad("lying_on", self.lying_on, "left or right")
-        thrust_keys = (
-            "target",
-            "lying_on",
-            "contact",
-            "contact_level",
-            "contact_side",
-            "direction",
-            "preload_n",
-            "thrust_n",
-            "preload_ms",
-            "position_ms",
-        )
         if self.kind == "self_twist":
-            for key in thrust_keys:
+            for key in THRUST_KEYS:
                 if getattr(self, key) is not None:
                     raise SpineInputError(
                         f"[maneuver] {key} applies to a thrust or mobilisation, not a self_twist"
                     )
         else:
-            for key in ("twist_deg", "torque_nm"):
+            for key in TWIST_KEYS:
                 if getattr(self, key) is not None:
                     raise SpineInputError(
                         f"[maneuver] {key} applies to a self_twist, not a {self.kind}"
@@ -300,3 +319,16 @@ class Maneuver:
             return np.zeros_like(t)
         peak = self.twist_deg if self.twist_deg is not None else self.torque_nm
         return peak * raised_cosine(t / self.duration_ms)
+
+
+def contact_point_mm(model, maneuver: Maneuver) -> np.ndarray | None:
+    """Return a thrust's contact point on its vertebra, that vertebra's frame, mm (3,).
+
+    The landmark of :data:`CONTACT_LANDMARKS` on ``maneuver.contact_level``; None for a
+    self-twist, or for bones that do not mark it.
+    """
+    if not maneuver.is_thrust:
+        return None
+    key = CONTACT_LANDMARKS[maneuver.contact].format(side=maneuver.contact_side)
+    landmarks = model.vertebra(maneuver.contact_level).landmarks
+    return np.asarray(landmarks[key], dtype=float) if key in landmarks else None

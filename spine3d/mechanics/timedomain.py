@@ -48,7 +48,7 @@ from ..errors import SpineInputError
 from .dynamics import BodyState, Chain, Extra, compile_chain
 from .inertia import body_inertia
 from .joints import FacetFluid, StretchReflex, bubble_radius_mm
-from .maneuver import KINDS, Maneuver
+from .maneuver import KINDS, Maneuver, contact_point_mm
 from .params import Mobility, mobility_factors, mobility_label, timedomain
 from .posture import Posture, solve_posture
 from .ribcage import part_motion, rib_load, rotation_log
@@ -442,28 +442,15 @@ def _muscles(model: SpineModel, rest: np.ndarray) -> _Muscles:
 
 
 def _contact_point(model: SpineModel, mv: Maneuver) -> np.ndarray:
-    """Return the contact's point on its vertebra, local frame, mm."""
-    v = model.vertebra(mv.contact_level)
-    key = {
-        "spinous": "spinous_tip",
-        "transverse": f"transverse_tip_{mv.contact_side}",
-        "mammillary": f"mammillary_{mv.contact_side}",
-    }[mv.contact]
-    if key not in v.landmarks:
+    """Return the contact's point on its vertebra (local frame, mm), or refuse in one line."""
+    point = contact_point_mm(model, mv)
+    if point is None:
+        side = "" if mv.contact == "spinous" else f", {mv.contact_side}"
         raise SpineInputError(
-            f"[maneuver] contact = {mv.contact!r} on {mv.contact_level}: the bones have no "
-            f"{key.replace('_', ' ')} there; use one of "
-            + ", ".join(
-                c
-                for c, k in (
-                    ("spinous", "spinous_tip"),
-                    ("transverse", f"transverse_tip_{mv.contact_side}"),
-                    ("mammillary", f"mammillary_{mv.contact_side}"),
-                )
-                if k in v.landmarks
-            )
+            f"[maneuver] contact = {mv.contact!r}: the bones mark no {mv.contact} process "
+            f"on {mv.contact_level}{side}"
         )
-    return np.asarray(v.landmarks[key], float)
+    return point
 
 
 def _moment_global(model: SpineModel, moment_nm: np.ndarray) -> np.ndarray:

@@ -23,11 +23,11 @@ from ..anatomy import SIDES, SpineModel
 from ..anatomy.frames import apply
 from ..errors import SpineInputError
 from ..mechanics import SpineState, solve
+from ..mechanics.maneuver import contact_point_mm
 from ..mechanics.params import mobility_label
 from .models import facets_key, keyed_model
 from .positions import (
     Slab,
-    contact_point_mm,
     hold_points_mm,
     place_drawing,
     position_frame,

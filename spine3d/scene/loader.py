@@ -21,7 +21,7 @@ from typing import Any
 from ..anatomy import SEGMENTS, check_rib_state, levels_between, load_model
 from ..errors import MeshFileError, SpineInputError, UnreachableTwistError
 from ..mechanics import mobility_factors, solve
-from ..mechanics.maneuver import Maneuver
+from ..mechanics.maneuver import CONTACT_LANDMARKS, THRUST_KEYS, TWIST_KEYS, Maneuver
 from .models import spine_model
 from .schema import FIGURE_VIEW_KEYS, SCHEMA, Key
 from .spec import LoadSpec, PanelSpec, PopulationSpec, SceneSpec, SpineSpec, ViewSpec
@@ -649,30 +649,8 @@ def _every_spine(scene: SceneSpec, option: str, **change) -> SceneSpec:
 _SCENE_TABLES = ("maneuver", "schedule", "population", "animation")
 """Tables of the whole scene besides ``[spine]``, ``[load]`` and ``[view]``."""
 
-_TWIST_KEYS = ("twist_deg", "torque_nm")
-"""``[maneuver]`` keys of a self-twist only."""
-
-_THRUST_KEYS = (
-    "target",
-    "position",
-    "lying_on",
-    "contact",
-    "contact_level",
-    "contact_side",
-    "direction",
-    "preload_n",
-    "thrust_n",
-    "preload_ms",
-    "position_ms",
-)
-"""``[maneuver]`` keys of a thrust or mobilisation only."""
-
-_LANDMARKS = {
-    "spinous": "spinous_tip",
-    "transverse": "transverse_tip_{side}",
-    "mammillary": "mammillary_{side}",
-}
-"""The bone landmark each contact pushes on (the manifest's names)."""
+_THRUST_KEYS = ("position", *THRUST_KEYS)
+"""``[maneuver]`` keys of a thrust or mobilisation only (a self_twist may say standing)."""
 
 
 def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, float | None]:
@@ -692,7 +670,7 @@ def _maneuver(where: str, table: Any, label: str) -> tuple[Maneuver | None, floa
                 f"{where}: [{label}] {k} = {_show(v)}: applies to a thrust or mobilisation, not "
                 "a self_twist (the patient's own twist: twist_deg or torque_nm, duration_ms)"
             )
-        if kind != "self_twist" and k in _TWIST_KEYS:
+        if kind != "self_twist" and k in TWIST_KEYS:
             raise SpineInputError(
                 f"{where}: [{label}] {k} = {_show(v)}: applies to a self_twist, not a {kind} "
                 "(a force at a contact: target, thrust_n, preload_n, ...)"
@@ -794,8 +772,8 @@ def _simulable(where: str, label: str, mv: Maneuver, model) -> None:
         return
     have = model.vertebra(mv.contact_level).landmarks
     side = mv.contact_side
-    if _LANDMARKS[mv.contact].format(side=side) not in have:
-        can = [c for c, k in _LANDMARKS.items() if k.format(side=side) in have]
+    if CONTACT_LANDMARKS[mv.contact].format(side=side) not in have:
+        can = [c for c, k in CONTACT_LANDMARKS.items() if k.format(side=side) in have]
         where_on = mv.contact_level if mv.contact == "spinous" else f"{mv.contact_level}, {side}"
         raise SpineInputError(
             f"{where}: [{label}] contact = {_show(mv.contact)}: the bones mark no {mv.contact} "

@@ -30,7 +30,6 @@ from .strings import number, text
 __all__ = [
     "THRUST_MM_PER_N",
     "Slab",
-    "contact_point_mm",
     "hold_points_mm",
     "place_drawing",
     "position_frame",
@@ -111,27 +110,6 @@ def room_camera(
     if anatomical_up or abs(float(d @ _UP)) > 0.95:
         return d, r @ np.asarray(up, dtype=float)
     return d, _UP.copy()
-
-
-_CONTACT_LANDMARKS = {
-    "spinous": "spinous_tip",
-    "transverse": "transverse_tip_{side}",
-    "mammillary": "mammillary_{side}",
-}
-
-
-def contact_point_mm(model, maneuver) -> np.ndarray | None:
-    """Return the contact's point on its vertebra, that vertebra's frame, mm (3,).
-
-    The landmark the time-domain model pushes on (``spinous_tip``,
-    ``transverse_tip_<side>``, ``mammillary_<side>``); None for a self-twist or bones
-    without that landmark.
-    """
-    if not maneuver.is_thrust:
-        return None
-    key = _CONTACT_LANDMARKS[maneuver.contact].format(side=maneuver.contact_side)
-    landmarks = model.vertebra(maneuver.contact_level).landmarks
-    return np.asarray(landmarks[key], dtype=float) if key in landmarks else None
 
 
 @dataclass(frozen=True)
