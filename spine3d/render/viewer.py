@@ -448,6 +448,10 @@ class Viewer:
         self.readout = pl.add_text(
             "", position=(10, 10), font_size=8, color=text, font="courier", name="readout"
         )
+        # A faint box behind the readout, so that it reads over a table or bone behind it.
+        prop = self.readout.GetTextProperty()
+        prop.SetBackgroundColor(*(c / 255 for c in ImageColor.getrgb(self.scene.background)[:3]))
+        prop.SetBackgroundOpacity(0.75)
         self.status = pl.add_text("", position=(10, h - 48), font_size=9, color=text, name="status")
         self.help = pl.add_text(
             HELP,
