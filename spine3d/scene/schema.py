@@ -405,8 +405,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "at_ms": Key(
             "float",
             None,
-            "Time drawn by spine3d render (default: once the first cavity has grown, else the "
-            "peak).",
+            "Time drawn by spine3d render (default: once the first cavity from the thrust's "
+            "start on has grown, else the thrust's peak; a self-twist: once its first cavity "
+            "has grown, else the end of the twist).",
             low=0,
             high=20000,
         ),
