@@ -315,10 +315,11 @@ class Chain:
         """
         seg = self.seg if seg is None else seg
         q, rel, rot_a, o_a, o_g = relative_q(self, s.rot, s.pos_mm)
-        jl = left_jacobian(q[:, :3])
-        w, det, jac = seg._evaluate(q, True, last is None, rel, jl)
         if last is not None:
+            w, det, _ = seg._evaluate(q, True, False, rel)
             return self._with_last(s, w, last, q, rel, det, rot_a, o_a)
+        jl = left_jacobian(q[:, :3])
+        w, det, jac = seg._evaluate(q, True, True, rel, jl)
         k = jac()
         jinv = _inverse_left_jacobian(q[:, :3])
         rat = np.swapaxes(rot_a, 1, 2)
@@ -452,12 +453,14 @@ class Chain:
         f = self.evaluate(s, seg) if forces is None else forces
         if any(k < b - len(fixed) for k in fixed):
             raise ValueError("only the last bodies can be held still")
-        mass, c = self.mass_matrix(s.rot)
+        fresh = not (reuse and lu is not None and "factors" in lu)
+        rot_t = np.swapaxes(s.rot, 1, 2)
+        c = (s.rot @ self.inertia.com_mm[..., None])[..., 0]
         y = np.concatenate([s.omega, s.vel_mm_s], axis=1)  # (B, 6)
         coef = h * beta + h * h
         rhs = f.wrench + h * f.k_y
-        # Velocity products: (w x I w, m w x (w x c)).
-        iw = (mass[:, :3, :3] @ s.omega[..., None])[..., 0]
+        # Velocity products: (w x I w, m w x (w x c)), I about the origin, turned.
+        iw = (s.rot @ (self.inertia.inertia_tmm2 @ (rot_t @ s.omega[..., None])))[..., 0]
         rhs[:, :3] -= cross(s.omega, iw)
         rhs[:, 3:] -= self.inertia.mass_t[:, None] * cross(s.omega, cross(s.omega, c))
         if extra is not None:
@@ -475,8 +478,8 @@ class Chain:
             rhs[rd] += (beta + h) * kr_y
         rhs *= h
         m = 6 * b - 6 * len(fixed)  # the held bodies are the last ones
-        if not (reuse and lu is not None and "factors" in lu):
-            block = mass - coef * f.diag
+        if fresh:
+            block = self.mass_matrix(s.rot)[0] - coef * f.diag
             if extra is not None:
                 if extra.stiffness is not None:
                     block -= h * h * extra.stiffness

@@ -100,11 +100,7 @@ def rodrigues(phi: np.ndarray) -> np.ndarray:
     small = th2 < 1e-12
     a = np.where(small, 1.0 - th2 / 6.0, np.sin(th) / np.where(small, 1.0, th))
     b = np.where(small, 0.5 - th2 / 24.0, (1.0 - np.cos(th)) / np.where(small, 1.0, th2))
-    x, y, z = phi[..., 0], phi[..., 1], phi[..., 2]
-    k = np.zeros(phi.shape[:-1] + (3, 3))
-    k[..., 0, 1], k[..., 0, 2] = -z, y
-    k[..., 1, 0], k[..., 1, 2] = z, -x
-    k[..., 2, 0], k[..., 2, 1] = -y, x
+    k = skew(phi)
     return _EYE3 + a * k + b * (k @ k)
 
 

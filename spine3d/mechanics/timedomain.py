@@ -71,6 +71,10 @@ __all__ = [
 _AXES = np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 """Unit moment axes of flexion, lateral bending and axial rotation in a rest frame."""
 _EYE3 = np.eye(3)
+_TANGENT_EVERY = 3
+"""Steps between new tangents of the tissues (and new LU factors), unless a facet contact
+comes or goes: a linearly implicit step stays consistent with a tangent a step or two
+old, and the wrench is new at every step."""
 _RIB_EVERY = 20
 """Steps between updates of the rib cage's stiffness in the step (its wrench is exact at
 every step; the stiffness changes only as the thorax turns)."""
@@ -609,7 +613,7 @@ def simulate(
         act[k, muscles.side, muscles.segment] = reflex.activation
         # The tissues (a tangent a step old serves unless a contact came or went), and
         # the fluid of every facet joint.
-        fresh = forces is None or k % 2 == 0 or changed_contact
+        fresh = forces is None or k % _TANGENT_EVERY == 0 or changed_contact
         forces = chain.evaluate(s, seg_now, None if fresh else forces)
         det = forces.details()
         touching = det["force_n"] > 0
@@ -749,7 +753,10 @@ class _Loads:
         damp = np.zeros((b, 6, 6))
         if self.held.size:
             hb = self.held
-            err = rotation_log(s.rot[hb] @ np.swapaxes(self.goal_rot[k], 1, 2))
+            # The turn from the goal: sin(angle) about its axis (the antisymmetric part of
+            # the relative rotation), the gradient of the hold's 1 - cos(angle) potential.
+            rel = (s.rot[hb] @ np.swapaxes(self.goal_rot[k], 1, 2)).reshape(-1, 9)
+            err = 0.5 * (rel[:, [7, 2, 3]] - rel[:, [5, 6, 1]])
             c = p["hold_damping_s"]
             wrench[hb, :3] = float(self.into[k]) * self.moment - self.k_rot[:, None] * (
                 err + c * s.omega[hb]
