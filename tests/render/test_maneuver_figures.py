@@ -140,26 +140,11 @@ def test_timeline_column_draws_force_over_rotation_sharing_time(hvla):
     assert len(marks) == pops
 
 
-def test_cohort_chart_bars_are_the_cohort_s_pops(hvla):
-    from spine3d.mechanics.cohort import Cohort
+def test_cohort_chart_bars_are_the_cohort_s_pops(hvla, made_up_cohort):
     from spine3d.render.chart import draw_cohort
 
     _, (run, _) = hvla
-    n = len(run.model.segment_names)
-    rng = np.random.default_rng(7)
-    cavitated = rng.random((6, 2, n)) < 0.25
-    cohort = Cohort(
-        maneuver=run.maneuver,
-        size=6,
-        seed=7,
-        members=(),
-        segments=run.model.segment_names,
-        cavitated=cavitated,
-        cavitation_t_ms=np.where(cavitated, 1750.0, np.nan),
-        peak_gapping_mm=np.zeros((6, 2, n)),
-        events=(),
-        reference=run,
-    )
+    cohort = made_up_cohort(run, 6, 7, 0.25)
     chart = cohort_chart(cohort, DEFAULT_THEME)
     ax = MplFigure().add_subplot()
     draw_cohort(ax, chart, DEFAULT_THEME)

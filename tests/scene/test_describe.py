@@ -343,27 +343,12 @@ def test_clip_clock_starts_thrust_and_twist_together_and_slows_down_around_them(
     assert step_fast > 3 * step_slow
 
 
-def test_cohort_chart_is_the_cohort_s_pops_beside_the_single_model_s():
-    from spine3d.mechanics.cohort import Cohort
+def test_cohort_chart_is_the_cohort_s_pops_beside_the_single_model_s(made_up_cohort):
     from spine3d.scene.describe import cohort_chart, simulate_scene
 
     scene = _thrust_scene()
     ref = simulate_scene(scene, 0)
-    n = len(ref.model.segment_names)
-    rng = np.random.default_rng(3)
-    cavitated = rng.random((4, 2, n)) < 0.2
-    cohort = Cohort(
-        maneuver=ref.maneuver,
-        size=4,
-        seed=3,
-        members=(),
-        segments=ref.model.segment_names,
-        cavitated=cavitated,
-        cavitation_t_ms=np.where(cavitated, 1750.0, np.nan),
-        peak_gapping_mm=np.zeros((4, 2, n)),
-        events=(),
-        reference=ref,
-    )
+    cohort = made_up_cohort(ref, 4, 3, 0.2)
     chart = cohort_chart(cohort)
     counts = cohort.pops_by_joint()
     rows = [ref.model.segment_names.index(name) for name in chart.names]
