@@ -275,21 +275,7 @@ def draw_timeline_column(mfig, frac, put, box, tl: TimelineData, theme: Theme) -
     if beside:
         x_leg, y_leg = cx + cw - side_w + 0.6 * fs, cy + title_h
     if handles:
-        fx, fy, _, _ = frac((x_leg, y_leg, 0.0, 0.0))
-        drawn = mfig.legend(
-            handles,
-            labels,
-            loc="upper left",
-            bbox_to_anchor=(fx, fy),
-            bbox_transform=mfig.transFigure,
-            fontsize=fs,
-            frameon=False,
-            labelcolor=theme.text,
-            handlelength=1.2,
-            borderaxespad=0.0,
-            borderpad=0.0,
-        )
-        drawn.set_zorder(3)
+        _legend_at(mfig, handles, labels, frac((x_leg, y_leg, 0.0, 0.0))[:2], fs, theme)
     y = y_leg + rows * 1.45 * fs + 0.3 * fs
     for n in notes:
         put(n, x_leg, y, fs, ha="left", va="top", linespacing=1.3)
@@ -492,26 +478,38 @@ def draw_cohort_column(mfig, frac, put, box, chart: CohortChart, theme: Theme) -
     if chart.upside is not None:
         handles.append(Patch(facecolor=chart.colors[chart.upside], edgecolor=theme.text))
     y = rect[1] + rect[3] + 2.2 * fs
-    fx, fy, _, _ = frac((cx, y, 0.0, 0.0))
+    _legend_at(
+        mfig,
+        handles,
+        labels,
+        frac((cx, y, 0.0, 0.0))[:2],
+        fs,
+        theme,
+        ncols=len(labels) if side_by_side else 1,
+        columnspacing=1.0,
+    )
+    y += legend_rows * 1.45 * fs + 0.3 * fs
+    put(summary, cx, y, fs, ha="left", va="top", linespacing=1.3)
+    return True
+
+
+def _legend_at(mfig, handles, labels, at, fs: float, theme: Theme, **kwargs) -> None:
+    """Draw a frameless legend with its upper left corner at ``at`` (figure fractions)."""
     drawn = mfig.legend(
         handles,
         labels,
         loc="upper left",
-        bbox_to_anchor=(fx, fy),
+        bbox_to_anchor=at,
         bbox_transform=mfig.transFigure,
-        ncols=len(labels) if side_by_side else 1,
         fontsize=fs,
         frameon=False,
         labelcolor=theme.text,
         handlelength=1.2,
-        columnspacing=1.0,
         borderaxespad=0.0,
         borderpad=0.0,
+        **kwargs,
     )
     drawn.set_zorder(3)
-    y += legend_rows * 1.45 * fs + 0.3 * fs
-    put(summary, cx, y, fs, ha="left", va="top", linespacing=1.3)
-    return True
 
 
 def draw_colorbar(cax, bar: ColorBar, theme: Theme, language: str) -> None:
